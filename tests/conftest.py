@@ -3,6 +3,5 @@
 from pathlib import Path
 
 pytest_plugins = sorted(
-    f"tests.fixtures.{path.stem}"
-    for path in (Path(__file__).parent / "fixtures").glob("[!_]*.py")
+    f"tests.fixtures.{path.stem}" for path in (Path(__file__).parent / "fixtures").glob("[!_]*.py")
 )

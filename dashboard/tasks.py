@@ -1,0 +1,13 @@
+import socket
+
+from celery import shared_task
+from django.utils import timezone
+
+from dashboard.models import WorkerProbe
+
+
+@shared_task(acks_late=True)  # idempotent: handling a probe twice writes the same fields
+def handle_probe_task(probe_id: str) -> None:
+    WorkerProbe.objects.filter(pk=probe_id).update(
+        handled_at=timezone.now(), handled_by=socket.gethostname()
+    )
