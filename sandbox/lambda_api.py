@@ -1,0 +1,448 @@
+"""The Lambda REST API (rest-json, API version 2015-03-31) over plain HTTP.
+
+Routes, status codes, headers and error shapes follow botocore's service model
+(``botocore/data/lambda/2015-03-31/service-2.json``) so that an unmodified
+``boto3.client("lambda", endpoint_url=...)`` sees the same responses and raises
+the same ``ClientError`` codes as against AWS. Errors carry
+``x-amzn-ErrorType: <Code>`` and a JSON body ``{"Type": "User", "message": ...}``;
+every response has an ``x-amzn-RequestId``.
+
+Besides the AWS routes, ``/_sandbox/`` holds test-control endpoints (not AWS):
+
+* ``GET /_sandbox/config`` / ``POST /_sandbox/config`` with
+  ``{"concurrency_limit": N, "update_delay_s": x}``; POST answers
+  ``{"previous": {...}, "current": {...}}``.
+* ``GET /_sandbox/stats``: ``{"invocations", "throttled", "in_flight", "environments"}``.
+* ``GET /_sandbox/code/<function>/<sha256>.zip``: what ``GetFunction``'s ``Code.Location``
+  points at.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import re
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from sandbox.lambda_state import LATEST, LambdaError, LambdaState
+
+MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
+MAX_ASYNC_PAYLOAD = 1024 * 1024
+LOG_TAIL_BYTES = 4096
+ASYNC_RETRY_FOR_S = 60.0
+
+
+@dataclasses.dataclass
+class Response:
+    status: int = 200
+    body: bytes | dict | None = None
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class Request:
+    method: str
+    path: str
+    params: dict[str, str]
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    request_id: str
+    query_lists: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+
+    def json(self) -> dict:
+        if not self.body.strip():
+            return {}
+        try:
+            data = json.loads(self.body)
+        except ValueError as exc:
+            raise LambdaError("InvalidRequestContentException",
+                              f"Could not parse request body into json: {exc}") from exc
+        if not isinstance(data, dict):
+            raise LambdaError("InvalidRequestContentException",
+                              "Could not parse request body into json: expected an object")
+        return data
+
+    def int_query(self, key: str) -> int | None:
+        value = self.query.get(key)
+        if value is None:
+            return None
+        if not value.isdigit() or int(value) < 1:
+            raise LambdaError(
+                "ValidationException",
+                f"1 validation error detected: Value '{value}' at '{key[0].lower()}{key[1:]}' "
+                "failed to satisfy constraint: Member must have value greater than or equal to 1",
+            )
+        return int(value)
+
+
+_FN = r"(?P<fn>[^/]+)"
+_ROUTES: list[tuple[str, re.Pattern, str]] = [
+    (method, re.compile(f"^{pattern}/?$"), name)
+    for method, pattern, name in [
+        ("POST", "/2015-03-31/functions", "create_function"),
+        ("GET", "/2015-03-31/functions", "list_functions"),
+        ("GET", f"/2015-03-31/functions/{_FN}", "get_function"),
+        ("DELETE", f"/2015-03-31/functions/{_FN}", "delete_function"),
+        ("GET", f"/2015-03-31/functions/{_FN}/configuration", "get_function_configuration"),
+        ("PUT", f"/2015-03-31/functions/{_FN}/configuration", "update_function_configuration"),
+        ("PUT", f"/2015-03-31/functions/{_FN}/code", "update_function_code"),
+        ("POST", f"/2015-03-31/functions/{_FN}/versions", "publish_version"),
+        ("GET", f"/2015-03-31/functions/{_FN}/versions", "list_versions"),
+        ("POST", f"/2015-03-31/functions/{_FN}/aliases", "create_alias"),
+        ("GET", f"/2015-03-31/functions/{_FN}/aliases", "list_aliases"),
+        ("GET", f"/2015-03-31/functions/{_FN}/aliases/(?P<alias>[^/]+)", "get_alias"),
+        ("PUT", f"/2015-03-31/functions/{_FN}/aliases/(?P<alias>[^/]+)", "update_alias"),
+        ("DELETE", f"/2015-03-31/functions/{_FN}/aliases/(?P<alias>[^/]+)", "delete_alias"),
+        ("POST", f"/2015-03-31/functions/{_FN}/invocations", "invoke"),
+        ("PUT", f"/2017-10-31/functions/{_FN}/concurrency", "put_function_concurrency"),
+        ("DELETE", f"/2017-10-31/functions/{_FN}/concurrency", "delete_function_concurrency"),
+        ("GET", f"/2019-09-30/functions/{_FN}/concurrency", "get_function_concurrency"),
+        ("GET", "/2016-08-19/account-settings", "get_account_settings"),
+        ("GET", "/2017-03-31/tags/(?P<arn>[^/]+)", "list_tags"),
+        ("POST", "/2017-03-31/tags/(?P<arn>[^/]+)", "tag_resource"),
+        ("DELETE", "/2017-03-31/tags/(?P<arn>[^/]+)", "untag_resource"),
+        ("GET", "/_sandbox/config", "sandbox_get_config"),
+        ("POST", "/_sandbox/config", "sandbox_set_config"),
+        ("GET", "/_sandbox/stats", "sandbox_stats"),
+        ("GET", "/_sandbox/code/(?P<fn>[^/]+)/(?P<sha>[0-9a-f]{64})\\.zip", "sandbox_code"),
+    ]
+]
+
+
+def _jsonable(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if hasattr(value, "__dict__"):
+        return {k: v for k, v in vars(value).items() if not k.startswith("_")}
+    return str(value)
+
+
+class LambdaApi:
+    """Maps parsed requests onto :class:`LambdaState` and the runtime's EnvironmentPool."""
+
+    def __init__(self, state: LambdaState, pool, base_url: Callable[[], str]):
+        self.state = state
+        self.pool = pool
+        self.base_url = base_url
+
+    # ------------------------------------------------------------ dispatch
+
+    def handle(self, request: Request) -> Response:
+        allowed = False
+        for method, pattern, name in _ROUTES:
+            match = pattern.match(request.path)
+            if not match:
+                continue
+            allowed = True
+            if method != request.method:
+                continue
+            request.params = {k: unquote(v) for k, v in match.groupdict().items()}
+            return getattr(self, name)(request)
+        if allowed:
+            raise LambdaError("UnknownOperationException",
+                              f"Method {request.method} not allowed on {request.path}")
+        raise LambdaError("UnknownOperationException", f"Unknown operation {request.path}")
+
+    # ------------------------------------------------------------ functions
+
+    def _code_url(self, name: str, code_hex: str) -> str:
+        return f"{self.base_url()}/_sandbox/code/{name}/{code_hex}.zip"
+
+    def create_function(self, r: Request) -> Response:
+        return Response(201, self.state.create_function(r.json()))
+
+    def list_functions(self, r: Request) -> Response:
+        return Response(200, self.state.list_functions(
+            r.query.get("Marker"), r.int_query("MaxItems"), r.query.get("FunctionVersion")))
+
+    def get_function(self, r: Request) -> Response:
+        return Response(200, self.state.get_function(
+            r.params["fn"], r.query.get("Qualifier"), self._code_url))
+
+    def delete_function(self, r: Request) -> Response:
+        self.state.delete_function(r.params["fn"], r.query.get("Qualifier"))
+        return Response(204)
+
+    def get_function_configuration(self, r: Request) -> Response:
+        return Response(200, self.state.get_function_configuration(
+            r.params["fn"], r.query.get("Qualifier")))
+
+    def update_function_configuration(self, r: Request) -> Response:
+        return Response(200, self.state.update_function_configuration(r.params["fn"], r.json()))
+
+    def update_function_code(self, r: Request) -> Response:
+        return Response(200, self.state.update_function_code(r.params["fn"], r.json()))
+
+    def publish_version(self, r: Request) -> Response:
+        return Response(201, self.state.publish_version(r.params["fn"], r.json()))
+
+    def list_versions(self, r: Request) -> Response:
+        return Response(200, self.state.list_versions(
+            r.params["fn"], r.query.get("Marker"), r.int_query("MaxItems")))
+
+    # ------------------------------------------------------------ aliases
+
+    def create_alias(self, r: Request) -> Response:
+        return Response(201, self.state.create_alias(r.params["fn"], r.json()))
+
+    def list_aliases(self, r: Request) -> Response:
+        return Response(200, self.state.list_aliases(
+            r.params["fn"], r.query.get("FunctionVersion"), r.query.get("Marker"),
+            r.int_query("MaxItems")))
+
+    def get_alias(self, r: Request) -> Response:
+        return Response(200, self.state.get_alias(r.params["fn"], r.params["alias"]))
+
+    def update_alias(self, r: Request) -> Response:
+        return Response(200, self.state.update_alias(r.params["fn"], r.params["alias"],
+                                                     r.json()))
+
+    def delete_alias(self, r: Request) -> Response:
+        self.state.delete_alias(r.params["fn"], r.params["alias"])
+        return Response(204)
+
+    # ------------------------------------------------------------ concurrency, account, tags
+
+    def put_function_concurrency(self, r: Request) -> Response:
+        return Response(200, self.state.put_function_concurrency(r.params["fn"], r.json()))
+
+    def get_function_concurrency(self, r: Request) -> Response:
+        return Response(200, self.state.get_function_concurrency(r.params["fn"]))
+
+    def delete_function_concurrency(self, r: Request) -> Response:
+        self.state.delete_function_concurrency(r.params["fn"])
+        return Response(204)
+
+    def get_account_settings(self, r: Request) -> Response:
+        return Response(200, self.state.account_settings())
+
+    def list_tags(self, r: Request) -> Response:
+        return Response(200, self.state.list_tags(r.params["arn"]))
+
+    def tag_resource(self, r: Request) -> Response:
+        self.state.tag_resource(r.params["arn"], r.json().get("Tags") or {})
+        return Response(204)
+
+    def untag_resource(self, r: Request) -> Response:
+        self.state.untag_resource(r.params["arn"], r.query_lists.get("tagKeys", []))
+        return Response(204)
+
+    # ------------------------------------------------------------ invoke
+
+    def invoke(self, r: Request) -> Response:
+        invocation_type = r.headers.get("x-amz-invocation-type", "RequestResponse")
+        if invocation_type not in ("RequestResponse", "Event", "DryRun"):
+            raise LambdaError(
+                "ValidationException",
+                f"1 validation error detected: Value '{invocation_type}' at 'invocationType' "
+                "failed to satisfy constraint: Member must satisfy enum value set: "
+                "[Event, RequestResponse, DryRun]",
+            )
+        log_type = r.headers.get("x-amz-log-type", "None")
+        fn, cfg = self.state.resolve_invocation(r.params["fn"], r.query.get("Qualifier"))
+        payload = r.body if r.body.strip() else b"{}"
+        limit = MAX_ASYNC_PAYLOAD if invocation_type == "Event" else MAX_SYNC_PAYLOAD
+        if len(payload) > limit:
+            raise LambdaError(
+                "RequestTooLargeException",
+                f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
+            )
+        try:
+            json.loads(payload)
+        except ValueError as exc:
+            raise LambdaError("InvalidRequestContentException",
+                              f"Could not parse request body into json: {exc}") from exc
+        headers = {"X-Amz-Executed-Version": cfg.version}
+        if invocation_type == "DryRun":
+            return Response(204, None, headers)
+        if invocation_type == "Event":
+            threading.Thread(target=self._invoke_async, args=(fn, cfg, payload, r.request_id),
+                             daemon=True, name=f"event-{r.request_id[:8]}").start()
+            return Response(202, None, headers)
+        with self.state.invocation_slot(fn):
+            result = self.pool.invoke(self.state.function_spec(fn, cfg), payload, r.request_id)
+        if result.function_error:
+            headers["X-Amz-Function-Error"] = result.function_error
+        if log_type == "Tail":
+            tail = (result.log or "").encode()[-LOG_TAIL_BYTES:]
+            headers["X-Amz-Log-Result"] = base64.b64encode(tail).decode()
+        return Response(200, result.payload or b"null", headers)
+
+    def _invoke_async(self, fn, cfg, payload: bytes, request_id: str) -> None:
+        """Event invocations are queued by AWS: retry throttles for a while, then drop."""
+        deadline = time.monotonic() + ASYNC_RETRY_FOR_S
+        while True:
+            try:
+                with self.state.invocation_slot(fn):
+                    self.pool.invoke(self.state.function_spec(fn, cfg), payload, request_id)
+                return
+            except LambdaError as exc:
+                if exc.code != "TooManyRequestsException" or time.monotonic() > deadline:
+                    print(f"sandbox: async invoke {request_id} dropped: {exc.message}",
+                          file=sys.stderr)
+                    return
+                time.sleep(0.1)
+            except Exception:  # noqa: BLE001 - report and drop, as an async invoke does
+                traceback.print_exc()
+                return
+
+    # ------------------------------------------------------------ sandbox control
+
+    def _config(self) -> dict:
+        return {"concurrency_limit": self.state.gate.limit,
+                "update_delay_s": self.state.update_delay_s}
+
+    def sandbox_get_config(self, r: Request) -> Response:
+        return Response(200, self._config())
+
+    def sandbox_set_config(self, r: Request) -> Response:
+        data = r.json()
+        unknown = set(data) - {"concurrency_limit", "update_delay_s"}
+        if unknown:
+            raise LambdaError("InvalidParameterValueException",
+                              f"Unknown sandbox settings: {sorted(unknown)}")
+        limit = data.get("concurrency_limit")
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            raise LambdaError("InvalidParameterValueException",
+                              "concurrency_limit must be a non-negative integer")
+        delay = data.get("update_delay_s")
+        if delay is not None and (not isinstance(delay, int | float) or delay < 0):
+            raise LambdaError("InvalidParameterValueException",
+                              "update_delay_s must be a non-negative number")
+        previous = self._config()
+        if limit is not None:
+            self.state.gate.limit = limit
+        if delay is not None:
+            self.state.update_delay_s = float(delay)
+        return Response(200, {"previous": previous, "current": self._config()})
+
+    def sandbox_stats(self, r: Request) -> Response:
+        gate = self.state.gate
+        try:
+            environments = self.pool.environments()
+        except Exception as exc:  # noqa: BLE001 - stats must not fail
+            environments = [f"unavailable: {exc}"]
+        body = {"invocations": gate.invocations, "throttled": gate.throttled,
+                "in_flight": gate.in_flight, "environments": environments}
+        return Response(200, json.dumps(body, default=_jsonable).encode(),
+                        {"Content-Type": "application/json"})
+
+    def sandbox_code(self, r: Request) -> Response:
+        path = self.state.code.zip_path(r.params["sha"])
+        if not path.exists():
+            raise LambdaError("ResourceNotFoundException", "No such code package")
+        return Response(200, path.read_bytes(), {"Content-Type": "application/zip"})
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: LambdaHTTPServer
+
+    def do_GET(self):  # noqa: N802 - http.server naming
+        self._dispatch()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET  # noqa: N815
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _dispatch(self) -> None:
+        request_id = str(uuid.uuid4())
+        try:
+            body = self._read_body()
+            split = urlsplit(self.path)
+            query_lists = parse_qs(split.query, keep_blank_values=True)
+            request = Request(
+                method=self.command, path=split.path, params={},
+                query={k: v[-1] for k, v in query_lists.items()},
+                headers={k.lower(): v for k, v in self.headers.items()},
+                body=body, request_id=request_id, query_lists=query_lists,
+            )
+            response = self.server.api.handle(request)
+        except LambdaError as exc:
+            response = Response(exc.status, exc.body(),
+                                {"x-amzn-ErrorType": exc.code, **exc.headers})
+        except Exception as exc:  # noqa: BLE001 - AWS answers ServiceException
+            traceback.print_exc()
+            error = LambdaError("ServiceException", f"{type(exc).__name__}: {exc}")
+            response = Response(500, error.body(), {"x-amzn-ErrorType": error.code})
+        self._send(response, request_id)
+
+    def _send(self, response: Response, request_id: str) -> None:
+        body = response.body
+        headers = {"Content-Type": "application/json", **response.headers}
+        if isinstance(body, dict):
+            body = json.dumps(body).encode()
+        body = body or b""
+        self.send_response(response.status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("x-amzn-RequestId", request_id)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_message(self, format, *args):  # noqa: A002 - http.server signature
+        if self.server.verbose:
+            sys.stderr.write(f"lambda-api {self.address_string()} {format % args}\n")
+
+
+class LambdaHTTPServer(ThreadingHTTPServer):
+    """Threaded HTTP server for the Lambda API; one thread per connection."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, state: LambdaState, pool, host: str = "127.0.0.1", port: int = 0,
+                 verbose: bool = False):
+        super().__init__((host, port), _Handler)
+        self.verbose = verbose
+        self.api = LambdaApi(state, pool, lambda: self.url)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LambdaHTTPServer:
+        self._thread = threading.Thread(target=self.serve_forever, name="lambda-api",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self.shutdown()
+            self._thread.join()
+            self._thread = None
+        self.server_close()
+
+
+__all__ = ["LATEST", "LambdaApi", "LambdaHTTPServer", "Request", "Response"]
