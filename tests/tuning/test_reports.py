@@ -187,14 +187,18 @@ def test_it_finds_the_platform_report_among_other_json_records_and_plain_lines()
 
 
 def test_it_reads_snapstart_restore_durations_from_json():
-    report = parse_report(json_tail(json_report(restoreDurationMs=98.7, billedRestoreDurationMs=99)))
+    report_line = json_report(restoreDurationMs=98.7, billedRestoreDurationMs=99)
+
+    report = parse_report(json_tail(report_line))
 
     assert report.restore_duration_ms == 98.7
     assert report.billed_restore_duration_ms == 99
 
 
 def test_it_skips_a_json_record_cut_at_the_start_of_the_tail():
-    cut_record = '5Z","type":"platform.report","record":{"requestId":"x","metrics":{"durationMs":1}}}'
+    cut_record = (
+        '5Z","type":"platform.report","record":{"requestId":"x","metrics":{"durationMs":1}}}'
+    )
 
     report = parse_report(cut_record + "\n" + json_tail(json_report()))
 
