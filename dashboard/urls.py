@@ -11,6 +11,8 @@ urlpatterns = [
     path("login/", public(auth_views.LoginView.as_view()), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/", include("tuning.api_urls")),
+    path("api/", include("cachemetrics.api_urls")),
     path("", include("tuning.urls")),
     path("", include("cachemetrics.urls")),
 ]

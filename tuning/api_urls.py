@@ -1,0 +1,4 @@
+"""JSON API routes (mounted under /api/)."""
+
+app_name = "tuning_api"
+urlpatterns = []
