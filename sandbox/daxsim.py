@@ -1,0 +1,614 @@
+"""A DAX cluster simulation: a real cache model over a synthetic workload.
+
+Pure Python (stdlib only, no boto3). ``sandbox.seed_dax`` turns what this module computes
+into AWS resources and CloudWatch metrics in moto.
+
+The model, per cluster:
+
+* one **item cache** and one **query cache** (Query and Scan results share it), each an LRU
+  bounded in bytes with a TTL that starts when the entry is written and is not extended by
+  hits (DAX semantics, default 5 minutes);
+* capacity derived from the node type's memory, divided by ``memory_scale_down`` because the
+  simulated workload is a scaled-down copy of a real one (byte gauges are scaled back up);
+* writes (PutItem/UpdateItem) go to the table and then write the new item into the item cache
+  (write-through); DeleteItem evicts the item; writes never touch the query cache;
+* strongly consistent reads pass through to the table uncached: they count as requests but
+  neither as hits nor as misses;
+* every item-cache miss and every pass-through read consumes read units on its table
+  (eventually consistent 0.5 RCU per started 4 KB, strongly consistent 1 RCU per 4 KB); a
+  Query or Scan miss consumes read units for its whole result size.
+
+Per table the workload has a key space with Zipf-skewed popularity, item sizes around a mean,
+a daily traffic sinusoid with a peak hour, a read/write mix, a share of strongly consistent
+reads, of BatchGetItem, of queries and a few scans. Requests are simulated one by one, minute
+by minute, with a seeded ``random.Random``; reads are spread over the cluster's nodes, writes
+go to the primary node (``<cluster>-a``).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+# --------------------------------------------------------------------------- metric names
+
+# Count metrics, in the order of the per-minute counter lists.
+COUNT_METRICS: tuple[str, ...] = (
+    "ItemCacheHits",
+    "ItemCacheMisses",
+    "QueryCacheHits",
+    "QueryCacheMisses",
+    "ScanCacheHits",
+    "ScanCacheMisses",
+    "GetItemRequestCount",
+    "BatchGetItemRequestCount",
+    "QueryRequestCount",
+    "ScanRequestCount",
+    "PutItemRequestCount",
+    "UpdateItemRequestCount",
+    "DeleteItemRequestCount",
+    "TotalRequestCount",
+    "ErrorRequestCount",
+    "ThrottledRequestCount",
+)
+GAUGE_METRICS: tuple[str, ...] = (
+    "CPUUtilization",
+    "CacheMemoryUtilization",
+    "EstimatedDbSize",
+    "EvictedSize",
+    "ClientConnections",
+)
+METRIC_UNITS: dict[str, str] = {
+    **dict.fromkeys(COUNT_METRICS, "Count"),
+    "CPUUtilization": "Percent",
+    "CacheMemoryUtilization": "Percent",
+    "EstimatedDbSize": "Bytes",
+    "EvictedSize": "Bytes",
+    "ClientConnections": "Count",
+}
+
+(
+    ITEM_HITS,
+    ITEM_MISSES,
+    QUERY_HITS,
+    QUERY_MISSES,
+    SCAN_HITS,
+    SCAN_MISSES,
+    GET_REQ,
+    BATCH_REQ,
+    QUERY_REQ,
+    SCAN_REQ,
+    PUT_REQ,
+    UPDATE_REQ,
+    DELETE_REQ,
+    TOTAL_REQ,
+    ERROR_REQ,
+    THROTTLED_REQ,
+) = range(len(COUNT_METRICS))
+# Internal counters kept after the published ones (per table and node, not published).
+ITEM_READS_STRONG = len(COUNT_METRICS)  # items read strongly consistently (pass-through)
+QUERY_STRONG = ITEM_READS_STRONG + 1  # strongly consistent queries (pass-through)
+EVICTED_BYTES = QUERY_STRONG + 1  # simulated bytes evicted (not scaled up)
+N_COUNTERS = EVICTED_BYTES + 1
+
+# Operation codes of the simulated requests.
+(
+    OP_GET,
+    OP_GET_STRONG,
+    OP_BATCH,
+    OP_BATCH_STRONG,
+    OP_QUERY,
+    OP_QUERY_STRONG,
+    OP_SCAN,
+    OP_PUT,
+    OP_UPDATE,
+    OP_DELETE,
+) = range(10)
+N_OPS = 10
+WRITE_OPS = frozenset({OP_PUT, OP_UPDATE, OP_DELETE})
+
+# --------------------------------------------------------------------------- node types
+
+# Memory (GiB) and vCPUs of DAX node types.
+NODE_TYPES: dict[str, tuple[float, int]] = {
+    "dax.t2.small": (2.0, 1),
+    "dax.t2.medium": (4.0, 2),
+    "dax.t3.small": (2.0, 2),
+    "dax.t3.medium": (4.0, 2),
+    "dax.r4.large": (15.25, 2),
+    "dax.r4.xlarge": (30.5, 4),
+    "dax.r4.2xlarge": (61.0, 8),
+    "dax.r5.large": (16.0, 2),
+    "dax.r5.xlarge": (32.0, 4),
+    "dax.r5.2xlarge": (64.0, 8),
+    "dax.r5.4xlarge": (128.0, 16),
+    "dax.r5.8xlarge": (256.0, 32),
+}
+CACHE_MEMORY_FRACTION = 0.8  # share of node memory DAX uses for its caches
+# Work units (hit = 1) one vCPU does per minute at 100 % in the scaled-down world.
+CPU_WORK_PER_VCPU_MINUTE = 1800.0
+
+
+# --------------------------------------------------------------------------- specs
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One DynamoDB table and the workload that reaches it through DAX."""
+
+    name: str
+    billing_mode: str = "PAY_PER_REQUEST"  # or "PROVISIONED"
+    read_capacity: int = 0  # provisioned only
+    write_capacity: int = 0  # provisioned only
+    key_space: int = 20_000  # distinct items
+    zipf_s: float = 1.0  # popularity skew (higher = hotter hot keys)
+    item_kb: float = 1.0  # mean item size
+    peak_rpm: float = 500.0  # simulated requests per minute at the daily peak
+    trough_ratio: float = 0.3  # traffic at the trough relative to the peak
+    peak_hour: float = 14.0  # UTC hour of the peak
+    write_share: float = 0.08  # share of requests that are writes
+    strong_share: float = 0.05  # share of reads (Get/BatchGet/Query) strongly consistent
+    query_share: float = 0.15  # share of reads that are queries
+    scan_share: float = 0.002  # share of reads that are scans
+    batch_share: float = 0.05  # share of item reads sent as BatchGetItem
+    batch_size: int = 8  # items per BatchGetItem
+    query_kinds: int = 2_000  # distinct query parameter sets
+    query_items: float = 6.0  # mean items per query result
+    scan_kinds: int = 4  # distinct scan pages
+    hash_key: str = "pk"
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """One DAX cluster and the tables it fronts."""
+
+    name: str
+    node_type: str
+    nodes: int
+    tables: tuple[TableSpec, ...]
+    item_ttl_s: float = 300.0
+    query_ttl_s: float = 300.0
+    description: str = ""
+    error_rate: float = 0.0003  # share of requests failing with a user error
+    throttle_rate: float = 0.0001  # share of requests throttled at peak load
+    memory_scale_down: int = 1024  # simulated memory = real memory / this
+    item_cache_share: float = 0.7  # share of cache memory for the item cache
+
+    @property
+    def node_ids(self) -> list[str]:
+        return [f"{self.name}-{chr(ord('a') + i)}" for i in range(self.nodes)]
+
+    @property
+    def cache_bytes(self) -> int:
+        """Simulated bytes of cache memory (item + query cache)."""
+        mem_gib = NODE_TYPES[self.node_type][0]
+        return int(mem_gib * 2**30 * CACHE_MEMORY_FRACTION / self.memory_scale_down)
+
+    @property
+    def item_cache_bytes(self) -> int:
+        return int(self.cache_bytes * self.item_cache_share)
+
+    @property
+    def query_cache_bytes(self) -> int:
+        return self.cache_bytes - self.item_cache_bytes
+
+    @property
+    def vcpus(self) -> int:
+        return NODE_TYPES[self.node_type][1]
+
+
+# --------------------------------------------------------------------------- cache
+
+
+class LruTtlCache:
+    """An LRU cache bounded in bytes whose entries expire ``ttl`` seconds after being written.
+
+    Hits move an entry to the most-recently-used end but do not extend its TTL. Expired
+    entries are dropped lazily when looked up (a miss) or when they reach the LRU end.
+    """
+
+    __slots__ = ("capacity", "ttl", "used", "_entries")
+
+    def __init__(self, capacity_bytes: int, ttl_s: float):
+        self.capacity = capacity_bytes
+        self.ttl = ttl_s
+        self.used = 0
+        self._entries: OrderedDict[object, tuple[float, int]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def keys(self) -> list[object]:
+        """Keys from least to most recently used."""
+        return list(self._entries)
+
+    def get(self, key: object, now: float) -> bool:
+        """True on a hit; an expired entry is removed and reported as a miss."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return False
+        if entry[0] <= now:
+            del self._entries[key]
+            self.used -= entry[1]
+            return False
+        self._entries.move_to_end(key)
+        return True
+
+    def put(self, key: object, size: int, now: float) -> int:
+        """Write an entry (fresh TTL); returns the bytes evicted to make room."""
+        entries = self._entries
+        old = entries.pop(key, None)
+        if old is not None:
+            self.used -= old[1]
+        entries[key] = (now + self.ttl, size)
+        self.used += size
+        evicted = 0
+        while self.used > self.capacity and entries:
+            _, (_, old_size) = entries.popitem(last=False)
+            self.used -= old_size
+            evicted += old_size
+        return evicted
+
+    def delete(self, key: object) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self.used -= entry[1]
+
+
+# --------------------------------------------------------------------------- workload
+
+
+def zipf_cum_weights(n: int, s: float) -> list[float]:
+    """Cumulative Zipf weights for ranks 0..n-1 (rank 0 is the most popular)."""
+    total = 0.0
+    cum = []
+    for rank in range(1, n + 1):
+        total += rank ** -s
+        cum.append(total)
+    return cum
+
+
+def read_units(size_bytes: int, strong: bool) -> float:
+    """DynamoDB read units for reading ``size_bytes`` (per started 4 KB)."""
+    units = max(1, math.ceil(size_bytes / 4096))
+    return float(units) if strong else units / 2
+
+
+def daily_factor(spec: TableSpec, epoch_s: float) -> float:
+    """Traffic at this time of day relative to the peak (between trough_ratio and 1)."""
+    hour = (epoch_s / 3600.0) % 24.0
+    wave = (1.0 + math.cos(2 * math.pi * (hour - spec.peak_hour) / 24.0)) / 2.0
+    return spec.trough_ratio + (1.0 - spec.trough_ratio) * wave
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    if lam <= 0:
+        return 0
+    if lam > 30:
+        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
+    limit, k, p = math.exp(-lam), 0, rng.random()
+    while p > limit:
+        k += 1
+        p *= rng.random()
+    return k
+
+
+class TableWorkload:
+    """Precomputed per-table data: key popularity, item sizes, query results, op mix."""
+
+    def __init__(self, spec: TableSpec, index: int, seed: object):
+        self.spec = spec
+        self.index = index
+        rng = random.Random(f"{seed}:table:{spec.name}")
+        self.key_range = range(spec.key_space)
+        self.key_cw = zipf_cum_weights(spec.key_space, spec.zipf_s)
+        mean_b = spec.item_kb * 1024
+        self.item_bytes = [
+            max(64, int(mean_b * rng.lognormvariate(0.0, 0.35))) for _ in self.key_range
+        ]
+        self.ru_eventual = [read_units(b, False) for b in self.item_bytes]
+        self.ru_strong = [read_units(b, True) for b in self.item_bytes]
+        self.query_bytes = [
+            int(mean_b * (1 + int(rng.expovariate(1.0 / spec.query_items))))
+            for _ in range(spec.query_kinds)
+        ]
+        self.query_ru_eventual = [read_units(b, False) for b in self.query_bytes]
+        self.query_ru_strong = [read_units(b, True) for b in self.query_bytes]
+        # A scan page is at most 1 MB of items.
+        page = min(2**20, int(mean_b * min(spec.key_space, 1000)))
+        self.scan_bytes = [page] * spec.scan_kinds
+        self.scan_ru = [read_units(b, False) for b in self.scan_bytes]
+        # Keys in the caches are ints: table index in the high bits.
+        self.key_base = index << 32
+        self.scan_base = self.key_base + (1 << 31)
+        self.op_cw = self._op_cum_weights()
+
+    def _op_cum_weights(self) -> list[float]:
+        s = self.spec
+        reads = 1.0 - s.write_share
+        scan = reads * s.scan_share
+        query = reads * s.query_share
+        items = reads - scan - query
+        batch = items * s.batch_share
+        get = items - batch
+        strong = s.strong_share
+        weights = [0.0] * N_OPS
+        weights[OP_GET] = get * (1 - strong)
+        weights[OP_GET_STRONG] = get * strong
+        weights[OP_BATCH] = batch * (1 - strong)
+        weights[OP_BATCH_STRONG] = batch * strong
+        weights[OP_QUERY] = query * (1 - strong)
+        weights[OP_QUERY_STRONG] = query * strong
+        weights[OP_SCAN] = scan
+        weights[OP_PUT] = s.write_share * 0.5
+        weights[OP_UPDATE] = s.write_share * 0.4
+        weights[OP_DELETE] = s.write_share * 0.1
+        cum, total = [], 0.0
+        for w in weights:
+            total += w
+            cum.append(total)
+        return cum
+
+    def requests_in_minute(self, rng: random.Random, epoch_s: float) -> int:
+        rate = self.spec.peak_rpm * daily_factor(self.spec, epoch_s + 30)
+        rate *= max(0.0, rng.gauss(1.0, 0.05))
+        return int(rate + rng.random())  # stochastic rounding
+
+
+# --------------------------------------------------------------------------- cluster
+
+
+@dataclass
+class MinuteResult:
+    """What one simulated minute produced."""
+
+    epoch_s: float
+    node_counts: list[list[float]]  # per node: N_COUNTERS counters
+    node_gauges: list[dict[str, float]]  # per node: GAUGE_METRICS (EvictedSize scaled up)
+    table_counts: list[list[float]]  # per table: N_COUNTERS counters
+    table_read_units: list[float]  # per table: read units that reached the table
+
+
+@dataclass
+class ClusterSim:
+    """Caches and workload of one cluster; call :meth:`run_minute` minute after minute."""
+
+    spec: ClusterSpec
+    seed: object = 42
+    rng: random.Random = field(init=False)
+    item_cache: LruTtlCache = field(init=False)
+    query_cache: LruTtlCache = field(init=False)
+    tables: list[TableWorkload] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(f"{self.seed}:cluster:{self.spec.name}")
+        self.item_cache = LruTtlCache(self.spec.item_cache_bytes, self.spec.item_ttl_s)
+        self.query_cache = LruTtlCache(self.spec.query_cache_bytes, self.spec.query_ttl_s)
+        self.tables = [TableWorkload(t, i, self.seed) for i, t in enumerate(self.spec.tables)]
+        self._peak_rpm = sum(t.peak_rpm for t in self.spec.tables) or 1.0
+
+    # ----- single requests (used by the minute loop and directly by tests)
+
+    def execute(
+        self, op: int, table: int, key: int, now: float, counts: list[float], ru: list[float]
+    ) -> None:
+        """Run one request against the caches, updating ``counts`` and ``ru`` (per table)."""
+        tw = self.tables[table]
+        if op == OP_GET:
+            counts[GET_REQ] += 1
+            self._read_item(tw, key, now, counts, ru)
+        elif op in (OP_QUERY, OP_SCAN):
+            scan = op == OP_SCAN
+            if scan:
+                counts[SCAN_REQ] += 1
+                qid = key % len(tw.scan_bytes)
+                ckey, size, units = tw.scan_base + qid, tw.scan_bytes[qid], tw.scan_ru[qid]
+            else:
+                counts[QUERY_REQ] += 1
+                qid = key % len(tw.query_bytes)
+                ckey, size = tw.key_base + qid, tw.query_bytes[qid]
+                units = tw.query_ru_eventual[qid]
+            if self.query_cache.get(ckey, now):
+                counts[SCAN_HITS if scan else QUERY_HITS] += 1
+            else:
+                counts[SCAN_MISSES if scan else QUERY_MISSES] += 1
+                ru[table] += units
+                counts[EVICTED_BYTES] += self.query_cache.put(ckey, size, now)
+        elif op == OP_BATCH:
+            counts[BATCH_REQ] += 1
+            n = self.spec.tables[table].batch_size
+            keys = self.rng.choices(tw.key_range, cum_weights=tw.key_cw, k=n - 1)
+            keys.append(key)
+            for k in set(keys):
+                self._read_item(tw, k, now, counts, ru)
+        elif op in (OP_PUT, OP_UPDATE):
+            counts[PUT_REQ if op == OP_PUT else UPDATE_REQ] += 1
+            counts[EVICTED_BYTES] += self.item_cache.put(
+                tw.key_base + key, tw.item_bytes[key], now
+            )
+        elif op == OP_DELETE:
+            counts[DELETE_REQ] += 1
+            self.item_cache.delete(tw.key_base + key)
+        elif op == OP_GET_STRONG:
+            counts[GET_REQ] += 1
+            counts[ITEM_READS_STRONG] += 1
+            ru[table] += tw.ru_strong[key]
+        elif op == OP_BATCH_STRONG:
+            counts[BATCH_REQ] += 1
+            n = self.spec.tables[table].batch_size
+            keys = set(self.rng.choices(tw.key_range, cum_weights=tw.key_cw, k=n - 1))
+            keys.add(key)
+            counts[ITEM_READS_STRONG] += len(keys)
+            ru[table] += sum(tw.ru_strong[k] for k in keys)
+        elif op == OP_QUERY_STRONG:
+            counts[QUERY_REQ] += 1
+            counts[QUERY_STRONG] += 1
+            ru[table] += tw.query_ru_strong[key % len(tw.query_bytes)]
+        else:  # pragma: no cover - defensive
+            raise ValueError(f"unknown op {op}")
+
+    def _read_item(
+        self, tw: TableWorkload, key: int, now: float, counts: list[float], ru: list[float]
+    ) -> None:
+        ckey = tw.key_base + key
+        if self.item_cache.get(ckey, now):
+            counts[ITEM_HITS] += 1
+        else:
+            counts[ITEM_MISSES] += 1
+            ru[tw.index] += tw.ru_eventual[key]
+            counts[EVICTED_BYTES] += self.item_cache.put(ckey, tw.item_bytes[key], now)
+
+    # ----- one minute
+
+    def run_minute(self, epoch_s: float) -> MinuteResult:
+        rng = self.rng
+        spec = self.spec
+        n_nodes = spec.nodes
+        n_tables = len(self.tables)
+        nodes = range(n_nodes)
+        events: list[tuple[int, int, int, int]] = []
+        for tw in self.tables:
+            n = tw.requests_in_minute(rng, epoch_s)
+            if n <= 0:
+                continue
+            ops = rng.choices(range(N_OPS), cum_weights=tw.op_cw, k=n)
+            keys = rng.choices(tw.key_range, cum_weights=tw.key_cw, k=n)
+            node_of = rng.choices(nodes, k=n)
+            ti = tw.index
+            events.extend(
+                (ti, op, key, 0 if op in WRITE_OPS else node)
+                for op, key, node in zip(ops, keys, node_of, strict=True)
+            )
+        if n_tables > 1:
+            rng.shuffle(events)
+        total = len(events)
+
+        # Requests that fail: user errors anywhere, throttles more likely near the peak.
+        load = sum(
+            t.spec.peak_rpm * daily_factor(t.spec, epoch_s + 30) for t in self.tables
+        ) / self._peak_rpm
+        n_err = min(total, _poisson(rng, total * spec.error_rate))
+        n_thr = min(total - n_err, _poisson(rng, total * spec.throttle_rate * load**4))
+        failed: dict[int, int] = {}
+        if n_err or n_thr:
+            picked = rng.sample(range(total), n_err + n_thr)
+            failed = dict.fromkeys(picked[:n_err], ERROR_REQ)
+            failed.update(dict.fromkeys(picked[n_err:], THROTTLED_REQ))
+
+        # Counters per (node, table).
+        cells = [[0.0] * N_COUNTERS for _ in range(n_nodes * n_tables)]
+        ru = [0.0] * n_tables
+        dt = 60.0 / total if total else 0.0
+        execute = self.execute
+        for i, (ti, op, key, node) in enumerate(events):
+            counts = cells[node * n_tables + ti]
+            if failed and i in failed:
+                counts[failed[i]] += 1
+                counts[_REQUEST_COUNTER[op]] += 1
+                continue
+            execute(op, ti, key, epoch_s + i * dt, counts, ru)
+
+        node_counts = []
+        for node in nodes:
+            row = [0.0] * N_COUNTERS
+            for ti in range(n_tables):
+                for j, v in enumerate(cells[node * n_tables + ti]):
+                    row[j] += v
+            node_counts.append(row)
+        table_counts = []
+        for ti in range(n_tables):
+            row = [0.0] * N_COUNTERS
+            for node in nodes:
+                for j, v in enumerate(cells[node * n_tables + ti]):
+                    row[j] += v
+            table_counts.append(row)
+        for row in (*node_counts, *table_counts):
+            row[TOTAL_REQ] = sum(row[GET_REQ : DELETE_REQ + 1])
+        return MinuteResult(
+            epoch_s=epoch_s,
+            node_counts=node_counts,
+            node_gauges=[self._gauges(node, node_counts[node]) for node in nodes],
+            table_counts=table_counts,
+            table_read_units=ru,
+        )
+
+    def _gauges(self, node: int, c: list[float]) -> dict[str, float]:
+        spec = self.spec
+        rng = self.rng
+        work = (
+            c[ITEM_HITS]
+            + c[QUERY_HITS]
+            + 3 * (c[ITEM_MISSES] + c[QUERY_MISSES] + c[ITEM_READS_STRONG] + c[QUERY_STRONG])
+            + 2 * c[SCAN_HITS]
+            + 25 * c[SCAN_MISSES]
+            + 2 * (c[BATCH_REQ])
+            + 4 * (c[PUT_REQ] + c[UPDATE_REQ] + c[DELETE_REQ])
+        )
+        capacity = spec.vcpus * CPU_WORK_PER_VCPU_MINUTE
+        cpu = 2.0 + (1.5 if node == 0 else 0.0) + 90.0 * work / capacity + rng.uniform(-0.5, 0.5)
+        used = self.item_cache.used + self.query_cache.used
+        memory_pct = 100.0 * used / max(1, spec.cache_bytes)
+        scale = spec.memory_scale_down
+        return {
+            "CPUUtilization": round(min(99.5, max(0.5, cpu)), 2),
+            "CacheMemoryUtilization": round(memory_pct, 2),
+            "EstimatedDbSize": float(used * scale),
+            "EvictedSize": float(c[EVICTED_BYTES] * scale),
+            "ClientConnections": float(2 + round(c[TOTAL_REQ] / 40 + rng.random() * 2)),
+        }
+
+
+_REQUEST_COUNTER = {
+    OP_GET: GET_REQ,
+    OP_GET_STRONG: GET_REQ,
+    OP_BATCH: BATCH_REQ,
+    OP_BATCH_STRONG: BATCH_REQ,
+    OP_QUERY: QUERY_REQ,
+    OP_QUERY_STRONG: QUERY_REQ,
+    OP_SCAN: SCAN_REQ,
+    OP_PUT: PUT_REQ,
+    OP_UPDATE: UPDATE_REQ,
+    OP_DELETE: DELETE_REQ,
+}
+
+
+def simulate(
+    spec: ClusterSpec, start_epoch: float, minutes: int, seed: object = 42, warmup: int = 10
+) -> list[MinuteResult]:
+    """Simulate ``minutes`` minutes from ``start_epoch`` after ``warmup`` unrecorded minutes."""
+    sim = ClusterSim(spec, seed)
+    for m in range(warmup, 0, -1):
+        sim.run_minute(start_epoch - 60 * m)
+    return [sim.run_minute(start_epoch + 60 * m) for m in range(minutes)]
+
+
+def hit_ratio(
+    results: list[MinuteResult], hits: int = ITEM_HITS, misses: int = ITEM_MISSES
+) -> float:
+    """Hit ratio over all nodes and minutes (item cache by default)."""
+    h = sum(r.node_counts[n][hits] for r in results for n in range(len(r.node_counts)))
+    m = sum(r.node_counts[n][misses] for r in results for n in range(len(r.node_counts)))
+    return h / (h + m) if h + m else 0.0
+
+
+__all__ = [
+    "COUNT_METRICS",
+    "GAUGE_METRICS",
+    "METRIC_UNITS",
+    "NODE_TYPES",
+    "ClusterSim",
+    "ClusterSpec",
+    "LruTtlCache",
+    "MinuteResult",
+    "TableSpec",
+    "daily_factor",
+    "hit_ratio",
+    "read_units",
+    "simulate",
+    "zipf_cum_weights",
+]
