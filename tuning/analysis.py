@@ -329,9 +329,7 @@ def pareto_frontier(candidates) -> list:
     points = [(_exact(c.avg_duration_ms), _exact(c.avg_cost_usd), c) for c in usable]
 
     def dominated(duration, cost) -> bool:
-        return any(
-            d <= duration and k <= cost and (d < duration or k < cost) for d, k, _ in points
-        )
+        return any(d <= duration and k <= cost and (d < duration or k < cost) for d, k, _ in points)
 
     frontier = [(d, k, c) for d, k, c in points if not dominated(d, k)]
     frontier.sort(key=lambda item: (item[0], item[1], item[2].memory_mb))

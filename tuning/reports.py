@@ -46,11 +46,11 @@ class Report:
 
     duration_ms: float
     billed_duration_ms: float | int
+    init_duration_ms: float | None
+    restore_duration_ms: float | None
+    billed_restore_duration_ms: float | int | None
     memory_size_mb: int
-    max_memory_used_mb: int | None = None
-    init_duration_ms: float | None = None
-    restore_duration_ms: float | None = None
-    billed_restore_duration_ms: float | int | None = None
+    max_memory_used_mb: int | None
     request_id: str | None = None
     status: str | None = None
 
@@ -143,7 +143,8 @@ def _coerce(value, kind):
 def _build(values: dict, request_id: str | None, status: str | None) -> Report | None:
     if any(values.get(name) is None for name in _REQUIRED):
         return None
-    return Report(**values, request_id=request_id, status=status)
+    optional = {name: None for name, _ in _TEXT_KEYS.values() if name not in values}
+    return Report(**values, **optional, request_id=request_id, status=status)
 
 
 def _text_reports(log_text: str):

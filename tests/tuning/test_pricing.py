@@ -6,6 +6,8 @@ the billed rate is $0.0000166667, so our exact figures differ from the page's
 by less than one cent, and each test says how.
 """
 
+import subprocess
+import sys
 from datetime import date
 from decimal import Decimal
 
@@ -231,3 +233,16 @@ def test_every_region_has_falling_tier_prices_and_cheaper_arm():
 def test_the_price_table_names_its_source_and_date():
     assert "aws.amazon.com/lambda/pricing" in pricing_data.PRICES_SOURCE
     assert date.fromisoformat(pricing_data.PRICES_AS_OF) >= date(2026, 1, 1)
+
+
+def test_the_pure_library_imports_neither_django_nor_boto3():
+    code = (
+        "import sys, tuning.reports, tuning.analysis, tuning.pricing, tuning.pricing_data; "
+        "print(sorted(m for m in sys.modules "
+        "if m.split('.')[0] in ('django', 'boto3', 'botocore')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.strip() == "[]"
