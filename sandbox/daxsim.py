@@ -91,7 +91,20 @@ METRIC_UNITS: dict[str, str] = {
 ITEM_READS_STRONG = len(COUNT_METRICS)  # items read strongly consistently (pass-through)
 QUERY_STRONG = ITEM_READS_STRONG + 1  # strongly consistent queries (pass-through)
 EVICTED_BYTES = QUERY_STRONG + 1  # simulated bytes evicted (not scaled up)
-N_COUNTERS = EVICTED_BYTES + 1
+# Read units that reached the table, by cause.
+RU_ITEM_MISSES = EVICTED_BYTES + 1  # item-cache misses (eventually consistent)
+RU_STRONG_ITEMS = RU_ITEM_MISSES + 1  # strongly consistent GetItem/BatchGetItem
+RU_QUERY_MISSES = RU_STRONG_ITEMS + 1  # query-cache misses of Query
+RU_STRONG_QUERIES = RU_QUERY_MISSES + 1  # strongly consistent Query
+RU_SCAN_MISSES = RU_STRONG_QUERIES + 1  # query-cache misses of Scan
+READ_UNIT_COUNTERS: dict[str, int] = {
+    "item_misses": RU_ITEM_MISSES,
+    "strong_item_reads": RU_STRONG_ITEMS,
+    "query_misses": RU_QUERY_MISSES,
+    "strong_queries": RU_STRONG_QUERIES,
+    "scan_misses": RU_SCAN_MISSES,
+}
+N_COUNTERS = RU_SCAN_MISSES + 1
 
 # Operation codes of the simulated requests.
 (
@@ -268,7 +281,7 @@ def zipf_cum_weights(n: int, s: float) -> list[float]:
     total = 0.0
     cum = []
     for rank in range(1, n + 1):
-        total += rank ** -s
+        total += rank**-s
         cum.append(total)
     return cum
 
@@ -371,7 +384,11 @@ class MinuteResult:
     node_counts: list[list[float]]  # per node: N_COUNTERS counters
     node_gauges: list[dict[str, float]]  # per node: GAUGE_METRICS (EvictedSize scaled up)
     table_counts: list[list[float]]  # per table: N_COUNTERS counters
-    table_read_units: list[float]  # per table: read units that reached the table
+
+    @property
+    def table_read_units(self) -> list[float]:
+        """Per table: read units that reached the table (all causes)."""
+        return [sum(row[RU_ITEM_MISSES : RU_SCAN_MISSES + 1]) for row in self.table_counts]
 
 
 @dataclass
@@ -394,30 +411,30 @@ class ClusterSim:
 
     # ----- single requests (used by the minute loop and directly by tests)
 
-    def execute(
-        self, op: int, table: int, key: int, now: float, counts: list[float], ru: list[float]
-    ) -> None:
-        """Run one request against the caches, updating ``counts`` and ``ru`` (per table)."""
+    def execute(self, op: int, table: int, key: int, now: float, counts: list[float]) -> None:
+        """Run one request against the caches, adding what it did to ``counts``."""
         tw = self.tables[table]
         if op == OP_GET:
             counts[GET_REQ] += 1
-            self._read_item(tw, key, now, counts, ru)
+            self._read_item(tw, key, now, counts)
         elif op in (OP_QUERY, OP_SCAN):
             scan = op == OP_SCAN
             if scan:
                 counts[SCAN_REQ] += 1
                 qid = key % len(tw.scan_bytes)
                 ckey, size, units = tw.scan_base + qid, tw.scan_bytes[qid], tw.scan_ru[qid]
+                ru_counter = RU_SCAN_MISSES
             else:
                 counts[QUERY_REQ] += 1
                 qid = key % len(tw.query_bytes)
                 ckey, size = tw.key_base + qid, tw.query_bytes[qid]
                 units = tw.query_ru_eventual[qid]
+                ru_counter = RU_QUERY_MISSES
             if self.query_cache.get(ckey, now):
                 counts[SCAN_HITS if scan else QUERY_HITS] += 1
             else:
                 counts[SCAN_MISSES if scan else QUERY_MISSES] += 1
-                ru[table] += units
+                counts[ru_counter] += units
                 counts[EVICTED_BYTES] += self.query_cache.put(ckey, size, now)
         elif op == OP_BATCH:
             counts[BATCH_REQ] += 1
@@ -425,42 +442,38 @@ class ClusterSim:
             keys = self.rng.choices(tw.key_range, cum_weights=tw.key_cw, k=n - 1)
             keys.append(key)
             for k in set(keys):
-                self._read_item(tw, k, now, counts, ru)
+                self._read_item(tw, k, now, counts)
         elif op in (OP_PUT, OP_UPDATE):
             counts[PUT_REQ if op == OP_PUT else UPDATE_REQ] += 1
-            counts[EVICTED_BYTES] += self.item_cache.put(
-                tw.key_base + key, tw.item_bytes[key], now
-            )
+            counts[EVICTED_BYTES] += self.item_cache.put(tw.key_base + key, tw.item_bytes[key], now)
         elif op == OP_DELETE:
             counts[DELETE_REQ] += 1
             self.item_cache.delete(tw.key_base + key)
         elif op == OP_GET_STRONG:
             counts[GET_REQ] += 1
             counts[ITEM_READS_STRONG] += 1
-            ru[table] += tw.ru_strong[key]
+            counts[RU_STRONG_ITEMS] += tw.ru_strong[key]
         elif op == OP_BATCH_STRONG:
             counts[BATCH_REQ] += 1
             n = self.spec.tables[table].batch_size
             keys = set(self.rng.choices(tw.key_range, cum_weights=tw.key_cw, k=n - 1))
             keys.add(key)
             counts[ITEM_READS_STRONG] += len(keys)
-            ru[table] += sum(tw.ru_strong[k] for k in keys)
+            counts[RU_STRONG_ITEMS] += sum(tw.ru_strong[k] for k in keys)
         elif op == OP_QUERY_STRONG:
             counts[QUERY_REQ] += 1
             counts[QUERY_STRONG] += 1
-            ru[table] += tw.query_ru_strong[key % len(tw.query_bytes)]
+            counts[RU_STRONG_QUERIES] += tw.query_ru_strong[key % len(tw.query_bytes)]
         else:  # pragma: no cover - defensive
             raise ValueError(f"unknown op {op}")
 
-    def _read_item(
-        self, tw: TableWorkload, key: int, now: float, counts: list[float], ru: list[float]
-    ) -> None:
+    def _read_item(self, tw: TableWorkload, key: int, now: float, counts: list[float]) -> None:
         ckey = tw.key_base + key
         if self.item_cache.get(ckey, now):
             counts[ITEM_HITS] += 1
         else:
             counts[ITEM_MISSES] += 1
-            ru[tw.index] += tw.ru_eventual[key]
+            counts[RU_ITEM_MISSES] += tw.ru_eventual[key]
             counts[EVICTED_BYTES] += self.item_cache.put(ckey, tw.item_bytes[key], now)
 
     # ----- one minute
@@ -489,9 +502,10 @@ class ClusterSim:
         total = len(events)
 
         # Requests that fail: user errors anywhere, throttles more likely near the peak.
-        load = sum(
-            t.spec.peak_rpm * daily_factor(t.spec, epoch_s + 30) for t in self.tables
-        ) / self._peak_rpm
+        load = (
+            sum(t.spec.peak_rpm * daily_factor(t.spec, epoch_s + 30) for t in self.tables)
+            / self._peak_rpm
+        )
         n_err = min(total, _poisson(rng, total * spec.error_rate))
         n_thr = min(total - n_err, _poisson(rng, total * spec.throttle_rate * load**4))
         failed: dict[int, int] = {}
@@ -502,7 +516,6 @@ class ClusterSim:
 
         # Counters per (node, table).
         cells = [[0.0] * N_COUNTERS for _ in range(n_nodes * n_tables)]
-        ru = [0.0] * n_tables
         dt = 60.0 / total if total else 0.0
         execute = self.execute
         for i, (ti, op, key, node) in enumerate(events):
@@ -511,7 +524,7 @@ class ClusterSim:
                 counts[failed[i]] += 1
                 counts[_REQUEST_COUNTER[op]] += 1
                 continue
-            execute(op, ti, key, epoch_s + i * dt, counts, ru)
+            execute(op, ti, key, epoch_s + i * dt, counts)
 
         node_counts = []
         for node in nodes:
@@ -534,7 +547,6 @@ class ClusterSim:
             node_counts=node_counts,
             node_gauges=[self._gauges(node, node_counts[node]) for node in nodes],
             table_counts=table_counts,
-            table_read_units=ru,
         )
 
     def _gauges(self, node: int, c: list[float]) -> dict[str, float]:

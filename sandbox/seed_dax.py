@@ -27,6 +27,7 @@ from sandbox.daxsim import (
     ITEM_READS_STRONG,
     METRIC_UNITS,
     QUERY_STRONG,
+    READ_UNIT_COUNTERS,
     ClusterSpec,
     MinuteResult,
     TableSpec,
@@ -320,15 +321,25 @@ def _cluster_metric_data(
                 value = minute.node_counts[n][j]
                 if value:
                     append(
-                        {"MetricName": name, "Dimensions": node_dims[n], "Timestamp": ts,
-                         "Value": value, "Unit": unit}
+                        {
+                            "MetricName": name,
+                            "Dimensions": node_dims[n],
+                            "Timestamp": ts,
+                            "Value": value,
+                            "Unit": unit,
+                        }
                     )
                     _add(node_totals[node], name, value)
                     cluster_value += value
             if cluster_value:
                 append(
-                    {"MetricName": name, "Dimensions": cluster_dims, "Timestamp": ts,
-                     "Value": cluster_value, "Unit": unit}
+                    {
+                        "MetricName": name,
+                        "Dimensions": cluster_dims,
+                        "Timestamp": ts,
+                        "Value": cluster_value,
+                        "Unit": unit,
+                    }
                 )
                 _add(cluster_totals, name, cluster_value)
         for name in GAUGE_METRICS:
@@ -338,8 +349,13 @@ def _cluster_metric_data(
                 value = minute.node_gauges[n][name]
                 if value:
                     append(
-                        {"MetricName": name, "Dimensions": node_dims[n], "Timestamp": ts,
-                         "Value": value, "Unit": unit}
+                        {
+                            "MetricName": name,
+                            "Dimensions": node_dims[n],
+                            "Timestamp": ts,
+                            "Value": value,
+                            "Unit": unit,
+                        }
                     )
                     _add(node_totals[node], name, value)
                     values.append(value)
@@ -377,9 +393,13 @@ def _table_metric_data(
             units = minute.table_read_units[ti]
             if units:
                 data.append(
-                    {"MetricName": "ConsumedReadCapacityUnits", "Dimensions": dims,
-                     "Timestamp": datetime.fromtimestamp(minute.epoch_s, UTC),
-                     "Value": units, "Unit": "Count"}
+                    {
+                        "MetricName": "ConsumedReadCapacityUnits",
+                        "Dimensions": dims,
+                        "Timestamp": datetime.fromtimestamp(minute.epoch_s, UTC),
+                        "Value": units,
+                        "Unit": "Count",
+                    }
                 )
                 totals["consumed_read_units"] += units
             counts = minute.table_counts[ti]
@@ -397,6 +417,8 @@ def _table_metric_data(
             totals["queries_strong"] += int(counts[QUERY_STRONG])
             for op, metric in _REQUEST_NAMES.items():
                 totals["requests"][op] += int(counts[_COUNT_INDEX[metric]])
+            for cause, index in READ_UNIT_COUNTERS.items():
+                totals["read_units"][cause] += counts[index]
     return data
 
 
@@ -474,6 +496,7 @@ def seed_dax(
                 "item_reads_strong": 0,
                 "queries_strong": 0,
                 "requests": dict.fromkeys(_REQUEST_NAMES, 0),
+                "read_units": dict.fromkeys(READ_UNIT_COUNTERS, 0.0),
             }
         summary["clusters"][spec.name] = {
             "created": _ensure_cluster(dax, spec, role_arn, clusters_existing),
@@ -532,3 +555,37 @@ def seed_dax(
         "total_s": round(t_end - t_start, 3),
     }
     return summary
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Time seeding into a fresh in-process moto server: ``python -m sandbox.seed_dax``."""
+    import argparse
+
+    from moto.server import ThreadedMotoServer
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--hours", type=int, default=24)
+    parser.add_argument("--synthetic", type=int, default=0, help="N synthetic clusters")
+    args = parser.parse_args(argv)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        clusters = synthetic_clusters(args.synthetic) if args.synthetic else None
+        started = time.perf_counter()
+        summary = seed_dax(f"http://{host}:{port}", hours=args.hours, clusters=clusters)
+        elapsed = time.perf_counter() - started
+    finally:
+        server.stop()
+    print(f"seeded {len(summary['clusters'])} clusters x {args.hours} h in {elapsed:.1f} s")
+    print(f"timings: {summary['timings']}")
+    print(f"datapoints: {summary['datapoints']} in {summary['put_calls']} PutMetricData calls")
+    for name, info in summary["clusters"].items():
+        print(
+            f"  {name}: item hit ratio {info['item_hit_ratio']:.3f}, "
+            f"query hit ratio {info['query_hit_ratio'] or 0:.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

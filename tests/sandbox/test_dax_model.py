@@ -1,0 +1,297 @@
+"""The DAX cache model (sandbox.daxsim): pure Python, no AWS."""
+
+from dataclasses import replace
+
+import pytest
+
+from sandbox import daxsim
+from sandbox.daxsim import (
+    ClusterSim,
+    ClusterSpec,
+    LruTtlCache,
+    TableSpec,
+    hit_ratio,
+    read_units,
+    simulate,
+)
+
+T0 = 1_767_225_600.0  # 2026-01-01 00:00 UTC
+
+
+def counters() -> list[float]:
+    return [0.0] * daxsim.N_COUNTERS
+
+
+def one_table_cluster(**table_kwargs) -> ClusterSpec:
+    table = TableSpec(name="Things", key_space=1_000, item_kb=2.0, **table_kwargs)
+    return ClusterSpec(name="things-cache", node_type="dax.r5.large", nodes=2, tables=(table,))
+
+
+# --------------------------------------------------------------------------- LRU + TTL
+
+
+def test_an_entry_hits_before_its_ttl_and_misses_after_it_expired():
+    cache = LruTtlCache(capacity_bytes=10_000, ttl_s=300)
+    cache.put("k", 100, now=0.0)
+    assert cache.get("k", now=299.0)
+    assert not cache.get("k", now=300.0)
+    assert "k" not in cache
+    assert cache.used == 0
+
+
+def test_a_hit_does_not_extend_the_ttl():
+    cache = LruTtlCache(capacity_bytes=10_000, ttl_s=60)
+    cache.put("k", 100, now=0.0)
+    assert cache.get("k", now=50.0)
+    assert not cache.get("k", now=61.0)
+
+
+def test_writing_an_entry_again_restarts_its_ttl():
+    cache = LruTtlCache(capacity_bytes=10_000, ttl_s=60)
+    cache.put("k", 100, now=0.0)
+    cache.put("k", 120, now=50.0)
+    assert cache.get("k", now=100.0)
+    assert cache.used == 120
+
+
+def test_the_least_recently_used_entry_is_evicted_first():
+    cache = LruTtlCache(capacity_bytes=300, ttl_s=300)
+    for key in ("a", "b", "c"):
+        cache.put(key, 100, now=0.0)
+    assert cache.get("a", now=1.0)  # a becomes the most recently used
+    evicted = cache.put("d", 100, now=2.0)
+    assert evicted == 100
+    assert cache.keys() == ["c", "a", "d"]
+    assert "b" not in cache
+
+
+def test_eviction_frees_as_many_bytes_as_a_large_entry_needs():
+    cache = LruTtlCache(capacity_bytes=300, ttl_s=300)
+    for key in ("a", "b", "c"):
+        cache.put(key, 100, now=0.0)
+    assert cache.put("big", 250, now=1.0) == 300
+    assert cache.keys() == ["big"]
+    assert cache.used == 250
+
+
+# --------------------------------------------------------------------------- read units
+
+
+@pytest.mark.parametrize(
+    ("size", "strong", "units"),
+    [(1, False, 0.5), (4096, False, 0.5), (4097, False, 1.0), (4097, True, 2.0), (100, True, 1.0)],
+)
+def test_read_units_are_counted_per_started_4_kb(size, strong, units):
+    assert read_units(size, strong) == units
+
+
+# --------------------------------------------------------------------------- requests
+
+
+def test_a_get_item_misses_then_hits_and_only_the_miss_reaches_the_table():
+    sim = ClusterSim(one_table_cluster(), seed=1)
+    tw = sim.tables[0]
+    counts = counters()
+    sim.execute(daxsim.OP_GET, 0, 7, T0, counts)
+    sim.execute(daxsim.OP_GET, 0, 7, T0 + 1, counts)
+    assert counts[daxsim.ITEM_MISSES] == 1
+    assert counts[daxsim.ITEM_HITS] == 1
+    assert counts[daxsim.GET_REQ] == 2
+    assert counts[daxsim.RU_ITEM_MISSES] == tw.ru_eventual[7]
+
+
+def test_put_item_writes_through_into_the_item_cache():
+    sim = ClusterSim(one_table_cluster(), seed=1)
+    counts = counters()
+    sim.execute(daxsim.OP_PUT, 0, 11, T0, counts)
+    sim.execute(daxsim.OP_GET, 0, 11, T0 + 1, counts)
+    assert counts[daxsim.PUT_REQ] == 1
+    assert counts[daxsim.ITEM_HITS] == 1
+    assert counts[daxsim.ITEM_MISSES] == 0
+    assert counts[daxsim.RU_ITEM_MISSES] == 0
+
+
+def test_update_item_refreshes_an_item_whose_ttl_ran_out():
+    sim = ClusterSim(one_table_cluster(), seed=1)
+    counts = counters()
+    sim.execute(daxsim.OP_GET, 0, 3, T0, counts)  # miss, cached until T0 + 300
+    sim.execute(daxsim.OP_UPDATE, 0, 3, T0 + 290, counts)  # write-through: until T0 + 590
+    sim.execute(daxsim.OP_GET, 0, 3, T0 + 400, counts)
+    assert counts[daxsim.ITEM_HITS] == 1
+    assert counts[daxsim.UPDATE_REQ] == 1
+
+
+def test_delete_item_evicts_the_item_from_the_item_cache():
+    sim = ClusterSim(one_table_cluster(), seed=1)
+    counts = counters()
+    sim.execute(daxsim.OP_GET, 0, 5, T0, counts)
+    sim.execute(daxsim.OP_DELETE, 0, 5, T0 + 1, counts)
+    sim.execute(daxsim.OP_GET, 0, 5, T0 + 2, counts)
+    assert counts[daxsim.ITEM_MISSES] == 2
+    assert counts[daxsim.DELETE_REQ] == 1
+
+
+def test_writes_do_not_invalidate_the_query_cache():
+    sim = ClusterSim(one_table_cluster(), seed=1)
+    counts = counters()
+    sim.execute(daxsim.OP_QUERY, 0, 42, T0, counts)
+    for op in (daxsim.OP_PUT, daxsim.OP_UPDATE, daxsim.OP_DELETE):
+        sim.execute(op, 0, 42, T0 + 1, counts)
+    sim.execute(daxsim.OP_QUERY, 0, 42, T0 + 2, counts)
+    assert counts[daxsim.QUERY_MISSES] == 1
+    assert counts[daxsim.QUERY_HITS] == 1
+
+
+def test_a_query_miss_consumes_read_units_for_its_whole_result():
+    sim = ClusterSim(one_table_cluster(query_items=20), seed=1)
+    tw = sim.tables[0]
+    counts = counters()
+    sim.execute(daxsim.OP_QUERY, 0, 9, T0, counts)
+    assert counts[daxsim.RU_QUERY_MISSES] == read_units(tw.query_bytes[9], strong=False)
+
+
+def test_scans_share_the_query_cache_and_count_as_scan_hits_and_misses():
+    sim = ClusterSim(one_table_cluster(), seed=1)
+    counts = counters()
+    sim.execute(daxsim.OP_SCAN, 0, 0, T0, counts)
+    sim.execute(daxsim.OP_SCAN, 0, 0, T0 + 1, counts)
+    assert counts[daxsim.SCAN_MISSES] == 1
+    assert counts[daxsim.SCAN_HITS] == 1
+    assert counts[daxsim.QUERY_HITS] + counts[daxsim.QUERY_MISSES] == 0
+    assert len(sim.query_cache) == 1
+
+
+def test_strongly_consistent_reads_bypass_the_cache():
+    sim = ClusterSim(one_table_cluster(), seed=1)
+    tw = sim.tables[0]
+    counts = counters()
+    sim.execute(daxsim.OP_GET, 0, 2, T0, counts)  # cached
+    sim.execute(daxsim.OP_GET_STRONG, 0, 2, T0 + 1, counts)
+    sim.execute(daxsim.OP_GET_STRONG, 0, 8, T0 + 2, counts)  # not cached, stays so
+    assert counts[daxsim.GET_REQ] == 3
+    assert counts[daxsim.ITEM_HITS] + counts[daxsim.ITEM_MISSES] == 1
+    assert counts[daxsim.ITEM_READS_STRONG] == 2
+    assert counts[daxsim.RU_STRONG_ITEMS] == tw.ru_strong[2] + tw.ru_strong[8]
+    assert tw.key_base + 8 not in sim.item_cache
+
+
+def test_strongly_consistent_queries_bypass_the_query_cache():
+    sim = ClusterSim(one_table_cluster(), seed=1)
+    counts = counters()
+    sim.execute(daxsim.OP_QUERY_STRONG, 0, 4, T0, counts)
+    sim.execute(daxsim.OP_QUERY_STRONG, 0, 4, T0 + 1, counts)
+    assert counts[daxsim.QUERY_REQ] == 2
+    assert counts[daxsim.QUERY_HITS] + counts[daxsim.QUERY_MISSES] == 0
+    assert len(sim.query_cache) == 0
+
+
+def test_batch_get_item_is_one_request_with_one_cache_lookup_per_item():
+    sim = ClusterSim(one_table_cluster(batch_size=8), seed=1)
+    counts = counters()
+    sim.execute(daxsim.OP_BATCH, 0, 1, T0, counts)
+    assert counts[daxsim.BATCH_REQ] == 1
+    assert 1 <= counts[daxsim.ITEM_MISSES] <= 8
+    assert len(sim.item_cache) == counts[daxsim.ITEM_MISSES]
+
+
+# --------------------------------------------------------------------------- minutes
+
+
+def test_higher_zipf_skew_gives_a_higher_hit_ratio():
+    ratios = []
+    for skew in (0.6, 1.0, 1.4):
+        spec = one_table_cluster(zipf_s=skew, peak_rpm=400)
+        ratios.append(hit_ratio(simulate(spec, T0, 30, seed=3)))
+    assert ratios[0] < ratios[1] < ratios[2]
+
+
+def test_a_longer_ttl_gives_a_higher_hit_ratio():
+    spec = one_table_cluster(zipf_s=0.8, peak_rpm=400)
+    short = hit_ratio(simulate(replace(spec, item_ttl_s=30), T0, 30, seed=3))
+    long = hit_ratio(simulate(replace(spec, item_ttl_s=600), T0, 30, seed=3))
+    assert short < long
+
+
+def test_an_undersized_cache_evicts_and_reports_evicted_bytes():
+    spec = ClusterSpec(
+        name="tiny-cache",
+        node_type="dax.t3.small",
+        nodes=1,
+        memory_scale_down=65_536,
+        tables=(TableSpec(name="Big", key_space=20_000, item_kb=8.0, zipf_s=0.8),),
+    )
+    minutes = simulate(spec, T0, 20, seed=5)
+    assert sum(m.node_counts[0][daxsim.EVICTED_BYTES] for m in minutes) > 0
+    assert all(
+        m.node_gauges[0]["EvictedSize"] == m.node_counts[0][daxsim.EVICTED_BYTES] * 65_536
+        for m in minutes
+    )
+    # The item cache (70 % of the memory) is full.
+    assert max(m.node_gauges[0]["CacheMemoryUtilization"] for m in minutes) > 60
+
+
+def test_the_same_seed_gives_the_same_minutes_and_another_seed_does_not():
+    spec = one_table_cluster()
+    first, again = simulate(spec, T0, 5, seed=9), simulate(spec, T0, 5, seed=9)
+    other = simulate(spec, T0, 5, seed=10)
+    assert [m.node_counts for m in first] == [m.node_counts for m in again]
+    assert [m.node_counts for m in first] != [m.node_counts for m in other]
+
+
+def test_writes_go_to_the_primary_node_and_reads_spread_over_all_nodes():
+    spec = replace(one_table_cluster(write_share=0.2), nodes=3)
+    minutes = simulate(spec, T0, 10, seed=2)
+    writes = [sum(m.node_counts[n][daxsim.PUT_REQ] for m in minutes) for n in range(3)]
+    reads = [sum(m.node_counts[n][daxsim.GET_REQ] for m in minutes) for n in range(3)]
+    assert writes[0] > 0
+    assert writes[1] == writes[2] == 0
+    assert all(r > 0 for r in reads)
+
+
+def test_item_hits_plus_misses_are_the_eventually_consistent_get_items():
+    spec = replace(
+        one_table_cluster(strong_share=0.3, batch_share=0.0), error_rate=0.0, throttle_rate=0.0
+    )
+    minutes = simulate(spec, T0, 10, seed=4)
+    table = [sum(m.table_counts[0][i] for m in minutes) for i in range(daxsim.N_COUNTERS)]
+    assert table[daxsim.ITEM_READS_STRONG] > 0
+    eventual_gets = table[daxsim.GET_REQ] - table[daxsim.ITEM_READS_STRONG]
+    assert table[daxsim.ITEM_HITS] + table[daxsim.ITEM_MISSES] == eventual_gets
+
+
+def test_failed_requests_count_as_requests_but_touch_no_cache():
+    spec = replace(
+        one_table_cluster(
+            batch_share=0.0, strong_share=0.0, query_share=0.0, scan_share=0.0, write_share=0.0
+        ),
+        error_rate=0.05,
+    )
+    minutes = simulate(spec, T0, 5, seed=4)
+    table = [sum(m.table_counts[0][i] for m in minutes) for i in range(daxsim.N_COUNTERS)]
+    failed = table[daxsim.ERROR_REQ] + table[daxsim.THROTTLED_REQ]
+    assert failed > 0
+    assert table[daxsim.ITEM_HITS] + table[daxsim.ITEM_MISSES] == table[daxsim.GET_REQ] - failed
+
+
+def test_total_requests_are_the_sum_of_the_operation_counts():
+    minutes = simulate(one_table_cluster(), T0, 5, seed=4)
+    for m in minutes:
+        for row in m.node_counts:
+            ops = row[daxsim.GET_REQ : daxsim.DELETE_REQ + 1]
+            assert row[daxsim.TOTAL_REQ] == sum(ops)
+
+
+def test_traffic_peaks_at_the_tables_peak_hour():
+    table = TableSpec(name="Peaky", peak_hour=14.0, trough_ratio=0.2)
+    assert daxsim.daily_factor(table, T0 + 14 * 3600) == pytest.approx(1.0)
+    assert daxsim.daily_factor(table, T0 + 2 * 3600) == pytest.approx(0.2)
+
+
+def test_cpu_follows_the_request_load():
+    spec = one_table_cluster(peak_hour=12.0, trough_ratio=0.1, peak_rpm=3000)
+    peak = simulate(spec, T0 + 12 * 3600, 5, seed=1)
+    trough = simulate(spec, T0, 5, seed=1)
+    cpu = [
+        sum(m.node_gauges[0]["CPUUtilization"] for m in minutes) / 5 for minutes in (peak, trough)
+    ]
+    assert cpu[0] > cpu[1]
