@@ -128,14 +128,13 @@ class EnvironmentPool:
             keep = env.alive and not self._closed
             if keep:
                 env.busy, env.idle_since = False, time.time()
-            else:
-                with contextlib.suppress(ValueError):
-                    self._envs.remove(env)
-        if not keep:
-            env.close()
-            with self._lock:
-                env.busy = False
-                self._lock.notify_all()
+                return
+        env.close()  # still listed (as busy) until it is really gone
+        with self._lock:
+            with contextlib.suppress(ValueError):
+                self._envs.remove(env)
+            env.busy = False
+            self._lock.notify_all()
 
     def _reap_loop(self) -> None:
         interval = min(1.0, max(0.05, self.idle_timeout_s / 4))
@@ -153,10 +152,16 @@ class EnvironmentPool:
                 and now - e.idle_since >= self.idle_timeout_s
             ]
             for env in expired:
-                env.busy = True
-                self._envs.remove(env)
+                env.busy = True  # nobody may pick it up while it is being closed
         for env in expired:
             env.close()
+        with self._lock:
+            for env in expired:
+                with contextlib.suppress(ValueError):
+                    self._envs.remove(env)
+                env.busy = False
+            if expired:
+                self._lock.notify_all()
 
     # ------------------------------------------------------------------ one invocation
     def _run(
@@ -224,8 +229,9 @@ class EnvironmentPool:
             payload = logs.error_payload(error_type, message)
         if handler_log and not handler_log.endswith("\n"):
             handler_log += "\n"
-        duration = out.duration_ms
-        init_reported = init_ms if cold else None
+        # Bill from the two-decimal figures the REPORT line shows, so logs add up exactly.
+        duration = round(out.duration_ms, 2)
+        init_reported = round(init_ms, 2) if cold and init_ms is not None else None
         billed = billed_duration_ms(duration, init_reported)
         done_error = report_error or (out.error_type if status != "success" else None)
         text = "".join(
@@ -253,9 +259,9 @@ class EnvironmentPool:
             payload=payload,
             function_error=function_error,
             log=text,
-            duration_ms=round(duration, 2),
+            duration_ms=duration,
             billed_duration_ms=billed,
-            init_duration_ms=round(init_reported, 2) if init_reported is not None else None,
+            init_duration_ms=init_reported,
             max_memory_used_mb=max_used,
             cold_start=cold,
         )
