@@ -188,6 +188,7 @@ class ClusterSpec:
     throttle_rate: float = 0.0001  # share of requests throttled at peak load
     memory_scale_down: int = 1024  # simulated memory = real memory / this
     item_cache_share: float = 0.7  # share of cache memory for the item cache
+    node_metrics: bool = True  # also publish the ClusterId+NodeId series (as DAX does)
 
     @property
     def node_ids(self) -> list[str]:

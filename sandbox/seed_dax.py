@@ -297,6 +297,10 @@ def _add(totals: dict[str, float], name: str, value: float) -> None:
     totals[name] = totals.get(name, 0.0) + value
 
 
+def _discard(_datum: dict[str, Any]) -> None:
+    pass
+
+
 def _cluster_metric_data(
     spec: ClusterSpec,
     results: list[MinuteResult],
@@ -312,6 +316,7 @@ def _cluster_metric_data(
     cluster_dims = [{"Name": "ClusterId", "Value": spec.name}]
     data: list[dict[str, Any]] = []
     append = data.append
+    node_append = append if spec.node_metrics else _discard
     for minute in results:
         ts = datetime.fromtimestamp(minute.epoch_s, UTC)
         for j, name in enumerate(COUNT_METRICS):
@@ -320,7 +325,7 @@ def _cluster_metric_data(
             for n, node in enumerate(node_ids):
                 value = minute.node_counts[n][j]
                 if value:
-                    append(
+                    node_append(
                         {
                             "MetricName": name,
                             "Dimensions": node_dims[n],
@@ -348,7 +353,7 @@ def _cluster_metric_data(
             for n, node in enumerate(node_ids):
                 value = minute.node_gauges[n][name]
                 if value:
-                    append(
+                    node_append(
                         {
                             "MetricName": name,
                             "Dimensions": node_dims[n],
@@ -506,6 +511,7 @@ def seed_dax(
             "item_ttl_s": spec.item_ttl_s,
             "query_ttl_s": spec.query_ttl_s,
             "totals": {},
+            # published per-node totals ({} per node when spec.node_metrics is off)
             "node_totals": {node: {} for node in spec.node_ids},
         }
     t_resources = time.perf_counter()
@@ -519,6 +525,8 @@ def seed_dax(
             simulate_s += time.perf_counter() - t0
             info = summary["clusters"][spec.name]
             dax_data = _cluster_metric_data(spec, results, info["totals"], info["node_totals"])
+            if not spec.node_metrics:
+                info["node_totals"] = {node: {} for node in spec.node_ids}
             ddb_data = _table_metric_data(spec, results, summary["tables"])
             for namespace, data in ((DAX_NAMESPACE, dax_data), (DYNAMODB_NAMESPACE, ddb_data)):
                 summary["datapoints"][namespace] += len(data)
@@ -560,6 +568,8 @@ def seed_dax(
 def main(argv: list[str] | None = None) -> None:
     """Time seeding into a fresh in-process moto server: ``python -m sandbox.seed_dax``."""
     import argparse
+    import logging
+    import resource
 
     from moto.server import ThreadedMotoServer
 
@@ -567,6 +577,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--hours", type=int, default=24)
     parser.add_argument("--synthetic", type=int, default=0, help="N synthetic clusters")
     args = parser.parse_args(argv)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per call
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
@@ -580,6 +591,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"seeded {len(summary['clusters'])} clusters x {args.hours} h in {elapsed:.1f} s")
     print(f"timings: {summary['timings']}")
     print(f"datapoints: {summary['datapoints']} in {summary['put_calls']} PutMetricData calls")
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS (seeder + moto in one process): {rss_mb:.0f} MB")
     for name, info in summary["clusters"].items():
         print(
             f"  {name}: item hit ratio {info['item_hit_ratio']:.3f}, "

@@ -1,5 +1,6 @@
 """sandbox.seed_dax against a real moto server: resources, and metrics that come back exactly."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -274,3 +275,24 @@ def test_synthetic_clusters_are_varied_valid_and_stable():
     assert len({t.zipf_s for c in twenty for t in c.tables}) > 10
     tables = [t.name for c in twenty for t in c.tables]
     assert len(tables) == len(set(tables))
+
+
+def test_a_cluster_can_publish_its_cluster_series_without_node_series():
+    lean = replace(synthetic_clusters(1)[0], name="lean-cache", nodes=2, node_metrics=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        url = f"http://{host}:{port}"
+        result = seed_dax(url, hours=1, now=NOW, clusters=[lean])
+        info = result["clusters"]["lean-cache"]
+        requests = [
+            (label, "AWS/DAX", "TotalRequestCount", dims)
+            for label, dims in series_of("lean-cache", info)
+        ]
+        sums = window_stats(url, requests, "Sum", period=3600, start=NOW - timedelta(hours=1))
+    finally:
+        server.stop()
+    assert sum(sums["cluster"]) == info["totals"]["TotalRequestCount"] > 0
+    assert sums["lean-cache-a"] == sums["lean-cache-b"] == []
+    assert info["node_totals"] == {"lean-cache-a": {}, "lean-cache-b": {}}
