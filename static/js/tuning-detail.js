@@ -1,0 +1,130 @@
+// Run detail: live progress (polling, no reload), balanced-weight slider, monthly cost chart.
+(function () {
+  "use strict";
+  var $ = function (id) { return document.getElementById(id); };
+
+  // innerHTML does not run <script>s; Plotly's fragments need theirs.
+  function runScripts(container) {
+    container.querySelectorAll("script").forEach(function (old) {
+      var script = document.createElement("script");
+      if (old.type) script.type = old.type;
+      if (old.id) script.id = old.id;
+      script.textContent = old.textContent;
+      old.replaceWith(script);
+    });
+  }
+
+  function loadMonthly() {
+    var box = $("monthly");
+    if (!box || box.dataset.loaded) return;
+    box.dataset.loaded = "1";
+    fetch(box.dataset.url, { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) { box.innerHTML = html; runScripts(box); })
+      .catch(function () { box.innerHTML = '<p class="error">The monthly cost chart could not be loaded.</p>'; });
+  }
+
+  // Balanced winner, Power Tuning's formula: min w·cost/maxCost + (1−w)·duration/maxDuration.
+  function pickBalanced(sizes, w) {
+    var usable = sizes.filter(function (s) { return !s.failed; });
+    if (!usable.length) return null;
+    var maxCost = Math.max.apply(null, usable.map(function (s) { return s.avg_cost_usd; }));
+    var maxDuration = Math.max.apply(null, usable.map(function (s) { return s.avg_duration_ms; }));
+    var best = null, bestScore = Infinity;
+    usable.forEach(function (s) {
+      var score = w * (maxCost ? s.avg_cost_usd / maxCost : 0) + (1 - w) * (maxDuration ? s.avg_duration_ms / maxDuration : 0);
+      if (score < bestScore - 1e-12 || (Math.abs(score - bestScore) <= 1e-12 && best && s.memory_mb < best.memory_mb)) {
+        best = s; bestScore = score;
+      }
+    });
+    return best;
+  }
+
+  function initSlider() {
+    var slider = $("balanced-weight"), data = $("sizes-data"), card = $("rec-balanced");
+    if (!slider || !data || !card) return;
+    var sizes = JSON.parse(data.textContent);
+    function update() {
+      var w = parseFloat(slider.value);
+      $("balanced-weight-value").textContent = w.toFixed(2);
+      var best = pickBalanced(sizes, w);
+      if (!best) return;
+      card.querySelector('[data-role="size"]').textContent = best.memory_mb.toLocaleString() + " MB";
+      var cost = card.querySelector('[data-role="cost"]'), duration = card.querySelector('[data-role="duration"]');
+      if (cost) cost.textContent = best.cost_label;
+      if (duration) duration.textContent = best.duration_label;
+      card.dataset.winner = best.memory_mb;
+    }
+    slider.addEventListener("input", update);
+    update();
+  }
+
+  function initResults() { initSlider(); loadMonthly(); }
+
+  function setBar(bar, percent) {
+    if (!bar) return;
+    bar.setAttribute("aria-valuenow", percent);
+    var fill = bar.querySelector("span");
+    if (fill) fill.style.width = percent + "%";
+  }
+
+  function refreshResults() {
+    var progress = $("progress");
+    return fetch(progress.dataset.resultsUrl, { credentials: "same-origin" })
+      .then(function (r) { return r.text(); })
+      .then(function (html) {
+        var results = $("results");
+        results.innerHTML = html;
+        runScripts(results);
+        initResults();
+      });
+  }
+
+  function poll() {
+    var progress = $("progress");
+    if (!progress || progress.dataset.active !== "true") return;
+    var finishedSizes = -1;
+    function tick() {
+      fetch(progress.dataset.url, { credentials: "same-origin", cache: "no-store" })
+        .then(function (r) { return r.json(); })
+        .then(function (p) {
+          $("progress-phase").textContent = p.phase;
+          $("progress-done").textContent = p.done;
+          $("progress-total").textContent = p.total;
+          $("progress-percent").textContent = p.percent + "%";
+          setBar($("progress-bar"), p.percent);
+          var list = $("progress-sizes");
+          p.sizes.forEach(function (s) {
+            var item = list.querySelector('[data-memory="' + s.memory_mb + '"]');
+            if (!item) return;
+            setBar(item.querySelector(".progress"), s.percent);
+            item.querySelector(".progress span").className = s.status_class;
+            item.querySelector(".tb-size-count").textContent = s.done + "/" + s.total;
+            var badge = item.querySelector(".badge");
+            badge.className = "badge " + s.status_class;
+            badge.textContent = s.status_label;
+          });
+          var badge = document.querySelector("#run-status .badge");
+          if (badge) { badge.className = "badge " + p.status_class; badge.textContent = p.status_label; badge.dataset.status = p.status; }
+          var finished = p.sizes.filter(function (s) { return s.status === "SUCCEEDED" || s.status === "FAILED"; }).length;
+          var changed = finished !== finishedSizes && finished > 0;
+          finishedSizes = finished;
+          if (!p.active) {
+            progress.dataset.active = "false";
+            progress.classList.add("tb-done");
+            var cancel = $("cancel-form");
+            if (cancel) cancel.remove();
+            refreshResults();
+            return;
+          }
+          if (changed) refreshResults();
+          setTimeout(tick, 1000);
+        })
+        .catch(function () { setTimeout(tick, 3000); });
+    }
+    tick();
+  }
+
+  initResults();
+  poll();
+})();

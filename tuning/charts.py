@@ -1,0 +1,438 @@
+"""Every Plotly figure of the tuning pages, built in Python.
+
+Each function returns an HTML fragment from ``plotly.io.to_html(fig, include_plotlyjs=False,
+full_html=False)``; the page loads our own ``vendor/plotly.min.js`` once. Costs are shown
+per million invocations (readable numbers) and per call in the hover text.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.subplots import make_subplots
+
+from tuning import analysis, pricing
+from tuning.templatetags.tuning_format import format_ms, format_usd
+
+BRAND = "#1f4e79"
+DURATION_COLOUR = "#2f7bd6"
+COST_COLOUR = "#e08a00"
+GOOD = "#2e9d4f"
+BAD = "#d23c3c"
+MUTED = "#8a94a0"
+SERIES = ["#1f4e79", "#e08a00", "#2e9d4f", "#9c4dcc", "#d23c3c", "#1aa3a3", "#7a6a3a"]
+CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d"]}
+FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+MILLION = Decimal(1_000_000)
+
+
+def _layout(fig: go.Figure, title: str, height: int = 400, **extra) -> go.Figure:
+    fig.update_layout(
+        template="plotly_white",
+        title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
+        font={"family": FONT, "size": 12, "color": "#1b2733"},
+        height=height,
+        margin={"l": 64, "r": 24, "t": 72, "b": 56},
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "xanchor": "left"},
+        hoverlabel={"font": {"family": FONT}},
+        **extra,
+    )
+    return fig
+
+
+def _html(fig: go.Figure, div_id: str) -> str:
+    return pio.to_html(fig, include_plotlyjs=False, full_html=False, config=CONFIG, div_id=div_id)
+
+
+def _ok(results):
+    """Sizes with figures, sorted by memory (failed sizes are left out)."""
+    return sorted(
+        (
+            r
+            for r in results
+            if r.status != "FAILED" and r.avg_duration_ms is not None and r.avg_cost_usd is not None
+        ),
+        key=lambda r: r.memory_mb,
+    )
+
+
+def _per_million(cost) -> float:
+    return float(Decimal(str(cost)) * MILLION)
+
+
+def _memory_axis(sizes) -> dict:
+    """A true numeric memory axis (log scale, so 128 MB and 10 GB both stay readable)."""
+    return {
+        "type": "log",
+        "title": {"text": "Memory (MB, log scale)"},
+        "tickvals": list(sizes),
+        "ticktext": [str(s) for s in sizes],
+        "range": [math.log10(min(sizes) / 1.25), math.log10(max(sizes) * 1.25)] if sizes else None,
+        "showgrid": True,
+    }
+
+
+def duration_and_cost(results, div_id: str = "chart-duration-cost") -> str | None:
+    """1. Duration and cost against memory, twin y-axes, 95 % CI error bars on duration."""
+    ok = _ok(results)
+    if not ok:
+        return None
+    sizes = [r.memory_mb for r in ok]
+    durations = [r.avg_duration_ms for r in ok]
+    up = [
+        max((r.ci95_high_ms or r.avg_duration_ms) - r.avg_duration_ms, 0)
+        if r.ci95_high_ms is not None
+        else 0
+        for r in ok
+    ]
+    down = [
+        max(r.avg_duration_ms - r.ci95_low_ms, 0) if r.ci95_low_ms is not None else 0 for r in ok
+    ]
+    costs = [_per_million(r.avg_cost_usd) for r in ok]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=sizes,
+            y=durations,
+            name="Duration, trimmed mean (ms) ± 95 % CI",
+            mode="lines+markers",
+            line={"color": DURATION_COLOUR, "width": 3},
+            marker={"size": 9},
+            error_y={
+                "type": "data",
+                "array": up,
+                "arrayminus": down,
+                "visible": True,
+                "thickness": 1.5,
+                "width": 5,
+            },
+            customdata=[[format_ms(r.p95_duration_ms)] for r in ok],
+            hovertemplate="%{x} MB<br>%{y:,.1f} ms (p95 %{customdata[0]})<extra>duration</extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=sizes,
+            y=costs,
+            name="Cost per 1M invocations (USD)",
+            mode="lines+markers",
+            yaxis="y2",
+            line={"color": COST_COLOUR, "width": 3, "dash": "dot"},
+            marker={"size": 9, "symbol": "square"},
+            customdata=[[format_usd(r.avg_cost_usd)] for r in ok],
+            hovertemplate="%{x} MB<br>$%{y:,.2f} per 1M calls (%{customdata[0]} per call)"
+            "<extra>cost</extra>",
+        )
+    )
+    _layout(
+        fig,
+        "Duration and cost by memory size",
+        xaxis=_memory_axis(sizes),
+        yaxis={
+            "title": {"text": "Duration (ms)", "font": {"color": DURATION_COLOUR}},
+            "rangemode": "tozero",
+            "tickfont": {"color": DURATION_COLOUR},
+        },
+        yaxis2={
+            "title": {"text": "USD per 1M invocations", "font": {"color": COST_COLOUR}},
+            "overlaying": "y",
+            "side": "right",
+            "rangemode": "tozero",
+            "tickprefix": "$",
+            "tickfont": {"color": COST_COLOUR},
+            "showgrid": False,
+        },
+        hovermode="x unified",
+    )
+    fig.update_layout(margin={"r": 72})
+    return _html(fig, div_id)
+
+
+def cost_vs_duration(results, recommended_mb=None, div_id: str = "chart-pareto") -> str | None:
+    """2. Cost against duration, one labelled point per size, with the Pareto frontier."""
+    ok = _ok(results)
+    if not ok:
+        return None
+    frontier = analysis.pareto_frontier(
+        [analysis.Candidate(r.memory_mb, r.avg_cost_usd, r.avg_duration_ms, False) for r in ok]
+    )
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=[c.avg_duration_ms for c in frontier],
+            y=[_per_million(c.avg_cost_usd) for c in frontier],
+            name="Pareto frontier (no size is both faster and cheaper)",
+            mode="lines",
+            line={"color": GOOD, "width": 2, "dash": "dash", "shape": "linear"},
+            hoverinfo="skip",
+        )
+    )
+    on_frontier = {c.memory_mb for c in frontier}
+    fig.add_trace(
+        go.Scatter(
+            x=[r.avg_duration_ms for r in ok],
+            y=[_per_million(r.avg_cost_usd) for r in ok],
+            name="Memory size",
+            mode="markers+text",
+            text=[f"{r.memory_mb} MB" for r in ok],
+            textposition="top center",
+            marker={
+                "size": [18 if r.memory_mb == recommended_mb else 11 for r in ok],
+                "symbol": ["star" if r.memory_mb == recommended_mb else "circle" for r in ok],
+                "color": [GOOD if r.memory_mb in on_frontier else MUTED for r in ok],
+                "line": {"color": "#fff", "width": 1},
+            },
+            customdata=[[format_usd(r.avg_cost_usd)] for r in ok],
+            hovertemplate="%{text}<br>%{x:,.1f} ms<br>$%{y:,.2f} per 1M calls "
+            "(%{customdata[0]} per call)<extra></extra>",
+        )
+    )
+    _layout(
+        fig,
+        "Cost against duration"
+        + (f" — ★ {recommended_mb} MB recommended" if recommended_mb else ""),
+        xaxis={"title": {"text": "Average duration (ms)"}, "rangemode": "tozero"},
+        yaxis={
+            "title": {"text": "USD per 1M invocations"},
+            "rangemode": "tozero",
+            "tickprefix": "$",
+        },
+    )
+    return _html(fig, div_id)
+
+
+def _jitter(index: int, count: int, width: float = 0.28) -> float:
+    """Deterministic spread of a strip's points inside ±width."""
+    if count <= 1:
+        return 0.0
+    golden = (index * 0.6180339887) % 1.0
+    return (golden - 0.5) * 2 * width
+
+
+def duration_distribution(results, invocations, div_id: str = "chart-distribution") -> str | None:
+    """3. Every invocation's duration per size (box + strip), cold starts and errors marked.
+
+    ``invocations``: iterable of dicts with memory_mb, duration_ms, cold_start,
+    init_duration_ms, error_type, sequence.
+    """
+    by_size: dict[int, list[dict]] = {}
+    for inv in invocations:
+        if inv.get("duration_ms") is None:
+            continue
+        by_size.setdefault(inv["memory_mb"], []).append(inv)
+    if not by_size:
+        return None
+    sizes = sorted(by_size)
+    fig = go.Figure()
+    warm_x, warm_y, warm_text = [], [], []
+    cold_x, cold_y, cold_text = [], [], []
+    err_x, err_y, err_text = [], [], []
+    for position, size in enumerate(sizes):
+        values = by_size[size]
+        fig.add_trace(
+            go.Box(
+                x=[position] * len(values),
+                y=[v["duration_ms"] for v in values],
+                name=f"{size} MB",
+                boxpoints=False,
+                width=0.6,
+                marker={"color": BRAND},
+                line={"color": BRAND, "width": 1.5},
+                fillcolor="rgba(31, 78, 121, 0.12)",
+                showlegend=False,
+                hoverinfo="y",
+            )
+        )
+        for index, inv in enumerate(values):
+            x = position + _jitter(index, len(values))
+            label = f"{size} MB #{inv.get('sequence', index)}"
+            if inv.get("error_type"):
+                err_x.append(x)
+                err_y.append(inv["duration_ms"])
+                err_text.append(f"{label}: {inv['error_type']}")
+            elif inv.get("cold_start"):
+                cold_x.append(x)
+                cold_y.append(inv["duration_ms"])
+                init = inv.get("init_duration_ms")
+                cold_text.append(f"{label}, cold start (init {format_ms(init)})")
+            else:
+                warm_x.append(x)
+                warm_y.append(inv["duration_ms"])
+                warm_text.append(label)
+    common = {"mode": "markers", "hovertemplate": "%{text}<br>%{y:,.1f} ms<extra></extra>"}
+    fig.add_trace(
+        go.Scatter(
+            x=warm_x,
+            y=warm_y,
+            text=warm_text,
+            name="Warm invocation",
+            marker={"color": DURATION_COLOUR, "size": 6, "opacity": 0.7},
+            **common,
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=cold_x,
+            y=cold_y,
+            text=cold_text,
+            name="Cold start",
+            marker={
+                "color": COST_COLOUR,
+                "size": 10,
+                "symbol": "diamond",
+                "line": {"color": "#fff", "width": 1},
+            },
+            **common,
+        )
+    )
+    if err_x:
+        fig.add_trace(
+            go.Scatter(
+                x=err_x,
+                y=err_y,
+                text=err_text,
+                name="Error",
+                marker={"color": BAD, "size": 10, "symbol": "x"},
+                **common,
+            )
+        )
+    _layout(
+        fig,
+        "Duration of every invocation",
+        xaxis={
+            "title": {"text": "Memory size"},
+            "tickvals": list(range(len(sizes))),
+            "ticktext": [f"{s} MB" for s in sizes],
+            "range": [-0.6, len(sizes) - 0.4],
+            "showgrid": False,
+        },
+        yaxis={"title": {"text": "Duration (ms)"}, "rangemode": "tozero"},
+    )
+    return _html(fig, div_id)
+
+
+def monthly_costs(results, *, invocations: int, region: str, architecture: str = "x86_64"):
+    """Monthly bill per size at ``invocations`` per month (free tier included)."""
+    rows = []
+    for r in _ok(results):
+        billed = r.avg_billed_duration_ms
+        if billed is None:
+            billed = math.ceil(r.avg_duration_ms)
+        try:
+            cost = pricing.monthly_cost(
+                r.memory_mb, Decimal(str(billed)), invocations, architecture, region
+            )
+        except (pricing.UnknownRegion, ValueError):
+            cost = Decimal(str(r.avg_cost_usd)) * invocations
+        rows.append((r.memory_mb, cost))
+    return rows
+
+
+def monthly_cost(
+    rows,
+    *,
+    invocations: int,
+    assumed: bool,
+    current_mb=None,
+    recommended_mb=None,
+    div_id: str = "chart-monthly",
+) -> str | None:
+    """4. Monthly cost per size at the function's traffic, current and recommended marked."""
+    if not rows:
+        return None
+    colours, outlines = [], []
+    for size, _cost in rows:
+        if size == recommended_mb:
+            colours.append(GOOD)
+        elif size == current_mb:
+            colours.append(MUTED)
+        else:
+            colours.append("rgba(31, 78, 121, 0.75)")
+        outlines.append(3 if size == current_mb else 0)
+    labels = []
+    for size, _cost in rows:
+        tags = []
+        if size == current_mb:
+            tags.append("current")
+        if size == recommended_mb:
+            tags.append("recommended")
+        labels.append(f"{size} MB" + (f" ({', '.join(tags)})" if tags else ""))
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=[float(cost) for _size, cost in rows],
+            marker={"color": colours, "line": {"color": "#1b2733", "width": outlines}},
+            text=[format_usd(cost) for _size, cost in rows],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{x}<br>%{text} per month<extra></extra>",
+        )
+    )
+    traffic = f"{invocations:,} invocations/month"
+    _layout(
+        fig,
+        f"Monthly cost at {'an assumed ' if assumed else 'its real traffic: '}{traffic}",
+        xaxis={"title": {"text": "Memory size"}, "type": "category"},
+        yaxis={"title": {"text": "USD per month"}, "rangemode": "tozero", "tickprefix": "$"},
+        showlegend=False,
+    )
+    return _html(fig, div_id)
+
+
+def compare(runs_with_results, div_id: str = "chart-compare") -> str | None:
+    """Overlaid duration and cost curves of several runs (one colour per run)."""
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("Duration (trimmed mean, ms)", "Cost (USD per 1M invocations)"),
+        horizontal_spacing=0.09,
+    )
+    sizes_seen: set[int] = set()
+    any_points = False
+    for index, (label, results) in enumerate(runs_with_results):
+        ok = _ok(results)
+        if not ok:
+            continue
+        any_points = True
+        colour = SERIES[index % len(SERIES)]
+        sizes = [r.memory_mb for r in ok]
+        sizes_seen.update(sizes)
+        fig.add_trace(
+            go.Scatter(
+                x=sizes,
+                y=[r.avg_duration_ms for r in ok],
+                name=label,
+                legendgroup=label,
+                mode="lines+markers",
+                line={"color": colour, "width": 2.5},
+                hovertemplate="%{x} MB: %{y:,.1f} ms<extra>" + label + "</extra>",
+            ),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=sizes,
+                y=[_per_million(r.avg_cost_usd) for r in ok],
+                name=label,
+                legendgroup=label,
+                showlegend=False,
+                mode="lines+markers",
+                line={"color": colour, "width": 2.5, "dash": "dot"},
+                hovertemplate="%{x} MB: $%{y:,.2f} per 1M<extra>" + label + "</extra>",
+            ),
+            row=1,
+            col=2,
+        )
+    if not any_points:
+        return None
+    axis = _memory_axis(sorted(sizes_seen))
+    _layout(fig, "Runs compared", height=420)
+    fig.update_layout(margin={"t": 96})
+    fig.update_xaxes(**axis)
+    fig.update_yaxes(rangemode="tozero")
+    fig.update_yaxes(tickprefix="$", row=1, col=2)
+    return _html(fig, div_id)

@@ -1,0 +1,36 @@
+"""The home page card "Latest tuning runs" (dashboard.views collects one card per app)."""
+
+from django.db.models import Prefetch
+from django.urls import reverse
+
+from tuning.models import PowerResult, TuningRun
+
+LATEST = 5
+
+
+def home_card(request) -> dict:
+    from tuning.views import FLOWER_CLASS, winner
+
+    runs = list(
+        TuningRun.objects.select_related("created_by")
+        .prefetch_related(Prefetch("results", queryset=PowerResult.objects.order_by("memory_mb")))
+        .order_by("-created_at")[:LATEST]
+    )
+    rows = [
+        {
+            "run": run,
+            "winner": winner(run, list(run.results.all())),
+            "status_class": FLOWER_CLASS.get(run.status, "pending"),
+        }
+        for run in runs
+    ]
+    return {
+        "title": "Latest tuning runs",
+        "url": reverse("tuning:run_list"),
+        "template": "tuning/_home_card.html",
+        "data": {
+            "rows": rows,
+            "new_url": reverse("tuning:run_new"),
+            "can_start": request.user.has_perm("tuning.add_tuningrun"),
+        },
+    }
