@@ -1,0 +1,306 @@
+"""The only module of cachemetrics that talks to AWS (DAX, DynamoDB, CloudWatch).
+
+Every call goes through :func:`_call`, which counts it, retries throttling and transient
+faults with exponential backoff, and turns botocore errors into our two kinds:
+
+* :class:`TransientAwsError` - throttled or unavailable after the retries; try again later;
+* :class:`PermanentAwsError` - access denied, bad configuration, unknown resource...
+
+Clients come from ``dashboard.awsclients`` (one per process and role); endpoints come from
+botocore's standard environment variables.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    ParamValidationError,
+)
+from botocore.exceptions import (
+    ConnectionError as BotoConnectionError,
+)
+
+from dashboard import awsclients
+
+MAX_QUERIES_PER_CALL = 500  # GetMetricData limit
+MAX_DATAPOINTS_PER_CALL = 100_800  # GetMetricData returns at most this many per call
+
+THROTTLING_CODES = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "LimitExceededException",
+    "SlowDown",
+}
+TRANSIENT_CODES = THROTTLING_CODES | {
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "InternalFailure",
+    "InternalError",
+    "InternalServerError",
+    "InternalServiceError",
+    "RequestTimeout",
+    "RequestTimeoutException",
+}
+
+
+class AwsError(Exception):
+    def __init__(self, message: str, *, operation: str = "", code: str = ""):
+        super().__init__(message)
+        self.operation = operation
+        self.code = code
+
+
+class TransientAwsError(AwsError):
+    """Worth retrying later: throttling, timeouts, 5xx."""
+
+
+class PermanentAwsError(AwsError):
+    """Retrying will not help: permissions, configuration, missing resources."""
+
+
+@dataclass
+class Target:
+    """Where to collect: one region of one account (role empty = the worker's credentials)."""
+
+    region: str
+    role_arn: str = ""
+    external_id: str = ""
+
+
+@dataclass
+class CallStats:
+    """What one collection cost: calls per operation and retries."""
+
+    calls: Counter = field(default_factory=Counter)
+    retries: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(sorted(self.calls.items()))
+
+
+@dataclass
+class Backoff:
+    attempts: int = 5
+    base_s: float = 0.5
+    cap_s: float = 20.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def delay(self, attempt: int) -> float:
+        """Full jitter: uniform(0, min(cap, base * 2^attempt))."""
+        return random.uniform(0, min(self.cap_s, self.base_s * 2**attempt))
+
+
+DEFAULT_BACKOFF = Backoff()
+
+
+def _client(service: str, target: Target):
+    return awsclients.client(service, target.region, target.role_arn, target.external_id)
+
+
+def classify(exc: Exception, operation: str) -> AwsError:
+    """Our error for a botocore/boto3 exception."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        message = f"{operation}: {code}: {error.get('Message', '')}".rstrip(": ")
+        if code in TRANSIENT_CODES or status >= 500 or status == 429:
+            return TransientAwsError(message, operation=operation, code=code)
+        return PermanentAwsError(message, operation=operation, code=code)
+    if isinstance(exc, ParamValidationError):
+        return PermanentAwsError(
+            f"{operation}: invalid request (check the account's role ARN and region): {exc}",
+            operation=operation,
+            code="ParamValidation",
+        )
+    if isinstance(exc, NoCredentialsError):
+        return PermanentAwsError(
+            f"{operation}: no AWS credentials found", operation=operation, code="NoCredentials"
+        )
+    if isinstance(exc, BotoConnectionError):
+        return TransientAwsError(f"{operation}: {exc}", operation=operation, code="Connection")
+    if isinstance(exc, BotoCoreError):
+        code = type(exc).__name__
+        return PermanentAwsError(f"{operation}: {exc}", operation=operation, code=code)
+    raise exc
+
+
+def _call(
+    stats: CallStats,
+    service: str,
+    target: Target,
+    operation: str,
+    backoff: Backoff = DEFAULT_BACKOFF,
+    **params: Any,
+) -> dict:
+    """One API call, counted, with throttling/transient faults retried with backoff."""
+    for attempt in range(backoff.attempts):
+        stats.calls[operation] += 1
+        try:
+            method = getattr(_client(service, target), _snake(operation))
+            return method(**params)
+        except (ClientError, BotoCoreError) as exc:
+            error = classify(exc, operation)
+            if isinstance(error, PermanentAwsError) or attempt == backoff.attempts - 1:
+                raise error from exc
+            stats.retries += 1
+            backoff.sleep(backoff.delay(attempt))
+    raise AssertionError("unreachable")
+
+
+def _snake(operation: str) -> str:
+    out = []
+    for i, ch in enumerate(operation):
+        if ch.isupper() and i:
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- DAX
+
+
+def describe_clusters(target: Target, stats: CallStats, backoff: Backoff = DEFAULT_BACKOFF):
+    """Every DAX cluster of the region (all pages)."""
+    clusters: list[dict] = []
+    token = None
+    while True:
+        params = {"MaxResults": 100}
+        if token:
+            params["NextToken"] = token
+        page = _call(stats, "dax", target, "DescribeClusters", backoff, **params)
+        clusters.extend(page.get("Clusters", []))
+        token = page.get("NextToken")
+        if not token:
+            return clusters
+
+
+def cluster_tags(
+    target: Target, arn: str, stats: CallStats, backoff: Backoff = DEFAULT_BACKOFF
+) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    token = None
+    while True:
+        params = {"ResourceName": arn}
+        if token:
+            params["NextToken"] = token
+        page = _call(stats, "dax", target, "ListTags", backoff, **params)
+        tags.update({t["Key"]: t["Value"] for t in page.get("Tags", [])})
+        token = page.get("NextToken")
+        if not token:
+            return tags
+
+
+def parameter_group_ttls(
+    target: Target, name: str, stats: CallStats, backoff: Backoff = DEFAULT_BACKOFF
+) -> tuple[int | None, int | None]:
+    """(item TTL ms, query TTL ms) of a parameter group, None where not known."""
+    item = query = None
+    token = None
+    while True:
+        params = {"ParameterGroupName": name}
+        if token:
+            params["NextToken"] = token
+        page = _call(stats, "dax", target, "DescribeParameters", backoff, **params)
+        for parameter in page.get("Parameters", []):
+            value = parameter.get("ParameterValue")
+            if value is None or not str(value).isdigit():
+                continue
+            if parameter.get("ParameterName") == "record-ttl-millis":
+                item = int(value)
+            elif parameter.get("ParameterName") == "query-ttl-millis":
+                query = int(value)
+        token = page.get("NextToken")
+        if not token:
+            return item, query
+
+
+# --------------------------------------------------------------------------- DynamoDB
+
+
+def describe_table(
+    target: Target, name: str, stats: CallStats, backoff: Backoff = DEFAULT_BACKOFF
+) -> dict:
+    return _call(stats, "dynamodb", target, "DescribeTable", backoff, TableName=name)["Table"]
+
+
+# --------------------------------------------------------------------------- CloudWatch
+
+
+@dataclass(frozen=True)
+class Query:
+    """One GetMetricData MetricStat query with exact dimensions."""
+
+    id: str
+    namespace: str
+    metric: str
+    dimensions: tuple[tuple[str, str], ...]
+    statistic: str
+    period_s: int = 60
+
+    def as_api(self) -> dict:
+        return {
+            "Id": self.id,
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": self.namespace,
+                    "MetricName": self.metric,
+                    "Dimensions": [{"Name": k, "Value": v} for k, v in self.dimensions],
+                },
+                "Period": self.period_s,
+                "Stat": self.statistic,
+            },
+            "ReturnData": True,
+        }
+
+
+def get_metric_data(
+    target: Target,
+    queries: Iterable[Query],
+    start: datetime,
+    end: datetime,
+    stats: CallStats,
+    backoff: Backoff = DEFAULT_BACKOFF,
+) -> dict[str, list[tuple[datetime, float]]]:
+    """Datapoints per query id for [start, end), following NextToken; at most 500 queries."""
+    queries = list(queries)
+    if len(queries) > MAX_QUERIES_PER_CALL:
+        raise ValueError(f"{len(queries)} queries: GetMetricData takes at most 500 per call")
+    results: dict[str, list[tuple[datetime, float]]] = {q.id: [] for q in queries}
+    params: dict[str, Any] = {
+        "MetricDataQueries": [q.as_api() for q in queries],
+        "StartTime": start,
+        "EndTime": end,
+        "ScanBy": "TimestampAscending",
+    }
+    while True:
+        page = _call(stats, "cloudwatch", target, "GetMetricData", backoff, **params)
+        for result in page.get("MetricDataResults", []):
+            if result.get("StatusCode") == "Forbidden":
+                raise PermanentAwsError(
+                    f"GetMetricData: access to {result.get('Id')} forbidden",
+                    operation="GetMetricData",
+                    code="Forbidden",
+                )
+            results.setdefault(result["Id"], []).extend(
+                zip(result.get("Timestamps", []), result.get("Values", []), strict=False)
+            )
+        token = page.get("NextToken")
+        if not token:
+            return results
+        params["NextToken"] = token

@@ -1,0 +1,500 @@
+"""Collect DAX clusters and their CloudWatch metrics into the database.
+
+One run = for every configured AwsAccount and region (or, with no account configured, the
+worker's own credentials in the default region):
+
+1. ``describe_clusters`` (all pages): upsert ``DaxCluster`` rows, mark the ones that are gone;
+   the ``tuneboard:tables`` tag pre-fills the cluster -> table mapping.
+2. ``describe_table`` for the fronted tables (billing mode, provisioned reads, item size).
+3. ``GetMetricData``: every series (cluster, node and table metrics, exact dimensions) from
+   its own watermark (``collected_until`` minus a late-data overlap; first run: the last
+   24 h or ``since``) up to the current minute, in windows of ``WINDOW`` with up to 500
+   queries per call, following NextToken. Count metrics missing from a minute are stored as
+   0 (DAX publishes only non-zero values); gauges are stored only when published.
+4. Upsert on (series, ts): a re-run changes nothing.
+
+Every (account, region) gets a ``Collection`` row with calls, points and errors; one account
+failing does not stop the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from cachemetrics import catalog
+from cachemetrics import cloudwatch as cw
+from cachemetrics.models import (
+    POINT_RETENTION,
+    CachedTable,
+    ClusterStatus,
+    Collection,
+    CollectionStatus,
+    DaxCluster,
+    MappingSource,
+    MetricPoint,
+    MetricSeries,
+)
+from dashboard.env import envlist
+from tuning.models import AwsAccount
+
+log = logging.getLogger(__name__)
+
+TABLES_TAG = "tuneboard:tables"
+DEFAULT_FIRST_RUN = timedelta(hours=24)
+LATE_DATA_OVERLAP = timedelta(minutes=10)  # CloudWatch datapoints can arrive a few minutes late
+# 500 queries x 180 one-minute periods = 90,000 datapoints: under the 100,800 a single
+# GetMetricData call returns, so a full batch needs no NextToken page.
+WINDOW = timedelta(minutes=180)
+DEFAULT_TTL_MS = 300_000  # DAX default item and query TTL (default.* parameter groups)
+UPSERT_BATCH = 5000
+
+_STATUS = {
+    "creating": ClusterStatus.CREATING,
+    "available": ClusterStatus.AVAILABLE,
+    "modifying": ClusterStatus.MODIFYING,
+    "deleting": ClusterStatus.DELETING,
+}
+
+
+def floor_minute(ts: datetime) -> datetime:
+    return ts.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def windows(start: datetime, end: datetime, size: timedelta = WINDOW):
+    """[start, end) cut into consecutive windows of at most ``size``."""
+    cursor = start
+    while cursor < end:
+        upper = min(cursor + size, end)
+        yield cursor, upper
+        cursor = upper
+
+
+def expected_metric_data_calls(series_count: int, start: datetime, end: datetime) -> int:
+    """GetMetricData calls for ``series_count`` series over [start, end) (no NextToken)."""
+    n_windows = sum(1 for _ in windows(start, end))
+    return n_windows * math.ceil(series_count / cw.MAX_QUERIES_PER_CALL)
+
+
+@dataclass
+class Run:
+    """Mutable state of one (account, region) collection."""
+
+    target: cw.Target
+    account: AwsAccount | None
+    now: datetime
+    since: timedelta | None
+    backoff: cw.Backoff
+    stats: cw.CallStats = field(default_factory=cw.CallStats)
+    errors: list[dict] = field(default_factory=list)
+    received: int = 0
+    written: int = 0
+
+    def error(self, stage: str, exc: Exception) -> None:
+        kind = "transient" if isinstance(exc, cw.TransientAwsError) else "permanent"
+        if not isinstance(exc, cw.AwsError):
+            kind = "internal"
+        self.errors.append({"stage": stage, "kind": kind, "message": str(exc)[:2000]})
+        log.warning(
+            "cache collection %s/%s: %s: %s", self.account_label, self.target.region, stage, exc
+        )
+
+    @property
+    def account_label(self) -> str:
+        return self.account.name if self.account else "default credentials"
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def targets() -> list[tuple[AwsAccount | None, str]]:
+    """(account, region) pairs to collect; with no account, the default credentials."""
+    extra_regions = envlist("TUNEBOARD_DAX_REGIONS")
+    accounts = list(AwsAccount.objects.order_by("name"))
+    if not accounts:
+        regions = extra_regions or [settings.TUNEBOARD_DEFAULT_REGION]
+        return [(None, region) for region in regions]
+    pairs = []
+    for account in accounts:
+        for region in dict.fromkeys([account.default_region, *extra_regions]):
+            pairs.append((account, region))
+    return pairs
+
+
+def collect_all(
+    now: datetime | None = None,
+    since: timedelta | None = None,
+    backoff: cw.Backoff = cw.DEFAULT_BACKOFF,
+) -> list[Collection]:
+    """Collect every target; failures are recorded per target and never stop the others."""
+    now = now or timezone.now()
+    return [
+        collect_target(account, region, now=now, since=since, backoff=backoff)
+        for account, region in targets()
+    ]
+
+
+def collect_target(
+    account: AwsAccount | None,
+    region: str,
+    now: datetime | None = None,
+    since: timedelta | None = None,
+    backoff: cw.Backoff = cw.DEFAULT_BACKOFF,
+) -> Collection:
+    now = now or timezone.now()
+    target = cw.Target(
+        region=region,
+        role_arn=account.role_arn if account else "",
+        external_id=account.external_id if account else "",
+    )
+    run = Run(target=target, account=account, now=now, since=since, backoff=backoff)
+    collection = Collection.objects.create(
+        account=account, account_name=run.account_label, region=region, started_at=timezone.now()
+    )
+    status = CollectionStatus.SUCCEEDED
+    try:
+        clusters, vanished = sync_clusters(run)
+        collection.clusters_seen = len(clusters)
+        collection.clusters_vanished = vanished
+        tables = sync_tables(run, clusters)
+        series = ensure_series(clusters, tables)
+        collection.series_count = len(series)
+        collection.window_end = floor_minute(now)
+        collection.window_start = collect_metrics(run, series)
+    except cw.AwsError as exc:
+        run.error(exc.operation or "collect", exc)
+        status = CollectionStatus.FAILED
+    except Exception as exc:  # recorded, never hides other accounts' data
+        log.exception("cache collection crashed for %s/%s", run.account_label, region)
+        run.error("collect", exc)
+        status = CollectionStatus.FAILED
+    if status == CollectionStatus.SUCCEEDED and run.errors:
+        status = CollectionStatus.PARTIAL
+    collection.status = status
+    collection.finished_at = timezone.now()
+    collection.api_calls = run.stats.as_dict()
+    collection.metric_data_calls = run.stats.calls.get("GetMetricData", 0)
+    collection.retries = run.stats.retries
+    collection.datapoints_received = run.received
+    collection.points_written = run.written
+    collection.errors = run.errors
+    collection.save()
+    return collection
+
+
+# --------------------------------------------------------------------------- inventory
+
+
+def _endpoint(raw: dict) -> str:
+    endpoint = raw.get("ClusterDiscoveryEndpoint") or {}
+    address = endpoint.get("Address") or endpoint.get("URL") or ""
+    port = endpoint.get("Port")
+    return f"{address}:{port}" if address and port else address
+
+
+def _nodes(raw: dict) -> list[dict]:
+    nodes = []
+    for node in raw.get("Nodes") or []:
+        endpoint = node.get("Endpoint") or {}
+        nodes.append(
+            {
+                "id": node.get("NodeId", ""),
+                "az": node.get("AvailabilityZone", ""),
+                "status": node.get("NodeStatus", ""),
+                "endpoint": (
+                    f"{endpoint.get('Address')}:{endpoint.get('Port')}"
+                    if endpoint.get("Address")
+                    else ""
+                ),
+            }
+        )
+    return nodes
+
+
+def parse_tables_tag(value: str) -> list[str]:
+    return list(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
+
+
+def sync_clusters(run: Run) -> tuple[list[DaxCluster], int]:
+    """Upsert the region's clusters; returns (present clusters, number newly vanished)."""
+    raw_clusters = cw.describe_clusters(run.target, run.stats, run.backoff)
+    present: list[DaxCluster] = []
+    for raw in raw_clusters:
+        arn = raw["ClusterArn"]
+        cluster = DaxCluster.objects.filter(arn=arn).first() or DaxCluster(
+            arn=arn, first_seen=run.now
+        )
+        nodes = _nodes(raw)
+        aws_status = raw.get("Status", "")
+        parameter_group = (raw.get("ParameterGroup") or {}).get("ParameterGroupName", "")
+        cluster.account = run.account
+        cluster.region = run.target.region
+        cluster.name = raw.get("ClusterName", arn.rsplit("/", 1)[-1])
+        cluster.description = raw.get("Description", "") or ""
+        cluster.node_type = raw.get("NodeType", "")
+        cluster.node_count = raw.get("TotalNodes") or len(nodes) or 1
+        cluster.nodes = nodes
+        cluster.aws_status = aws_status
+        cluster.status = _STATUS.get(aws_status, ClusterStatus.OTHER)
+        cluster.endpoint = _endpoint(raw)
+        cluster.security_groups = [
+            sg.get("SecurityGroupIdentifier", "") for sg in raw.get("SecurityGroups") or []
+        ]
+        cluster.subnet_group = raw.get("SubnetGroup", "") or ""
+        cluster.parameter_group = parameter_group
+        cluster.last_seen = run.now
+        cluster.vanished_at = None
+        if parameter_group.startswith("default."):
+            cluster.item_ttl_ms = cluster.query_ttl_ms = DEFAULT_TTL_MS
+        elif parameter_group:
+            try:
+                cluster.item_ttl_ms, cluster.query_ttl_ms = cw.parameter_group_ttls(
+                    run.target, parameter_group, run.stats, run.backoff
+                )
+            except cw.AwsError as exc:
+                run.error(f"DescribeParameters {parameter_group}", exc)
+        tag_value = None
+        try:
+            tag_value = cw.cluster_tags(run.target, arn, run.stats, run.backoff).get(TABLES_TAG)
+        except cw.AwsError as exc:
+            run.error(f"ListTags {cluster.name}", exc)
+        new_tag = tag_value is not None and tag_value != cluster.tables_tag
+        if tag_value is not None:
+            cluster.tables_tag = tag_value
+        cluster.save()
+        if new_tag:
+            _apply_tables_tag(run, cluster, parse_tables_tag(tag_value))
+        present.append(cluster)
+
+    gone = DaxCluster.objects.filter(
+        account=run.account, region=run.target.region, vanished_at__isnull=True
+    ).exclude(arn__in=[c.arn for c in present])
+    vanished = gone.update(vanished_at=run.now, status=ClusterStatus.VANISHED)
+    return present, vanished
+
+
+def _table_for(run: Run, name: str) -> CachedTable:
+    table, _ = CachedTable.objects.get_or_create(
+        account=run.account, region=run.target.region, name=name
+    )
+    return table
+
+
+def _apply_tables_tag(run: Run, cluster: DaxCluster, names: list[str]) -> None:
+    """The tag pre-fills the mapping: tagged tables are added (never removed)."""
+    for name in names:
+        _table_for(run, name).clusters.add(cluster)
+
+
+def sync_tables(run: Run, clusters: list[DaxCluster]) -> list[CachedTable]:
+    """The tables fronted by these clusters, refreshed from DescribeTable where allowed."""
+    tables = list(
+        CachedTable.objects.filter(
+            clusters__in=clusters, account=run.account, region=run.target.region
+        ).distinct()
+    )
+    for table in tables:
+        try:
+            info = cw.describe_table(run.target, table.name, run.stats, run.backoff)
+        except cw.AwsError as exc:
+            run.error(f"DescribeTable {table.name}", exc)
+            continue
+        mode = (info.get("BillingModeSummary") or {}).get("BillingMode")
+        throughput = info.get("ProvisionedThroughput") or {}
+        if not mode:
+            mode = "PROVISIONED" if throughput.get("ReadCapacityUnits") else "PAY_PER_REQUEST"
+        table.billing_mode = mode
+        table.provisioned_rcu = throughput.get("ReadCapacityUnits") or None
+        items, size = info.get("ItemCount") or 0, info.get("TableSizeBytes") or 0
+        if items and size and table.mapping_source != MappingSource.MANUAL:
+            table.avg_item_kb = round(size / items / 1024, 3)
+            table.item_size_from_aws = True
+        table.save()
+    return tables
+
+
+# --------------------------------------------------------------------------- series
+
+
+@dataclass(frozen=True)
+class SeriesSpec:
+    key: str
+    cluster: DaxCluster | None
+    table: CachedTable | None
+    node_id: str
+    namespace: str
+    metric: str
+    statistic: str
+
+
+def wanted_series(clusters: Iterable[DaxCluster], tables: Iterable[CachedTable]):
+    for cluster in clusters:
+        for metric, stat in catalog.CLUSTER_METRICS:
+            yield SeriesSpec(
+                MetricSeries.cluster_key(cluster.pk, "", metric, stat),
+                cluster,
+                None,
+                "",
+                catalog.DAX_NAMESPACE,
+                metric,
+                stat,
+            )
+        for node in cluster.nodes:
+            for metric, stat in catalog.NODE_METRICS:
+                yield SeriesSpec(
+                    MetricSeries.cluster_key(cluster.pk, node["id"], metric, stat),
+                    cluster,
+                    None,
+                    node["id"],
+                    catalog.DAX_NAMESPACE,
+                    metric,
+                    stat,
+                )
+    for table in tables:
+        for metric, stat in catalog.TABLE_METRICS:
+            yield SeriesSpec(
+                MetricSeries.table_key(table.pk, metric, stat),
+                None,
+                table,
+                "",
+                catalog.DYNAMODB_NAMESPACE,
+                metric,
+                stat,
+            )
+
+
+def ensure_series(clusters: list[DaxCluster], tables: list[CachedTable]) -> list[MetricSeries]:
+    specs = list(wanted_series(clusters, tables))
+    keys = [s.key for s in specs]
+    existing = set(MetricSeries.objects.filter(key__in=keys).values_list("key", flat=True))
+    MetricSeries.objects.bulk_create(
+        [
+            MetricSeries(
+                key=s.key,
+                cluster=s.cluster,
+                table=s.table,
+                node_id=s.node_id,
+                namespace=s.namespace,
+                metric=s.metric,
+                statistic=s.statistic,
+            )
+            for s in specs
+            if s.key not in existing
+        ],
+        ignore_conflicts=True,
+    )
+    by_key = {
+        s.key: s
+        for s in MetricSeries.objects.filter(key__in=keys).select_related("cluster", "table")
+    }
+    return [by_key[k] for k in keys]
+
+
+def dimensions(series: MetricSeries) -> tuple[tuple[str, str], ...]:
+    if series.table_id:
+        return (("TableName", series.table.name),)
+    if series.node_id:
+        return (("ClusterId", series.cluster.name), ("NodeId", series.node_id))
+    return (("ClusterId", series.cluster.name),)
+
+
+def query_for(series: MetricSeries) -> cw.Query:
+    return cw.Query(
+        id=f"s{series.pk}",
+        namespace=series.namespace,
+        metric=series.metric,
+        dimensions=dimensions(series),
+        statistic=series.statistic,
+        period_s=series.period_s,
+    )
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def series_start(run: Run, series: MetricSeries, end: datetime) -> datetime:
+    oldest = end - POINT_RETENTION  # CloudWatch keeps 1-minute data for 15 days too
+    if run.since is not None:
+        start = end - run.since
+    elif series.collected_until:
+        start = series.collected_until - LATE_DATA_OVERLAP
+    else:
+        start = end - DEFAULT_FIRST_RUN
+    return floor_minute(max(start, oldest))
+
+
+def collect_metrics(run: Run, series: list[MetricSeries]) -> datetime | None:
+    """Pull and upsert the datapoints of ``series``; returns the earliest start used."""
+    end = floor_minute(run.now)
+    groups: dict[datetime, list[MetricSeries]] = defaultdict(list)
+    for s in series:
+        start = series_start(run, s, end)
+        if start < end:
+            groups[start].append(s)
+    failed: set[int] = set()
+    for start, group in sorted(groups.items(), key=lambda item: item[0]):
+        for w_start, w_end in windows(start, end):
+            for i in range(0, len(group), cw.MAX_QUERIES_PER_CALL):
+                batch = group[i : i + cw.MAX_QUERIES_PER_CALL]
+                try:
+                    data = cw.get_metric_data(
+                        run.target,
+                        [query_for(s) for s in batch],
+                        w_start,
+                        w_end,
+                        run.stats,
+                        run.backoff,
+                    )
+                except cw.AwsError as exc:
+                    run.error(f"GetMetricData {w_start:%Y-%m-%d %H:%M}", exc)
+                    failed.update(s.pk for s in batch)
+                    continue
+                store_window(run, batch, data, w_start, w_end)
+    done = [s.pk for s in series if s.pk not in failed]
+    MetricSeries.objects.filter(pk__in=done).update(collected_until=end)
+    return min(groups) if groups else None
+
+
+def store_window(
+    run: Run,
+    batch: list[MetricSeries],
+    data: dict[str, list[tuple[datetime, float]]],
+    w_start: datetime,
+    w_end: datetime,
+) -> None:
+    minutes = int((w_end - w_start).total_seconds() // 60)
+    points: list[MetricPoint] = []
+    for s in batch:
+        values: dict[datetime, float] = {}
+        for ts, value in data.get(f"s{s.pk}", []):
+            ts = floor_minute(ts)
+            if w_start <= ts < w_end:
+                values[ts] = float(value)
+        run.received += len(values)
+        if s.zero_when_missing:
+            for m in range(minutes):
+                ts = w_start + timedelta(minutes=m)
+                points.append(MetricPoint(series=s, ts=ts, value=values.get(ts, 0.0)))
+        else:
+            points.extend(MetricPoint(series=s, ts=ts, value=v) for ts, v in values.items())
+    upsert_points(points)
+    run.written += len(points)
+
+
+def upsert_points(points: list[MetricPoint]) -> None:
+    with transaction.atomic():
+        for i in range(0, len(points), UPSERT_BATCH):
+            MetricPoint.objects.bulk_create(
+                points[i : i + UPSERT_BATCH],
+                update_conflicts=True,
+                unique_fields=["series", "ts"],
+                update_fields=["value"],
+            )

@@ -1,0 +1,100 @@
+"""A moto server of our own (exact control over what is seeded), one per test module.
+
+``aws`` points botocore's standard environment variables at it for the module and resets
+``dashboard.awsclients`` so the application's clients talk to it.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import pytest
+
+from dashboard import awsclients
+
+# Minute- and hour-aligned, in the past: seeded data is [T0 - hours, T0).
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+REGION = "us-east-1"
+SERVICES = ("CLOUDWATCH", "DAX", "DYNAMODB", "STS")
+
+
+class MotoAws:
+    def __init__(self, url: str):
+        self.url = url
+
+    def client(self, service: str):
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def seed(self, **kwargs):
+        from sandbox.seed_dax import seed_dax
+
+        kwargs.setdefault("now", T0)
+        return seed_dax(self.url, region=REGION, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def aws():
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    env = {f"AWS_ENDPOINT_URL_{service}": url for service in SERVICES}
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION=REGION,
+    )
+    saved = {key: os.environ.get(key) for key in [*env, "AWS_SESSION_TOKEN", "AWS_PROFILE"]}
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.update(env)
+    awsclients.clear()
+    try:
+        from sandbox.seed_dax import make_dax_immediate
+
+        make_dax_immediate(url)
+        yield MotoAws(url)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        awsclients.clear()
+        server.stop()
+
+
+@pytest.fixture
+def count_calls():
+    """count_calls("cloudwatch", "GetMetricData") -> a list that grows by one per real call,
+    through a botocore event hook on the application's shared client."""
+    registered = []
+
+    def start(service: str, operation: str) -> list:
+        calls: list = []
+        client = awsclients.client(service.lower(), REGION)
+
+        def hook(params, **kwargs):
+            calls.append(dict(params))
+
+        service_id = client.meta.service_model.service_id.hyphenize()
+        event = f"before-parameter-build.{service_id}.{operation}"
+        unique_id = f"count-{service}-{operation}-{id(calls)}"
+        client.meta.events.register(event, hook, unique_id=unique_id)
+        registered.append((client, event, unique_id))
+        return calls
+
+    yield start
+    for client, event, unique_id in registered:
+        client.meta.events.unregister(event, unique_id=unique_id)

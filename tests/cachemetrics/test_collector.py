@@ -1,0 +1,346 @@
+"""The collector against moto seeded by the sandbox's DAX simulation (the default clusters)."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+import pytest
+from django.db.models import Sum
+
+from cachemetrics import catalog, collector, rollup
+from cachemetrics.cloudwatch import Backoff
+from cachemetrics.models import (
+    CachedTable,
+    Collection,
+    DaxCluster,
+    MetricPoint,
+    MetricRollup,
+    MetricSeries,
+)
+from tests.cachemetrics.conftest import T0
+
+pytestmark = pytest.mark.django_db
+
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture(scope="module")
+def seeded(aws):
+    """The sandbox's three default clusters, one hour of metrics ending at T0."""
+    return aws.seed(hours=1)
+
+
+def collect(**kwargs):
+    kwargs.setdefault("now", T0)
+    kwargs.setdefault("since", HOUR)
+    return collector.collect_all(**kwargs)
+
+
+def stored_sums() -> dict[str, float]:
+    return dict(
+        MetricSeries.objects.annotate(total=Sum("points__value")).values_list("key", "total")
+    )
+
+
+def published_sums(aws, start, end) -> dict[str, float]:
+    """Independent read: one boto3 get_metric_data query per stored series, summed here."""
+    cloudwatch = aws.client("cloudwatch")
+    sums = {}
+    for series in MetricSeries.objects.select_related("cluster", "table"):
+        dims = [{"Name": k, "Value": v} for k, v in collector.dimensions(series)]
+        answer = cloudwatch.get_metric_data(
+            MetricDataQueries=[
+                {
+                    "Id": "q",
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": series.namespace,
+                            "MetricName": series.metric,
+                            "Dimensions": dims,
+                        },
+                        "Period": 60,
+                        "Stat": series.statistic,
+                    },
+                }
+            ],
+            StartTime=start,
+            EndTime=end,
+        )
+        sums[series.key] = sum(answer["MetricDataResults"][0]["Values"])
+    return sums
+
+
+def test_it_stores_sums_equal_to_an_independent_sum_of_the_published_datapoints(aws, seeded):
+    [collection] = collect()
+
+    assert collection.status == "succeeded", collection.errors
+    published = published_sums(aws, T0 - HOUR, T0)
+    stored = stored_sums()
+    assert set(stored) == set(published)
+    mismatches = {
+        key: (stored[key] or 0.0, published[key])
+        for key in published
+        if not math.isclose(stored[key] or 0.0, published[key], rel_tol=1e-9, abs_tol=1e-6)
+    }
+    assert mismatches == {}
+
+
+def test_cluster_node_and_table_totals_match_the_simulation_that_published_them(aws, seeded):
+    collect()
+
+    for name, info in seeded["clusters"].items():
+        cluster = DaxCluster.objects.get(name=name)
+        for metric, stat in catalog.CLUSTER_METRICS:
+            if stat != catalog.SUM or metric == catalog.EVICTED:
+                continue
+            total = MetricPoint.objects.filter(
+                series__cluster=cluster, series__node_id="", series__metric=metric
+            ).aggregate(s=Sum("value"))["s"]
+            assert total == pytest.approx(info["totals"].get(metric, 0.0)), (name, metric)
+        for node, node_totals in info["node_totals"].items():
+            hits = MetricPoint.objects.filter(
+                series__cluster=cluster, series__node_id=node, series__metric=catalog.ITEM_HITS
+            ).aggregate(s=Sum("value"))["s"]
+            assert hits == pytest.approx(node_totals.get(catalog.ITEM_HITS, 0.0)), node
+    for name, info in seeded["tables"].items():
+        consumed = MetricPoint.objects.filter(
+            series__table__name=name, series__metric=catalog.CONSUMED_READS
+        ).aggregate(s=Sum("value"))["s"]
+        assert consumed == pytest.approx(info["consumed_read_units"]), name
+
+
+def test_count_metrics_missing_from_a_minute_are_stored_as_zero_and_gauges_are_not(seeded):
+    collect()
+
+    throttles = MetricSeries.objects.get(
+        cluster__name="orders-cache", node_id="", metric=catalog.THROTTLED_REQUESTS
+    )
+    assert throttles.points.count() == 60  # one per minute, mostly zeros: DAX publishes non-zero
+    assert throttles.points.filter(value=0).exists()
+    cpu = MetricSeries.objects.get(cluster__name="orders-cache", node_id="", metric=catalog.CPU)
+    assert 0 < cpu.points.count() <= 60
+    assert not cpu.points.filter(value=0).exists()
+
+
+def test_a_second_collection_adds_and_changes_nothing(seeded):
+    collect()
+    before_rows = MetricPoint.objects.count()
+    before = stored_sums()
+
+    [second] = collect()
+    [third] = collect(since=None)  # incremental, from each series' watermark
+
+    assert second.status == third.status == "succeeded"
+    assert MetricPoint.objects.count() == before_rows
+    assert stored_sums() == before
+    assert DaxCluster.objects.count() == 3
+    assert MetricSeries.objects.count() == len(before)
+
+
+def test_an_incremental_run_reads_only_from_the_last_collected_minute(seeded, count_calls):
+    half = timedelta(minutes=30)
+    collect(now=T0 - half, since=half)  # first half hour
+    first_half = MetricPoint.objects.count()
+    calls = count_calls("cloudwatch", "GetMetricData")
+
+    [collection] = collect(since=None)
+
+    series = MetricSeries.objects.count()
+    assert collection.window_start == T0 - half - collector.LATE_DATA_OVERLAP
+    assert len(calls) == math.ceil(series / 500) == collection.metric_data_calls
+    assert {c["StartTime"] for c in calls} == {T0 - half - collector.LATE_DATA_OVERLAP}
+    assert MetricPoint.objects.count() > first_half
+    assert set(MetricSeries.objects.values_list("collected_until", flat=True)) == {T0}
+    hits = MetricPoint.objects.filter(
+        series__cluster__name="orders-cache", series__node_id="", series__metric="ItemCacheHits"
+    ).aggregate(s=Sum("value"))["s"]
+    assert hits == pytest.approx(seeded["clusters"]["orders-cache"]["totals"]["ItemCacheHits"])
+
+
+def test_the_first_run_reads_the_last_24_hours_by_default(seeded, count_calls):
+    calls = count_calls("cloudwatch", "GetMetricData")
+
+    [collection] = collect(since=None)
+
+    assert collection.window_start == T0 - timedelta(hours=24)
+    assert min(c["StartTime"] for c in calls) == T0 - timedelta(hours=24)
+    assert max(c["EndTime"] for c in calls) == T0
+
+
+def test_the_tables_tag_prefills_the_cluster_to_table_mapping(seeded):
+    collect()
+
+    catalog_cache = DaxCluster.objects.get(name="catalog-cache")
+    assert sorted(catalog_cache.tables.values_list("name", flat=True)) == ["Products", "Reviews"]
+    assert catalog_cache.tables_tag == "Products,Reviews"
+    products = CachedTable.objects.get(name="Products")
+    assert products.billing_mode == "PROVISIONED"
+    assert products.provisioned_rcu == 200
+    assert CachedTable.objects.get(name="Orders").billing_mode == "PAY_PER_REQUEST"
+
+
+def test_a_hand_edited_mapping_is_not_undone_by_the_next_collection(seeded):
+    collect()
+    reviews = CachedTable.objects.get(name="Reviews")
+    reviews.clusters.clear()
+    reviews.mapping_source = "manual"
+    reviews.save()
+
+    collect()
+
+    assert not reviews.clusters.exists()
+
+
+def test_the_inventory_has_nodes_endpoint_security_groups_and_ttls(seeded):
+    collect()
+
+    orders = DaxCluster.objects.get(name="orders-cache")
+    assert orders.node_type == "dax.r5.large"
+    assert orders.node_count == 3
+    assert [n["id"] for n in orders.nodes] == ["orders-cache-a", "orders-cache-b", "orders-cache-c"]
+    assert orders.endpoint.endswith(":8111")
+    assert orders.security_groups and orders.security_groups[0].startswith("sg-")
+    assert orders.subnet_group == "default"
+    assert orders.item_ttl_ms == orders.query_ttl_ms == 300_000
+    assert orders.status == "available"
+
+
+def test_throttled_calls_are_retried_with_backoff(seeded):
+    from botocore.awsrequest import AWSResponse
+
+    from dashboard import awsclients
+
+    client = awsclients.client("cloudwatch", "us-east-1")
+    throttles = {"left": 2}
+
+    def throttle(**kwargs):
+        if throttles["left"] == 0:
+            return None
+        throttles["left"] -= 1
+        response = AWSResponse("http://moto", 400, {}, None)
+        body = {
+            "Error": {"Code": "Throttling", "Message": "Rate exceeded"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+        return response, body
+
+    slept = []
+    client.meta.events.register(
+        "before-call.cloudwatch.GetMetricData", throttle, unique_id="test-throttle"
+    )
+    try:
+        [collection] = collect(backoff=Backoff(attempts=5, base_s=1.0, sleep=slept.append))
+    finally:
+        client.meta.events.unregister(
+            "before-call.cloudwatch.GetMetricData", unique_id="test-throttle"
+        )
+
+    assert collection.status == "succeeded", collection.errors
+    assert collection.retries == 2
+    assert len(slept) == 2 and slept[0] <= 1.0 and slept[1] <= 2.0
+    assert collection.api_calls["GetMetricData"] == collection.metric_data_calls == 3
+
+
+def test_persistent_throttling_is_recorded_and_the_window_is_collected_next_time(seeded):
+    from botocore.awsrequest import AWSResponse
+
+    from dashboard import awsclients
+
+    client = awsclients.client("cloudwatch", "us-east-1")
+
+    def always_throttle(**kwargs):
+        body = {
+            "Error": {"Code": "Throttling", "Message": "Rate exceeded"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+        return AWSResponse("http://moto", 400, {}, None), body
+
+    client.meta.events.register(
+        "before-call.cloudwatch.GetMetricData", always_throttle, unique_id="test-throttle-all"
+    )
+    try:
+        [failed] = collect(backoff=Backoff(attempts=3, sleep=lambda s: None))
+    finally:
+        client.meta.events.unregister(
+            "before-call.cloudwatch.GetMetricData", unique_id="test-throttle-all"
+        )
+
+    assert failed.status == "partial"
+    assert failed.errors[0]["kind"] == "transient"
+    assert "Throttling" in failed.errors[0]["message"]
+    assert set(MetricSeries.objects.values_list("collected_until", flat=True)) == {None}
+
+    [ok] = collect(since=None)
+    assert ok.status == "succeeded"
+    assert MetricPoint.objects.exists()
+
+
+def test_hourly_rollups_keep_the_sum_count_minimum_and_maximum_of_the_minutes(seeded):
+    collect()
+
+    written = rollup.rollup(now=T0 + timedelta(minutes=5))
+
+    assert written == MetricSeries.objects.filter(points__isnull=False).distinct().count()
+    hits = MetricSeries.objects.get(
+        cluster__name="orders-cache", node_id="", metric="ItemCacheHits"
+    )
+    [hour] = MetricRollup.objects.filter(series=hits)
+    values = list(hits.points.values_list("value", flat=True))
+    assert hour.hour == T0 - HOUR
+    assert (hour.count, hour.total, hour.minimum, hour.maximum) == (
+        60,
+        pytest.approx(sum(values)),
+        min(values),
+        max(values),
+    )
+    assert rollup.rollup(now=T0 + timedelta(minutes=5)) == written  # re-roll upserts
+    assert MetricRollup.objects.filter(series=hits).count() == 1
+
+
+def test_retention_drops_minutes_after_15_days_and_rollups_after_15_months(seeded):
+    collect()
+    rollup.rollup(now=T0)
+    points, rollups = MetricPoint.objects.count(), MetricRollup.objects.count()
+
+    assert rollup.purge(now=T0 + timedelta(days=14)) == {"points": 0, "rollups": 0}
+    assert rollup.purge(now=T0 + timedelta(days=16))["points"] == points
+    assert MetricRollup.objects.count() == rollups
+    assert rollup.purge(now=T0 + timedelta(days=457))["rollups"] == rollups
+
+
+def test_each_run_is_recorded_with_its_calls_and_points(seeded):
+    [collection] = collect()
+
+    collection.refresh_from_db()
+    series = MetricSeries.objects.count()
+    assert collection.account_name == "default credentials"
+    assert collection.clusters_seen == 3
+    assert collection.series_count == series
+    assert collection.metric_data_calls == math.ceil(series / 500)
+    assert collection.api_calls["DescribeClusters"] == 1
+    assert collection.api_calls["ListTags"] == 3
+    assert collection.api_calls["DescribeTable"] == 4
+    assert collection.points_written == MetricPoint.objects.count()
+    assert collection.datapoints_received == MetricPoint.objects.exclude(value=0).count()
+    assert collection.finished_at >= collection.started_at
+    assert Collection.objects.count() == 1
+
+
+def test_the_management_command_collects_with_since(seeded):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("collect_cache_metrics", "--since", "90m", stdout=out)
+
+    assert "default credentials us-east-1: succeeded - 3 clusters" in out.getvalue()
+    assert DaxCluster.objects.count() == 3
+
+
+def test_the_management_command_rejects_a_since_it_cannot_read():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="e.g. 90m, 3h"):
+        call_command("collect_cache_metrics", "--since", "yesterday")
