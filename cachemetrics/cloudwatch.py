@@ -33,6 +33,7 @@ from botocore.exceptions import (
 from dashboard import awsclients
 
 MAX_QUERIES_PER_CALL = 500  # GetMetricData limit
+DESCRIBE_PAGE_SIZE = 100  # DescribeClusters MaxResults (AWS allows 20-100)
 MAX_DATAPOINTS_PER_CALL = 100_800  # GetMetricData returns at most this many per call
 
 THROTTLING_CODES = {
@@ -180,7 +181,7 @@ def describe_clusters(target: Target, stats: CallStats, backoff: Backoff = DEFAU
     clusters: list[dict] = []
     token = None
     while True:
-        params = {"MaxResults": 100}
+        params = {"MaxResults": DESCRIBE_PAGE_SIZE}
         if token:
             params["NextToken"] = token
         page = _call(stats, "dax", target, "DescribeClusters", backoff, **params)
