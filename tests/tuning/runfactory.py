@@ -9,7 +9,7 @@ from tuning import pricing
 from tuning.models import Invocation, PowerResult, TuningRun
 
 # A CPU-bound function: durations fall with memory until ~1 vCPU (1769 MB).
-CPU_DURATIONS = {128: 1200.0, 256: 600.0, 512: 300.0, 1024: 150.0, 1769: 88.0, 3008: 86.0}
+CPU_DURATIONS = {128: 1600.0, 256: 800.0, 512: 400.0, 1024: 150.0, 1769: 88.0, 3008: 86.0}
 
 
 def make_run(
@@ -49,8 +49,7 @@ def make_run(
         invocations_total=num * len(sizes),
         invocations_done=num * len(sizes) if status == "SUCCEEDED" else 0,
         original_config={"MemorySize": original_memory, "Architectures": ["x86_64"]},
-        payload={"n": 25},
-        **fields,
+        **{"payload": {"n": 25}, **fields},
     )
     if created_at is not None:
         TuningRun.objects.filter(pk=run.pk).update(created_at=created_at)

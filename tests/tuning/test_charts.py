@@ -1,0 +1,89 @@
+"""Plotly figures: fragments without plotly.js, numeric memory axis, frontier, cold starts."""
+
+import json
+import re
+from decimal import Decimal
+
+import pytest
+
+from tests.tuning.runfactory import make_run
+from tuning import charts
+from tuning.views import _invocation_points
+
+pytestmark = pytest.mark.django_db
+
+
+def figure_of(html: str) -> dict:
+    """The JSON of the Plotly.newPlot call inside an HTML fragment."""
+    args = re.search(r"Plotly\.newPlot\(\s*\"[^\"]+\",\s*(\[.*?\]),\s*(\{.*?\}),\s*\{", html, re.S)
+    return {"data": json.loads(args.group(1)), "layout": json.loads(args.group(2))}
+
+
+@pytest.fixture
+def results():
+    run = make_run(sizes=(128, 512, 1024, 1769), failed_sizes=(128,))
+    return run, list(run.results.all())
+
+
+def test_fragments_never_embed_plotly_js_or_a_cdn(results):
+    run, rs = results
+    for html in (
+        charts.duration_and_cost(rs),
+        charts.cost_vs_duration(rs, 1024),
+        charts.duration_distribution(rs, _invocation_points(run)),
+    ):
+        assert "cdn.plot.ly" not in html
+        assert len(html) < 60_000  # a fragment, not the 4.8 MB library
+        assert "Plotly.newPlot" in html
+
+
+def test_duration_and_cost_share_a_numeric_memory_axis_with_error_bars(results):
+    _run, rs = results
+    figure = figure_of(charts.duration_and_cost(rs))
+    duration, cost = figure["data"]
+    assert duration["x"] == [512, 1024, 1769]  # the failed size has no figures
+    assert figure["layout"]["xaxis"]["type"] == "log"
+    assert cost["yaxis"] == "y2" and figure["layout"]["yaxis2"]["overlaying"] == "y"
+    assert duration["error_y"]["visible"] is True
+    assert duration["error_y"]["array"][0] == pytest.approx(400 * 0.02)
+
+
+def test_the_pareto_chart_labels_every_size_and_draws_the_frontier(results):
+    _run, rs = results
+    figure = figure_of(charts.cost_vs_duration(rs, 1024))
+    frontier, points = figure["data"]
+    assert points["text"] == ["512 MB", "1024 MB", "1769 MB"]
+    # 512 MB is slower and dearer than 1024 MB: dominated, so not on the frontier
+    frontier_costs = frontier["y"]
+    assert len(frontier_costs) == 2
+
+
+def test_the_distribution_marks_cold_starts(results):
+    run, rs = results
+    figure = figure_of(charts.duration_distribution(rs, _invocation_points(run)))
+    names = [trace.get("name") for trace in figure["data"]]
+    assert "Cold start" in names and "Error" in names
+    cold = figure["data"][names.index("Cold start")]
+    assert len(cold["x"]) == 3  # one cold start per successful size
+    assert figure["layout"]["xaxis"]["ticktext"] == ["128 MB", "512 MB", "1024 MB", "1769 MB"]
+
+
+def test_the_monthly_chart_prices_each_size_at_the_given_traffic(results):
+    run, rs = results
+    rows = charts.monthly_costs(rs, invocations=10_000_000, region="us-east-1")
+    assert [size for size, _ in rows] == [512, 1024, 1769]
+    by_size = dict(rows)
+    # 1024 MB, 151 ms billed, 10 M calls: 1,510,000 GB-s − 400,000 free = 1,110,000 GB-s
+    expected = Decimal("1110000") * Decimal("0.0000166667") + Decimal("9") * Decimal("0.20")
+    assert by_size[1024] == pytest.approx(expected, rel=Decimal("1e-9"))
+    html = charts.monthly_cost(
+        rows, invocations=10_000_000, assumed=False, current_mb=512, recommended_mb=1024
+    )
+    figure = figure_of(html)
+    assert figure["data"][0]["x"] == ["512 MB (current)", "1024 MB (recommended)", "1769 MB"]
+
+
+def test_no_figures_means_no_chart():
+    assert charts.duration_and_cost([]) is None
+    assert charts.duration_distribution([], []) is None
+    assert charts.monthly_cost([], invocations=1, assumed=True) is None

@@ -1,0 +1,573 @@
+"""Tuning pages through the Django test client, on runs written straight into the database."""
+
+import csv
+import io
+import json
+import sys
+import types
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+import tuning
+from tests.tuning.runfactory import make_run
+from tuning.models import AwsAccount, TuningRun
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def member(django_user_model):
+    """A team member with no special permission."""
+    return django_user_model.objects.create_user("mia", password="correct-horse-42")
+
+
+@pytest.fixture
+def starter(django_user_model):
+    user = django_user_model.objects.create_user("sam", password="correct-horse-42")
+    user.user_permissions.add(Permission.objects.get(codename="add_tuningrun"))
+    return django_user_model.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def admin(django_user_model):
+    return django_user_model.objects.create_superuser("ada", "ada@example.com", "pw-42-horse")
+
+
+@pytest.fixture
+def fake_sweep(monkeypatch):
+    """Replaces tuning.sweep with a recorder (the engine is tested on its own)."""
+    calls = []
+
+    class SweepRefused(Exception):
+        pass
+
+    def start_run(**kwargs):
+        calls.append(("start_run", kwargs))
+        if kwargs["function"] == "busy-function":
+            raise SweepRefused("A sweep of busy-function is already running (started by bob).")
+        return make_run(
+            function=kwargs["function"],
+            sizes=kwargs["memory_sizes"],
+            status="PENDING",
+            user=kwargs["created_by"],
+        )
+
+    def request_cancel(run, user=None):
+        calls.append(("request_cancel", run.pk))
+        TuningRun.objects.filter(pk=run.pk).update(cancel_requested=True)
+
+    def apply_memory(run, user, target="$LATEST", memory_mb=None):
+        calls.append(("apply_memory", run.pk, target, memory_mb))
+        TuningRun.objects.filter(pk=run.pk).update(
+            applied_memory_mb=memory_mb, applied_to=target, applied_by=user
+        )
+
+    def rerun(run, user):
+        calls.append(("rerun", run.pk))
+        return make_run(function=run.function_name, status="PENDING", user=user)
+
+    module = types.SimpleNamespace(
+        SweepRefused=SweepRefused,
+        start_run=start_run,
+        request_cancel=request_cancel,
+        apply_memory=apply_memory,
+        rerun=rerun,
+        calls=calls,
+    )
+    monkeypatch.setitem(sys.modules, "tuning.sweep", module)
+    monkeypatch.setattr(tuning, "sweep", module, raising=False)
+    return module
+
+
+@pytest.fixture
+def fake_aws(monkeypatch):
+    calls = []
+
+    def list_functions(account, region):
+        calls.append(("list_functions", region))
+        return [
+            {
+                "name": "tuneboard-cpu",
+                "arn": "arn:aws:lambda:us-east-1:123456789012:function:tuneboard-cpu",
+                "runtime": "python3.12",
+                "memory_mb": 128,
+                "timeout_s": 30,
+                "architecture": "x86_64",
+                "last_modified": "2026-11-26T10:00:00Z",
+            },
+            {
+                "name": "tuneboard-io",
+                "arn": "arn:aws:lambda:us-east-1:123456789012:function:tuneboard-io",
+                "runtime": "python3.12",
+                "memory_mb": 256,
+                "timeout_s": 10,
+                "architecture": "arm64",
+                "last_modified": "2026-11-26T10:00:00Z",
+            },
+        ]
+
+    def get_function_configuration(account, region, function):
+        calls.append(("get_function_configuration", function))
+        return {"timeout_s": 3, "memory_mb": 128, "architecture": "x86_64"}
+
+    traffic = {"value": 3_000_000}
+
+    def monthly_invocations(account, region, function_name):
+        calls.append(("monthly_invocations", function_name))
+        return traffic["value"]
+
+    module = types.SimpleNamespace(
+        list_functions=list_functions,
+        get_function_configuration=get_function_configuration,
+        monthly_invocations=monthly_invocations,
+        calls=calls,
+        traffic=traffic,
+    )
+    monkeypatch.setitem(sys.modules, "tuning.aws", module)
+    monkeypatch.setattr(tuning, "aws", module, raising=False)
+    from django.core.cache import cache
+
+    cache.clear()
+    return module
+
+
+def valid_form(**overrides):
+    data = {
+        "region": "us-east-1",
+        "function": "tuneboard-cpu",
+        "memory_sizes": "1024, 512, 512, 128",
+        "invocations_per_size": "10",
+        "payload": '{"n": 25}',
+        "weighted_payloads": "",
+        "concurrency": "5",
+        "strategy": "cost",
+        "balanced_weight": "0.5",
+        "discard_fraction": "0.2",
+        "auto_apply_target": "",
+    }
+    data.update(overrides)
+    return data
+
+
+# --------------------------------------------------------------------------- run history
+
+
+def test_the_run_list_explains_how_to_start_the_first_sweep_when_there_is_none(client, member):
+    client.force_login(member)
+    page = client.get("/runs/").content.decode()
+    assert "No tuning runs yet" in page
+    assert "/runs/new/" in page
+    assert "python manage.py sweep" in page
+
+
+def test_the_run_list_shows_runs_newest_first_with_status_badges_and_winners(client, member):
+    client.force_login(member)
+    now = timezone.now()
+    make_run(function="old-fn", created_at=now - timedelta(days=2), user=member)
+    make_run(function="new-fn", status="FAILED", failed_sizes=(128,), created_at=now)
+    make_run(function="running-fn", status="RUNNING", created_at=now - timedelta(hours=1))
+    page = client.get("/runs/").content.decode()
+    assert page.index("new-fn") < page.index("running-fn") < page.index("old-fn")
+    assert 'class="badge failed"' in page
+    assert 'class="badge running"' in page
+    assert 'class="badge succeeded"' in page
+    # the cost strategy's winner of the CPU-bound function and its cost per call
+    assert "1,024 MB" in page
+    assert "$0.00000" in page
+
+
+def test_the_run_list_filters_by_status_function_who_and_free_text(client, member, admin):
+    client.force_login(member)
+    account = AwsAccount.objects.create(name="prod")
+    make_run(function="alpha-fn", user=member)
+    make_run(function="beta-fn", status="FAILED", user=admin, account=account)
+    make_run(function="gamma-fn", status="CANCELLED", error_message="stopped by carol")
+
+    def names(query):
+        page = client.get("/runs/" + query).content.decode()
+        return {name for name in ("alpha-fn", "beta-fn", "gamma-fn") if f">{name}</a>" in page}
+
+    assert names("?status=FAILED") == {"beta-fn"}
+    assert names("?function=alpha") == {"alpha-fn"}
+    assert names(f"?account={account.pk}") == {"beta-fn"}
+    assert names("?who=ada") == {"beta-fn"}
+    assert names("?q=carol") == {"gamma-fn"}
+    assert names("?q=gamma") == {"gamma-fn"}
+    today = timezone.localdate().isoformat()
+    assert names(f"?since={today}&until={today}") == {"alpha-fn", "beta-fn", "gamma-fn"}
+    assert (
+        "No run matches these filters" in client.get("/runs/?q=nothing-like-this").content.decode()
+    )
+
+
+def test_the_run_list_is_paginated_on_the_server(client, member):
+    client.force_login(member)
+    for index in range(30):
+        make_run(function=f"fn-{index:02d}", invocations=False)
+    first = client.get("/runs/").content.decode()
+    second = client.get("/runs/?page=2").content.decode()
+    assert "page 1 of 2" in first and "page 2 of 2" in second
+    assert first.count('name="ids"') == 25
+    assert second.count('name="ids"') == 5
+
+
+def _queries_for(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_run_list_query_count_does_not_grow_with_the_number_of_runs(client, member):
+    client.force_login(member)
+    for _ in range(5):
+        make_run(user=member, invocations=False)
+    with_five = _queries_for(client, "/runs/")
+    for _ in range(45):
+        make_run(user=member, invocations=False)
+    with_fifty = _queries_for(client, "/runs/")
+    assert with_fifty == with_five
+
+
+def test_the_run_detail_query_count_does_not_grow_with_sizes_or_invocations(client, member):
+    client.force_login(member)
+    small = make_run(sizes=(128, 512), num=5)
+    large = make_run(sizes=(128, 256, 512, 1024, 1769, 3008), num=50)
+    assert _queries_for(client, f"/runs/{large.id}/") == _queries_for(client, f"/runs/{small.id}/")
+
+
+def test_the_home_page_card_lists_the_latest_runs(client, member):
+    client.force_login(member)
+    make_run(function="home-fn")
+    page = client.get("/").content.decode()
+    assert "Latest tuning runs" in page
+    assert "home-fn" in page
+
+
+# --------------------------------------------------------------------------- new sweep
+
+
+def test_a_user_without_permission_sees_the_form_disabled_with_an_explanation(client, member):
+    client.force_login(member)
+    page = client.get("/runs/new/").content.decode()
+    assert "tuning.add_tuningrun" in page
+    assert 'id="no-permission"' in page
+    assert "disabled" in page
+
+
+def test_a_user_without_permission_cannot_start_a_sweep_by_posting(client, member, fake_sweep):
+    client.force_login(member)
+    response = client.post("/runs/new/", valid_form())
+    assert response.status_code == 400
+    assert fake_sweep.calls == []
+
+
+def test_a_valid_form_starts_a_sweep_with_sorted_unique_sizes(client, starter, fake_sweep):
+    client.force_login(starter)
+    response = client.post("/runs/new/", valid_form(parallel="on"))
+    assert response.status_code == 302
+    name, kwargs = fake_sweep.calls[0]
+    assert name == "start_run"
+    assert kwargs["memory_sizes"] == [128, 512, 1024]
+    assert kwargs["payload"] == {"n": 25}
+    assert kwargs["parallel"] is True and kwargs["concurrency"] == 5
+    assert kwargs["created_by"] == starter
+    run = TuningRun.objects.get()
+    assert response["Location"] == f"/runs/{run.id}/"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"payload": '{\n  "n": 25\n  "x": 1\n}'}, "payload", "line 3, column 3"),
+        ({"memory_sizes": "64, 512"}, "memory_sizes", "64 MB is below Lambda's minimum of 128 MB"),
+        (
+            {"memory_sizes": "512, 20000"},
+            "memory_sizes",
+            "20000 MB is above Lambda's maximum of 10240 MB",
+        ),
+        ({"invocations_per_size": "0"}, "invocations_per_size", "greater than or equal to 5"),
+        ({"function": "not a function!"}, "function", "Enter a function name"),
+        ({"balanced_weight": "1.5"}, "balanced_weight", "less than or equal to 1"),
+        ({"weighted_payloads": '[{"weight": 2}]', "payload": ""}, "weighted_payloads", "payload"),
+    ],
+)
+def test_bad_input_gets_field_errors_never_a_500(
+    client, starter, fake_sweep, overrides, field, message
+):
+    client.force_login(starter)
+    response = client.post("/runs/new/", valid_form(**overrides))
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert field in errors, errors
+    assert message in " ".join(errors[field])
+    assert message.split("'")[0] in response.content.decode().replace("&#x27;", "'")
+    assert fake_sweep.calls == []
+
+
+def test_a_qualified_arn_is_accepted_and_its_region_wins(client, starter, fake_sweep):
+    client.force_login(starter)
+    arn = "arn:aws:lambda:eu-west-1:123456789012:function:tuneboard-cpu:live"
+    response = client.post("/runs/new/", valid_form(function=arn))
+    assert response.status_code == 302, response.context["form"].errors
+    kwargs = fake_sweep.calls[0][1]
+    assert kwargs["function"] == arn
+    assert kwargs["region"] == "eu-west-1"
+
+
+def test_a_refused_sweep_is_shown_as_a_form_error(client, starter, fake_sweep):
+    client.force_login(starter)
+    response = client.post("/runs/new/", valid_form(function="busy-function"))
+    assert response.status_code == 400
+    assert "already running" in response.content.decode()
+
+
+def test_auto_apply_is_only_for_users_allowed_to_change_runs(client, starter, admin, fake_sweep):
+    client.force_login(starter)
+    response = client.post("/runs/new/", valid_form(auto_apply_target="$LATEST"))
+    assert response.status_code == 302  # the disabled field ignores what was posted
+    assert fake_sweep.calls[-1][1]["auto_apply_target"] == ""
+    assert "tuning.change_tuningrun" in client.get("/runs/new/").content.decode()
+
+    client.force_login(admin)
+    response = client.post("/runs/new/", valid_form(function="other-fn", auto_apply_target="live"))
+    assert response.status_code == 302
+    assert fake_sweep.calls[-1][1]["auto_apply_target"] == "live"
+
+
+def test_the_function_picker_lists_and_searches_functions(client, starter, fake_aws):
+    client.force_login(starter)
+    data = client.get("/runs/new/functions/?region=us-east-1").json()
+    assert [f["name"] for f in data["functions"]] == ["tuneboard-cpu", "tuneboard-io"]
+    data = client.get("/runs/new/functions/?region=us-east-1&q=IO").json()
+    assert [f["name"] for f in data["functions"]] == ["tuneboard-io"]
+
+
+def test_the_estimate_uses_the_timeout_as_an_upper_bound_before_any_run(client, starter, fake_aws):
+    client.force_login(starter)
+    data = client.get(
+        "/runs/new/estimate/?function=tuneboard-cpu&region=us-east-1"
+        "&memory_sizes=128,1024&invocations_per_size=10&concurrency=1"
+    ).json()
+    assert data["ok"] is True
+    assert data["invocations"] == 20
+    assert data["upper_bound"] is True
+    assert "timeout (3 s)" in data["basis"]
+    # 10 × 3 s at 128 MB + 10 × 3 s at 1024 MB, serial, plus publishing
+    assert data["seconds"] >= 60
+    # 10 × (0.125 GB × 3 s) + 10 × (1 GB × 3 s) at $0.0000166667 per GB-s + 20 requests
+    expected = 10 * 0.125 * 3 * 0.0000166667 + 10 * 1 * 3 * 0.0000166667 + 20 * 0.0000002
+    assert data["cost_usd"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_the_estimate_prefers_the_functions_last_run(client, starter, fake_aws):
+    client.force_login(starter)
+    make_run(function="tuneboard-cpu", sizes=(128, 1024))
+    data = client.get(
+        "/runs/new/estimate/?function=tuneboard-cpu&region=us-east-1"
+        "&memory_sizes=128,1024&invocations_per_size=10&parallel=on&concurrency=10"
+    ).json()
+    assert data["upper_bound"] is False
+    assert "last run" in data["basis"]
+    assert data["seconds"] < 20  # 1.2 s + 0.15 s of invoking in one batch, plus publishing
+
+
+def test_the_new_sweep_page_warns_that_latest_is_modified(client, starter):
+    client.force_login(starter)
+    page = client.get("/runs/new/").content.decode()
+    assert "$LATEST" in page and "is modified" in page
+    assert "Quick" in page and "Wide" in page
+
+
+def test_re_run_with_changes_prefills_the_form(client, starter):
+    client.force_login(starter)
+    run = make_run(sizes=(256, 2048))
+    page = client.get(f"/runs/new/?from={run.id}").content.decode()
+    assert 'value="256, 2048"' in page
+
+
+# --------------------------------------------------------------------------- run detail
+
+
+def test_the_run_detail_shows_results_recommendations_and_charts(client, member, fake_aws):
+    client.force_login(member)
+    run = make_run(sizes=(128, 512, 1024, 1769), failed_sizes=(128,))
+    page = client.get(f"/runs/{run.id}/").content.decode()
+    assert "vendor/plotly.min.js" in page and page.count("plotly.min.js") == 1
+    assert "cdn.plot.ly" not in page
+    assert page.count('class="card chart"') == 4  # three inline + the monthly one (loaded by JS)
+    assert "Runtime.OutOfMemory: signal: killed</pre>" in page
+    for column in ("p50", "p95", "p99", "Avg billed", "Cost / 1M calls", "Cold starts"):
+        assert column in page
+    assert 'id="rec-cost"' in page and 'id="rec-speed"' in page and 'id="rec-balanced"' in page
+    assert 'id="balanced-weight"' in page
+    sizes = json.loads(
+        page.split('<script id="sizes-data" type="application/json">')[1].split("<")[0]
+    )
+    assert [s["memory_mb"] for s in sizes] == [512, 1024, 1769]
+    assert "https://lambda-power-tuning.show/#" in page
+
+
+def test_the_monthly_chart_uses_the_functions_real_traffic_and_shows_the_saving(
+    client, member, fake_aws
+):
+    client.force_login(member)
+    run = make_run(sizes=(128, 512, 1024), original_memory=128)
+    page = client.get(f"/runs/{run.id}/monthly/").content.decode()
+    assert "Traffic: 3,000,000 invocations in the last 30 days" in page
+    assert "Moving from 128 MB (current) to 1,024 MB saves" in page
+
+
+def test_the_monthly_chart_explains_when_cloudwatch_has_no_traffic(client, member, fake_aws):
+    client.force_login(member)
+    fake_aws.traffic["value"] = None
+    run = make_run(sizes=(128, 512, 1024))
+    page = client.get(f"/runs/{run.id}/monthly/").content.decode()
+    assert "no AWS/Lambda Invocations datapoints" in page
+    assert "the chart assumes 1,000,000 invocations a month" in page
+
+
+def test_the_monthly_chart_explains_when_cloudwatch_cannot_be_read(client, member, monkeypatch):
+    def broken(account, region, function_name):
+        raise RuntimeError("AccessDenied: cloudwatch:GetMetricData")
+
+    module = types.SimpleNamespace(monthly_invocations=broken)
+    monkeypatch.setitem(sys.modules, "tuning.aws", module)
+    monkeypatch.setattr(tuning, "aws", module, raising=False)
+    from django.core.cache import cache
+
+    cache.clear()
+    client.force_login(member)
+    run = make_run()
+    page = client.get(f"/runs/{run.id}/monthly/").content.decode()
+    assert "CloudWatch could not be read: AccessDenied" in page
+
+
+def test_progress_is_reported_overall_and_per_size(client, starter):
+    client.force_login(starter)
+    run = make_run(sizes=(512, 1024), num=10, status="RUNNING")
+    run.results.filter(memory_mb=512).update(invocations_done=10, status="SUCCEEDED")
+    run.results.filter(memory_mb=1024).update(invocations_done=5, status="RUNNING")
+    TuningRun.objects.filter(pk=run.pk).update(invocations_done=15, phase="invoking")
+    data = client.get(f"/runs/{run.id}/progress/").json()
+    assert data["active"] is True
+    assert (data["done"], data["total"], data["percent"]) == (15, 20, 75)
+    assert [(s["memory_mb"], s["percent"]) for s in data["sizes"]] == [(512, 100), (1024, 50)]
+    page = client.get(f"/runs/{run.id}/").content.decode()
+    assert 'id="cancel-button"' in page
+    assert "Results appear here" in page
+
+
+def test_cancel_is_offered_only_while_the_run_is_active(client, starter, fake_sweep):
+    client.force_login(starter)
+    done = make_run()
+    assert 'id="cancel-button"' not in client.get(f"/runs/{done.id}/").content.decode()
+    response = client.post(f"/runs/{done.id}/cancel/")
+    assert response.status_code == 302 and fake_sweep.calls == []
+
+    running = make_run(function="other", status="RUNNING")
+    client.post(f"/runs/{running.id}/cancel/")
+    assert fake_sweep.calls == [("request_cancel", running.pk)]
+
+
+def test_cancel_and_re_run_need_permission(client, member, fake_sweep):
+    client.force_login(member)
+    running = make_run(status="RUNNING")
+    assert client.post(f"/runs/{running.id}/cancel/").status_code == 403
+    assert client.post(f"/runs/{make_run(function='x').id}/rerun/").status_code == 403
+    assert fake_sweep.calls == []
+
+
+def test_re_run_starts_a_new_run_with_the_same_parameters(client, starter, fake_sweep):
+    client.force_login(starter)
+    run = make_run()
+    response = client.post(f"/runs/{run.id}/rerun/")
+    assert fake_sweep.calls == [("rerun", run.pk)]
+    new = TuningRun.objects.exclude(pk=run.pk).get()
+    assert response["Location"] == f"/runs/{new.id}/"
+
+
+def test_apply_asks_for_confirmation_then_applies_and_records(client, admin, fake_sweep):
+    client.force_login(admin)
+    run = make_run(sizes=(128, 512, 1024))
+    confirm = client.get(f"/runs/{run.id}/apply/").content.decode()
+    assert "recommended" in confirm and 'name="confirm"' in confirm
+    client.post(f"/runs/{run.id}/apply/", {"memory_mb": "1024", "target": "$LATEST"})
+    assert fake_sweep.calls == []  # not confirmed
+    client.post(
+        f"/runs/{run.id}/apply/", {"memory_mb": "1024", "target": "$LATEST", "confirm": "yes"}
+    )
+    assert fake_sweep.calls == [("apply_memory", run.pk, "$LATEST", 1024)]
+    page = client.get(f"/runs/{run.id}/").content.decode()
+    assert "1,024 MB applied to $LATEST by ada" in page
+
+
+def test_apply_needs_the_change_permission(client, starter, fake_sweep):
+    client.force_login(starter)
+    run = make_run()
+    assert client.get(f"/runs/{run.id}/apply/").status_code == 403
+    assert client.post(f"/runs/{run.id}/apply/", {"confirm": "yes"}).status_code == 403
+    assert "Applying needs" in client.get(f"/runs/{run.id}/").content.decode()
+
+
+def test_an_unknown_run_is_a_404(client, member):
+    client.force_login(member)
+    assert client.get("/runs/00000000-0000-0000-0000-000000000000/").status_code == 404
+
+
+def test_times_are_shown_in_the_viewers_timezone(client, member):
+    client.force_login(member)
+    run = make_run()
+    client.cookies["tz"] = "Asia%2FTokyo"
+    assert "JST" in client.get(f"/runs/{run.id}/").content.decode()
+    assert "JST" in client.get("/runs/").content.decode()
+
+
+# --------------------------------------------------------------------------- exports
+
+
+def test_the_csv_export_has_one_row_per_invocation(client, member):
+    client.force_login(member)
+    run = make_run(sizes=(128, 512), num=7)
+    response = client.get(f"/runs/{run.id}/export.csv")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert len(rows) == 14
+    assert rows[0]["memory_mb"] == "128" and rows[0]["cold_start"] == "True"
+    assert float(rows[0]["duration_ms"]) > 0
+
+
+def test_the_json_export_follows_the_api_schema(client, member):
+    client.force_login(member)
+    run = make_run(sizes=(128, 512))
+    data = json.loads(client.get(f"/runs/{run.id}/export.json").content)
+    assert data["id"] == str(run.id)
+    assert [r["memory_mb"] for r in data["results"]] == [128, 512]
+    assert "recommendation" in data
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def test_compare_overlays_runs_and_shows_deltas_in_percent(client, member):
+    client.force_login(member)
+    before = make_run(sizes=(512, 1024))
+    after = make_run(
+        sizes=(512, 1024), durations={512: 150.0, 1024: 165.0}, function="tuneboard-cpu-v2"
+    )
+    page = client.get(f"/runs/compare/?ids={before.id},{after.id}").content.decode()
+    assert 'id="chart-compare"' in page
+    assert "-62.5 %" in page and "faster" in page  # 512 MB: 400 ms -> 150 ms
+    assert "10.0 %" in page and "slower" in page  # 1024 MB: 150 ms -> 165 ms
+    assert "cheaper" in page and "dearer" in page
+
+
+def test_compare_with_fewer_than_two_runs_offers_a_picker(client, member):
+    client.force_login(member)
+    run = make_run()
+    page = client.get(f"/runs/compare/?ids={run.id}&ids=not-a-uuid").content.decode()
+    assert "Pick two or more runs" in page
