@@ -43,7 +43,7 @@ MEMORY_HIGH_PCT = 80.0
 CPU_AVG_HIGH_PCT = 70.0
 CPU_MAX_HIGH_PCT = 90.0
 ERROR_SHARE_HIGH = 0.01
-BYPASS_FACTOR = 1.5  # table reads above 1.5 x cache misses
+BYPASS_FACTOR = 3.0  # table reads above 3 x cache misses (query misses read several items)
 BYPASS_MIN_READS = 100
 
 
@@ -374,7 +374,8 @@ def health_flags(h: HealthInput) -> list[Flag]:
                 "Reads bypass the cache",
                 f"The tables served {h.table_reads:,.0f} reads, {times} the cache misses "
                 f"({h.cache_misses:,.0f}): strongly consistent reads, or clients not going "
-                "through DAX, bypass the cache.",
+                "through DAX, bypass the cache. (Reads are counted as item-sized eventually "
+                "consistent reads; query misses that read many items also raise this figure.)",
             )
         )
     if h.net_monthly_usd is not None and h.net_monthly_usd < 0:

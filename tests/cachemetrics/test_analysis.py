@@ -138,7 +138,7 @@ def test_a_healthy_cluster_has_no_flags():
                 memory_avg_pct=40,
                 cpu_avg_pct=20,
                 cpu_max_pct=35,
-                table_reads=600,
+                table_reads=1400,
                 cache_misses=500,
                 net_monthly_usd=10,
             )
