@@ -97,7 +97,7 @@ def duration_and_cost(results, div_id: str = "chart-duration-cost") -> str | Non
         go.Scatter(
             x=sizes,
             y=durations,
-            name="Duration, trimmed mean (ms) ± 95 % CI",
+            name="Duration (ms, ± 95 % CI)",
             mode="lines+markers",
             line={"color": DURATION_COLOUR, "width": 3},
             marker={"size": 9},
@@ -117,7 +117,7 @@ def duration_and_cost(results, div_id: str = "chart-duration-cost") -> str | Non
         go.Scatter(
             x=sizes,
             y=costs,
-            name="Cost per 1M invocations (USD)",
+            name="Cost per 1M calls (USD)",
             mode="lines+markers",
             yaxis="y2",
             line={"color": COST_COLOUR, "width": 3, "dash": "dot"},
@@ -190,11 +190,22 @@ def cost_vs_duration(results, recommended_mb=None, div_id: str = "chart-pareto")
             "(%{customdata[0]} per call)<extra></extra>",
         )
     )
+    durations = [r.avg_duration_ms for r in ok]
+    spread = max(durations) / min(durations) if min(durations) > 0 else 1
+    x_axis = {"title": {"text": "Average duration (ms)"}, "rangemode": "tozero"}
+    if spread > 8:
+        ticks = [v for v in _NICE_TICKS if min(durations) / 1.5 <= v <= max(durations) * 1.5]
+        x_axis = {
+            "title": {"text": "Average duration (ms, log scale)"},
+            "type": "log",
+            "tickvals": ticks,
+            "ticktext": [f"{v:,g}" for v in ticks],
+        }
     _layout(
         fig,
         "Cost against duration"
         + (f" — ★ {recommended_mb} MB recommended" if recommended_mb else ""),
-        xaxis={"title": {"text": "Average duration (ms)"}, "rangemode": "tozero"},
+        xaxis=x_axis,
         yaxis={
             "title": {"text": "USD per 1M invocations"},
             "rangemode": "tozero",
@@ -202,6 +213,9 @@ def cost_vs_duration(results, recommended_mb=None, div_id: str = "chart-pareto")
         },
     )
     return _html(fig, div_id)
+
+
+_NICE_TICKS = [m * 10**e for e in range(-1, 6) for m in (1, 2, 5)]
 
 
 def _jitter(index: int, count: int, width: float = 0.28) -> float:
@@ -315,7 +329,11 @@ def duration_distribution(results, invocations, div_id: str = "chart-distributio
 
 
 def monthly_costs(results, *, invocations: int, region: str, architecture: str = "x86_64"):
-    """Monthly bill per size at ``invocations`` per month (free tier included)."""
+    """Monthly bill per size at ``invocations`` per month.
+
+    The free tier is not deducted: it is shared by every function of the account, so
+    crediting it to one function would overstate what a size change saves.
+    """
     rows = []
     for r in _ok(results):
         billed = r.avg_billed_duration_ms
@@ -323,7 +341,12 @@ def monthly_costs(results, *, invocations: int, region: str, architecture: str =
             billed = math.ceil(r.avg_duration_ms)
         try:
             cost = pricing.monthly_cost(
-                r.memory_mb, Decimal(str(billed)), invocations, architecture, region
+                r.memory_mb,
+                Decimal(str(billed)),
+                invocations,
+                architecture,
+                region,
+                free_tier=False,
             )
         except (pricing.UnknownRegion, ValueError):
             cost = Decimal(str(r.avg_cost_usd)) * invocations

@@ -6,6 +6,7 @@ Power Tuning import. Thin views; figures come from ``tuning.charts``, share logi
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import logging
 import math
@@ -63,6 +64,7 @@ FLOWER_CLASS = {
 }
 STRATEGY_TITLES = {"cost": "Lowest cost", "speed": "Fastest", "balanced": "Balanced"}
 ASSUMED_MONTHLY_INVOCATIONS = 1_000_000
+CHART_CACHE_SECONDS = 24 * 3600
 LATEST_WARNING = (
     "During the publish phase the sweep changes $LATEST's memory to each size in turn (to publish "
     "one version per size), then restores its original configuration. Deploying the function "
@@ -101,7 +103,12 @@ def recommendations(run, results) -> dict:
 
 
 def winner(run, results):
-    return recommendations(run, results).get(run.strategy)
+    """The size the run's own strategy recommends (None when no size succeeded)."""
+    by_size = {r.memory_mb: r for r in results}
+    weight = min(max(float(run.balanced_weight), 0.0), 1.0)
+    strategy = run.strategy if run.strategy in STRATEGY_TITLES else "cost"
+    pick = analysis.recommend(_candidates(results), strategy, weight)
+    return by_size[pick.memory_mb] if pick else None
 
 
 def one_line_summary(run, results) -> str:
@@ -236,20 +243,40 @@ def _visualizer_url(results) -> str | None:
     return powertuning.run_visualizer_url(results)
 
 
+def _charts_html(run, results, recommended_mb) -> list[str]:
+    """The three inline figures; cached while the run's results do not change."""
+    state = hashlib.sha256(
+        repr(
+            [
+                (r.memory_mb, r.status, r.invocations_done, r.avg_duration_ms, r.avg_cost_usd)
+                for r in results
+            ]
+            + [run.status, recommended_mb]
+        ).encode()
+    ).hexdigest()[:16]
+    key = f"tb:charts:{run.id}:{state}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    html = [
+        chart
+        for chart in (
+            charts.duration_and_cost(results),
+            charts.cost_vs_duration(results, recommended_mb),
+            charts.duration_distribution(results, _invocation_points(run)),
+        )
+        if chart
+    ]
+    cache.set(key, html, CHART_CACHE_SECONDS)
+    return html
+
+
 def _results_context(run, results, *, private: bool, share: ShareLink | None = None) -> dict:
     recs = recommendations(run, results)
     best = recs.get(run.strategy)
     recommended_mb = best.memory_mb if best else None
     has_figures = any(r.avg_duration_ms is not None for r in results)
-    chart_html = []
-    if has_figures:
-        for html in (
-            charts.duration_and_cost(results),
-            charts.cost_vs_duration(results, recommended_mb),
-            charts.duration_distribution(results, _invocation_points(run)),
-        ):
-            if html:
-                chart_html.append(html)
+    chart_html = _charts_html(run, results, recommended_mb) if has_figures else []
     if share is not None:
         monthly_url = reverse("tuning:shared_monthly", args=[share.token])
     else:

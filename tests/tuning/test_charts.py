@@ -73,8 +73,8 @@ def test_the_monthly_chart_prices_each_size_at_the_given_traffic(results):
     rows = charts.monthly_costs(rs, invocations=10_000_000, region="us-east-1")
     assert [size for size, _ in rows] == [512, 1024, 1769]
     by_size = dict(rows)
-    # 1024 MB, 151 ms billed, 10 M calls: 1,510,000 GB-s − 400,000 free = 1,110,000 GB-s
-    expected = Decimal("1110000") * Decimal("0.0000166667") + Decimal("9") * Decimal("0.20")
+    # 1024 MB, 151 ms billed, 10 M calls: 1,510,000 GB-s and 10 M requests (no free tier)
+    expected = Decimal("1510000") * Decimal("0.0000166667") + Decimal("10") * Decimal("0.20")
     assert by_size[1024] == pytest.approx(expected, rel=Decimal("1e-9"))
     html = charts.monthly_cost(
         rows, invocations=10_000_000, assumed=False, current_mb=512, recommended_mb=1024

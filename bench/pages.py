@@ -1,0 +1,240 @@
+"""Server time of the tuning pages on a large history (no assertion: prints figures).
+
+Seeds 10,000 runs × 6 sizes × 10 invocations into a dedicated PostgreSQL database
+(``tb_bench_pages`` on the server of DATABASE_URL, default postgres://postgres@127.0.0.1:5432),
+then requests /runs/ and one /runs/<uuid>/ 50 times each through Django's test client and
+prints median, p95 and the SQL query count per page.
+
+    .venv/bin/python bench/pages.py [--runs 10000] [--requests 50] [--reseed]
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+BENCH_DB = "tb_bench_pages"
+SIZES = (128, 256, 512, 1024, 1769, 3008)
+DURATIONS = {128: 1600.0, 256: 800.0, 512: 400.0, 1024: 150.0, 1769: 88.0, 3008: 86.0}
+FUNCTIONS = ("tuneboard-cpu", "tuneboard-io", "tuneboard-memory", "orders-api", "thumbnailer")
+
+
+def database_url() -> str:
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tuneboard")
+    if not base.startswith("postgres"):
+        sys.exit("bench/pages.py needs PostgreSQL: set DATABASE_URL=postgres://...")
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    admin = urlunsplit(parts._replace(path="/postgres")).replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+
+
+def seed(runs: int) -> None:
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from django.utils import timezone
+
+    from tuning import pricing
+    from tuning.models import Invocation, PowerResult, TuningRun
+
+    users = [
+        get_user_model().objects.get_or_create(username=name)[0]
+        for name in ("alice", "bob", "carol")
+    ]
+    now = timezone.now()
+    costs = {
+        size: pricing.invocation_cost(size, Decimal(int(DURATIONS[size]) + 1)) for size in SIZES
+    }
+    batch = 500
+    started = time.perf_counter()
+    for first in range(0, runs, batch):
+        with transaction.atomic():
+            objs = []
+            for index in range(first, min(first + batch, runs)):
+                function = FUNCTIONS[index % len(FUNCTIONS)]
+                created = now - timedelta(minutes=index * 7)
+                objs.append(
+                    TuningRun(
+                        function_arn=function,
+                        function_name=function,
+                        region="us-east-1",
+                        function_key=f"us-east-1:{function}",
+                        memory_sizes=list(SIZES),
+                        invocations_per_size=10,
+                        status="SUCCEEDED" if index % 17 else "FAILED",
+                        phase="done",
+                        strategy=("cost", "speed", "balanced")[index % 3],
+                        invocations_total=60,
+                        invocations_done=60,
+                        created_by=users[index % len(users)],
+                        started_at=created,
+                        finished_at=created + timedelta(seconds=40 + index % 30),
+                        original_config={"MemorySize": 128, "Architectures": ["x86_64"]},
+                        payload={"n": index},
+                    )
+                )
+            TuningRun.objects.bulk_create(objs)
+            for run in objs:  # created_at is auto_now_add: spread it over time afterwards
+                run.created_at = run.started_at
+            TuningRun.objects.bulk_update(objs, ["created_at"])
+            results = []
+            for run in objs:
+                for size in SIZES:
+                    d = DURATIONS[size]
+                    results.append(
+                        PowerResult(
+                            run=run,
+                            memory_mb=size,
+                            status="SUCCEEDED",
+                            invocations_done=10,
+                            cold_starts=1,
+                            avg_duration_ms=d,
+                            mean_duration_ms=d,
+                            min_duration_ms=d * 0.96,
+                            max_duration_ms=d * 1.04,
+                            p50_duration_ms=d,
+                            p95_duration_ms=d * 1.03,
+                            p99_duration_ms=d * 1.04,
+                            stdev_duration_ms=d * 0.02,
+                            ci95_low_ms=d * 0.985,
+                            ci95_high_ms=d * 1.015,
+                            avg_billed_duration_ms=int(d) + 1,
+                            avg_cost_usd=costs[size],
+                            max_memory_used_mb=min(size, 90),
+                            finished_at=run.finished_at,
+                        )
+                    )
+            PowerResult.objects.bulk_create(results)
+            invocations = [
+                Invocation(
+                    result=result,
+                    run_id=result.run_id,
+                    memory_mb=result.memory_mb,
+                    sequence=seq,
+                    duration_ms=result.avg_duration_ms * (1 + 0.02 * ((seq % 5) - 2)),
+                    billed_duration_ms=result.avg_billed_duration_ms,
+                    init_duration_ms=180.0 if seq == 0 else None,
+                    max_memory_used_mb=result.max_memory_used_mb,
+                    cold_start=seq == 0,
+                    cost_usd=result.avg_cost_usd,
+                )
+                for result in results
+                for seq in range(10)
+            ]
+            Invocation.objects.bulk_create(invocations, batch_size=5000)
+        done = min(first + batch, runs)
+        if done % 2000 == 0 or done == runs:
+            print(f"  seeded {done:,} runs ({time.perf_counter() - started:.0f} s)", flush=True)
+
+
+def measure(client, url: str, requests: int) -> tuple[list[float], int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(3):  # warm-up: imports, template loading, connection
+        assert client.get(url).status_code == 200
+    timings = []
+    queries = set()
+    for _ in range(requests):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.status_code
+        queries.add(len(captured))
+    return timings, queries
+
+
+def measure_cold(client, url: str, requests: int) -> list[float]:
+    """Each request with an empty cache: the figures are built again every time."""
+    from django.core.cache import cache
+
+    timings = []
+    for _ in range(requests):
+        cache.clear()
+        started = time.perf_counter()
+        assert client.get(url).status_code == 200
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--reseed", action="store_true", help="empty the bench database first")
+    args = parser.parse_args()
+
+    url = database_url()
+    ensure_database(url)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from tuning.models import TuningRun
+
+    setup_test_environment()
+    call_command("migrate", verbosity=0)
+    if args.reseed:
+        TuningRun.objects.all().delete()
+    have = TuningRun.objects.count()
+    if have < args.runs:
+        print(f"Seeding {args.runs - have:,} runs × {len(SIZES)} sizes × 10 invocations …")
+        seed(args.runs - have)
+    from django.contrib.auth import get_user_model
+
+    user, _ = get_user_model().objects.get_or_create(username="bench-viewer")
+    client = Client()
+    client.force_login(user)
+    succeeded = TuningRun.objects.filter(status="SUCCEEDED").order_by("-created_at")
+    run = succeeded[min(500, succeeded.count() - 1)]
+    total = TuningRun.objects.count()
+    print(f"\nDatabase {BENCH_DB}: {total:,} runs; {args.requests} requests per page")
+    print(f"{'page':<44} {'median':>9} {'p95':>9} {'queries':>8}")
+    for label, page_url in (
+        ("/runs/", "/runs/"),
+        ("/runs/?page=200", "/runs/?page=200"),
+        ("/runs/?q=orders&status=SUCCEEDED", "/runs/?q=orders&status=SUCCEEDED"),
+        ("/runs/<uuid>/ (6 sizes, 60 invocations)", f"/runs/{run.id}/"),
+        ("/runs/<uuid>/progress/", f"/runs/{run.id}/progress/"),
+    ):
+        timings, queries = measure(client, page_url, args.requests)
+        counts = ",".join(str(q) for q in sorted(queries))
+        print(
+            f"{label:<44} {statistics.median(timings):>7.1f} ms {p95(timings):>6.1f} ms {counts:>8}"
+        )
+    timings = measure_cold(client, f"/runs/{run.id}/", args.requests)
+    label = "/runs/<uuid>/ first view (figures built)"
+    print(f"{label:<44} {statistics.median(timings):>7.1f} ms {p95(timings):>6.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Tuning pages in Chromium on runs written straight into the database (no worker needed)."""
+
+import pytest
+
+from tests.tuning.runfactory import make_run
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """The live server runs in this process: no chart or traffic cached by earlier tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+def test_a_finished_run_shows_its_charts_and_the_slider_repicks_the_balanced_winner(
+    logged_in_page, live_server, screenshot
+):
+    page = logged_in_page
+    run = make_run(sizes=(128, 256, 512, 1024, 1769, 3008), num=20, strategy="balanced")
+    page.goto(f"{live_server.url}/runs/{run.id}/")
+    page.wait_for_function("document.querySelectorAll('svg.main-svg').length >= 4 * 2")
+    assert page.locator("#results-table tbody tr[data-memory]").count() == 6
+    winner = page.locator("#rec-balanced [data-role=size]")
+    slider = page.locator("#balanced-weight")
+    slider.fill("0")
+    assert winner.inner_text() == "3,008 MB"  # speed only
+    slider.fill("1")
+    assert winner.inner_text() == "1,024 MB"  # cost only
+    slider.fill("0.5")
+    page.locator("#monthly svg.main-svg").first.wait_for()
+    screenshot(page, "run-detail-seeded")
+
+
+def test_the_run_history_and_an_empty_history_look_right(logged_in_page, live_server, screenshot):
+    page = logged_in_page
+    page.goto(f"{live_server.url}/runs/")
+    assert page.get_by_text("No tuning runs yet").is_visible()
+    screenshot(page, "runs-empty")
+    for index, function in enumerate(("tuneboard-cpu", "tuneboard-io", "tuneboard-memory")):
+        make_run(function=function, sizes=(128, 512, 1024, 1769)[: index + 2], invocations=False)
+    make_run(
+        function="tuneboard-flaky", status="FAILED", failed_sizes=(128, 512), invocations=False
+    )
+    make_run(function="tuneboard-powertools", status="RUNNING", invocations=False)
+    page.goto(f"{live_server.url}/runs/")
+    assert page.locator("table.tb-runs tbody tr").count() == 5
+    screenshot(page, "runs-history")
+
+
+def test_form_validation_errors_show_next_to_their_fields(logged_in_page, live_server, screenshot):
+    page = logged_in_page
+    page.goto(f"{live_server.url}/runs/new/")
+    page.fill("#id_function", "tuneboard-cpu")
+    page.fill("#id_memory_sizes", "64, 512, 20000")
+    page.fill("#id_invocations_per_size", "0")
+    page.fill("#id_payload", '{\n  "n": 25\n  "x": 1\n}')
+    page.click("button.tb-submit")
+    page.wait_for_selector("#memory_sizes-errors")
+    assert "64 MB is below Lambda's minimum of 128 MB" in page.inner_text("#memory_sizes-errors")
+    assert "20000 MB is above Lambda's maximum of 10240 MB" in page.inner_text(
+        "#memory_sizes-errors"
+    )
+    assert "greater than or equal to 5" in page.inner_text("#invocations_per_size-errors")
+    assert "line 3, column 3" in page.inner_text("#payload-errors")
+    screenshot(page, "new-sweep-errors")
