@@ -13,10 +13,11 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from tuning import pricing
-from tuning.models import AwsAccount, RunStatus, Strategy
+from tuning.models import AwsAccount, RunStatus, Strategy, TuningRun
 
 MIN_MEMORY_MB = 128
 MAX_MEMORY_MB = 10240
@@ -349,7 +350,9 @@ class RunFilterForm(forms.Form):
         queryset=AwsAccount.objects.all(), required=False, empty_label="Any account"
     )
     who = forms.ModelChoiceField(
-        queryset=get_user_model().objects.filter(tuning_runs__isnull=False).distinct(),
+        queryset=get_user_model()
+        .objects.filter(Exists(TuningRun.objects.filter(created_by=OuterRef("pk"))))
+        .order_by("username"),
         required=False,
         empty_label="Anyone",
         to_field_name="username",

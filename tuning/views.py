@@ -303,9 +303,7 @@ def _results_context(run, results, *, private: bool, share: ShareLink | None = N
 @require_GET
 def run_list(request):
     filters = RunFilterForm(request.GET or None)
-    queryset = TuningRun.objects.select_related("account", "created_by").order_by(
-        "-created_at", "-id"
-    )
+    queryset = TuningRun.objects.select_related("account", "created_by").order_by("-created_at")
     filtered = filters.filter(queryset) if request.GET else queryset
     paginator = Paginator(filtered, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
