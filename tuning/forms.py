@@ -177,6 +177,7 @@ class SweepForm(forms.Form):
     )
     parallel = forms.BooleanField(required=False, label="Invoke in parallel")
     concurrency = forms.IntegerField(
+        required=False,
         min_value=1,
         max_value=MAX_CONCURRENCY,
         initial=5,
@@ -283,6 +284,12 @@ class SweepForm(forms.Form):
                 "Give either one payload or weighted payloads, not both "
                 "(empty the payload field or this one).",
             )
+        if (
+            cleaned.get("parallel")
+            and not cleaned.get("concurrency")
+            and not self.has_error("concurrency")
+        ):
+            self.add_error("concurrency", "Parallel mode needs a cap: how many at once?")
         sizes = cleaned.get("memory_sizes") or []
         num = cleaned.get("invocations_per_size")
         if weighted and num and num < len(weighted):

@@ -95,6 +95,8 @@ def admin(django_user_model):
         ({"invocations_per_size": "1001"}, "invocations_per_size"),
         ({"discard_fraction": "0.5"}, "discard_fraction"),
         ({"concurrency": "0"}, "concurrency"),
+        ({"parallel": "on", "concurrency": ""}, "concurrency"),
+        ({"concurrency": ""}, None),  # serial: the (disabled) cap is not needed
         ({"auto_apply_target": "7"}, "auto_apply_target"),
         (
             {"weighted_payloads": '[{"payload": {}, "weight": -1}]', "payload": ""},
