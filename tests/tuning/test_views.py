@@ -240,12 +240,20 @@ def test_the_run_detail_query_count_does_not_grow_with_sizes_or_invocations(clie
     assert _queries_for(client, f"/runs/{large.id}/") == _queries_for(client, f"/runs/{small.id}/")
 
 
-def test_the_home_page_card_lists_the_latest_runs(client, member):
-    client.force_login(member)
-    make_run(function="home-fn")
-    page = client.get("/").content.decode()
-    assert "Latest tuning runs" in page
-    assert "home-fn" in page
+def test_the_home_page_card_lists_the_latest_runs(rf, member):
+    from django.template.loader import render_to_string
+
+    from tuning.home import home_card
+
+    for index in range(7):
+        make_run(function=f"home-fn-{index}", invocations=False)
+    request = rf.get("/")
+    request.user = member
+    card = home_card(request)
+    assert card["title"] == "Latest tuning runs" and card["url"] == "/runs/"
+    html = render_to_string(card["template"], {"data": card["data"]}, request=request)
+    assert "home-fn-6" in html and "home-fn-2" in html and "home-fn-1" not in html
+    assert "1,024 MB" in html
 
 
 # --------------------------------------------------------------------------- new sweep
