@@ -454,3 +454,62 @@ def table_report(table: CachedTable, range_key: str | None = None) -> TableRepor
     return TableReport(
         table, rng, parts, counts, consumed, reaching, exact, method, saved, allocated
     )
+
+
+@dataclass
+class TableTimeseries:
+    range: Range
+    buckets: list[datetime]
+    served: list[float]  # cache hits attributed to the table
+    reaching: list[float]  # read requests that reached DynamoDB
+    item_ratio: list[float | None]
+    estimated: bool
+
+
+def table_timeseries(report: TableReport) -> TableTimeseries:
+    """Per bucket: hits attributed to the table (x its share) and reads reaching it."""
+    rng = report.range
+    table = report.table
+    consumed = _table_series([table]).get(table.pk)
+    ends = [data_end([consumed])] if consumed else []
+    ends += [part.end for part, _ in report.parts]
+    end = max(ends) if ends else data_end([])
+    start = end - rng.span
+    n = int(rng.span.total_seconds() // rng.bucket_s)
+    buckets = [start + timedelta(seconds=i * rng.bucket_s) for i in range(n)]
+    served = [0.0] * n
+    item_hits = [0.0] * n
+    item_misses = [0.0] * n
+    for cluster_report_, share in report.parts:
+        by_metric = {
+            s.metric: s
+            for s in MetricSeries.objects.filter(cluster=cluster_report_.cluster, node_id="")
+        }
+        wanted = [catalog.ITEM_HITS, catalog.ITEM_MISSES, catalog.QUERY_HITS, catalog.SCAN_HITS]
+        ids = {m: by_metric[m].pk for m in wanted if m in by_metric}
+        data = load(ids.values(), start, end, bucket_s=rng.bucket_s)
+        for i, b in enumerate(buckets):
+            hits = {m: data[sid][b].total if b in data[sid] else 0.0 for m, sid in ids.items()}
+            f = share.figures.share
+            served[i] += f * (
+                hits.get(catalog.ITEM_HITS, 0.0)
+                + hits.get(catalog.QUERY_HITS, 0.0)
+                + hits.get(catalog.SCAN_HITS, 0.0)
+            )
+            item_hits[i] += f * hits.get(catalog.ITEM_HITS, 0.0)
+            item_misses[i] += f * hits.get(catalog.ITEM_MISSES, 0.0)
+    reaching = [0.0] * n
+    if consumed:
+        per_read = pricing.eventual_read_units(table.avg_item_kb)
+        data = load([consumed.pk], start, end, bucket_s=rng.bucket_s)
+        for i, b in enumerate(buckets):
+            if b in data[consumed.pk]:
+                reaching[i] = data[consumed.pk][b].total / per_read
+    return TableTimeseries(
+        rng,
+        buckets,
+        served,
+        reaching,
+        analysis.bucket_ratios(item_hits, item_misses),
+        not report.exact,
+    )

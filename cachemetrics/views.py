@@ -1,5 +1,214 @@
-from django.shortcuts import render
+"""Cache pages: overview, cluster, table (with the mapping editor) and collections."""
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from cachemetrics import charts, summary
+from cachemetrics.forms import TableMappingForm
+from cachemetrics.models import (
+    POINT_RETENTION,
+    ROLLUP_RETENTION,
+    CachedTable,
+    Collection,
+    DaxCluster,
+)
+from tuning.models import AwsAccount
 
 
+def _get_cluster_for_user(request, pk: int) -> DaxCluster:
+    # Tuneboard has no per-team ownership of AWS accounts yet: every user sees every cluster.
+    return get_object_or_404(DaxCluster.objects.select_related("account"), pk=pk)
+
+
+def _get_table_for_user(request, pk: int) -> CachedTable:
+    return get_object_or_404(CachedTable.objects.select_related("account"), pk=pk)
+
+
+def _range_links(request, current: str) -> list[dict]:
+    return [
+        {"key": r.key, "label": r.key, "title": r.label, "active": r.key == current}
+        for r in summary.RANGES.values()
+    ]
+
+
+def overview_rows():
+    """Cluster reports (24 h, with sparkline) and per-table rows derived from them."""
+    clusters = list(DaxCluster.objects.select_related("account").prefetch_related("tables"))
+    clusters.sort(key=lambda c: (not c.is_present, c.name))
+    reports = [summary.cluster_report(c, "24h", sparkline=True) for c in clusters]
+    tables: dict[int, dict] = {}
+    for report in reports:
+        if not report.cluster.is_present:
+            continue
+        for part in report.tables:
+            row = tables.setdefault(
+                part.table.pk,
+                {
+                    "table": part.table,
+                    "clusters": [],
+                    "hits": 0.0,
+                    "misses": 0.0,
+                    "reaching": part.reads_reaching_table,
+                    "exact": True,
+                    "saving": 0.0,
+                },
+            )
+            row["clusters"].append(report.cluster)
+            row["hits"] += part.figures.counts.item_hits
+            row["misses"] += part.figures.counts.item_misses
+            row["exact"] = row["exact"] and part.figures.exact
+            served = part.figures.counts.hits
+            row["served"] = row.get("served", 0.0) + served
+    for row in tables.values():
+        lookups = row["hits"] + row["misses"]
+        row["hit_ratio"] = row["hits"] / lookups if lookups else None
+        total = row.get("served", 0.0) + row["reaching"]
+        row["served_share"] = row.get("served", 0.0) / total if total else None
+    unmapped = CachedTable.objects.exclude(pk__in=list(tables)).order_by("name")
+    return reports, sorted(tables.values(), key=lambda r: r["table"].name), list(unmapped)
+
+
+@require_GET
 def overview(request):
-    return render(request, "cachemetrics/overview.html")
+    reports, table_rows, unmapped = overview_rows()
+    for report in reports:
+        report.sparkline_svg = charts.sparkline_svg(report.sparkline)
+    latest = Collection.objects.select_related("account").first()
+    recent_failures = Collection.objects.filter(status__in=["failed", "partial"])[:3]
+    monthly_cost = sum(r.monthly_cost_usd or 0 for r in reports if r.cluster.is_present)
+    net = sum(r.savings.net_monthly_usd or 0 for r in reports if r.cluster.is_present)
+    context = {
+        "reports": reports,
+        "table_rows": table_rows,
+        "unmapped": unmapped,
+        "latest": latest,
+        "recent_failures": recent_failures,
+        "has_accounts": AwsAccount.objects.exists(),
+        "totals": {
+            "clusters": sum(1 for r in reports if r.cluster.is_present),
+            "nodes": sum(r.cluster.node_count for r in reports if r.cluster.is_present),
+            "monthly_cost": monthly_cost,
+            "net": net,
+            "flagged": sum(1 for r in reports if r.flags and r.cluster.is_present),
+        },
+    }
+    return render(request, "cachemetrics/overview.html", context)
+
+
+@require_GET
+def cluster_detail(request, pk: int):
+    cluster = _get_cluster_for_user(request, pk)
+    rng = summary.get_range(request.GET.get("range"))
+    report = summary.cluster_report(cluster, rng.key)
+    ts = summary.cluster_timeseries(cluster, rng.key)
+    has_data = any(v for v in ts.cluster.get("TotalRequestCount", []))
+    chart_html = {}
+    if has_data:
+        chart_html = {
+            "hit_ratio": charts.hit_ratio(ts),
+            "hits_misses": charts.hits_vs_misses(ts),
+            "request_mix": charts.request_mix(ts),
+            "utilization": charts.utilization(ts),
+            "evicted": charts.evicted(ts),
+            "per_node": charts.per_node(report.node_totals),
+        }
+    node_rows = []
+    for node in cluster.nodes:
+        totals = report.node_totals.get(node["id"], {})
+        hits, misses = totals.get("ItemCacheHits") or 0, totals.get("ItemCacheMisses") or 0
+        node_rows.append(
+            {
+                **node,
+                "requests": totals.get("TotalRequestCount"),
+                "hit_ratio": hits / (hits + misses) if hits + misses else None,
+                "cpu": totals.get("CPUUtilization"),
+                "memory": totals.get("CacheMemoryUtilization"),
+            }
+        )
+    last_collection = Collection.objects.filter(
+        account=cluster.account, region=cluster.region
+    ).first()
+    return render(
+        request,
+        "cachemetrics/cluster_detail.html",
+        {
+            "cluster": cluster,
+            "report": report,
+            "range": rng,
+            "ranges": _range_links(request, rng.key),
+            "charts": chart_html,
+            "has_data": has_data,
+            "node_rows": node_rows,
+            "last_collection": last_collection,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def table_detail(request, pk: int):
+    table = _get_table_for_user(request, pk)
+    can_edit = request.user.has_perm("cachemetrics.change_cachedtable")
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("Editing the mapping needs the change_cachedtable permission.")
+        form = TableMappingForm(request.POST, instance=table)
+        if form.is_valid():
+            form.save()
+            messages.success(request, f"Mapping of {table.name} saved.")
+            wanted = request.GET.get("range")
+            return redirect(request.path + (f"?range={wanted}" if wanted in summary.RANGES else ""))
+    else:
+        form = TableMappingForm(instance=table)
+    rng = summary.get_range(request.GET.get("range"))
+    report = summary.table_report(table, rng.key)
+    chart_html = {}
+    if report.parts:
+        series = summary.table_timeseries(report)
+        if any(series.served) or any(series.reaching):
+            label = charts.bucket_label(rng.bucket_s)
+            chart_html = {
+                "reads": charts.table_reads(
+                    series.buckets, series.served, series.reaching, series.estimated, label
+                ),
+                "ratio": charts.table_hit_ratio(
+                    series.buckets, series.item_ratio, series.estimated
+                ),
+            }
+    return render(
+        request,
+        "cachemetrics/table_detail.html",
+        {
+            "table": table,
+            "report": report,
+            "range": rng,
+            "ranges": _range_links(request, rng.key),
+            "charts": chart_html,
+            "form": form,
+            "can_edit": can_edit,
+        },
+    )
+
+
+@require_GET
+def collection_list(request):
+    collections = list(Collection.objects.select_related("account")[:100])
+    by_status = defaultdict(int)
+    for c in collections:
+        by_status[c.status] += 1
+    stats = Collection.objects.aggregate(n=Count("id"), last=Max("started_at"))
+    return render(
+        request,
+        "cachemetrics/collection_list.html",
+        {
+            "collections": collections,
+            "stats": stats,
+            "by_status": dict(by_status),
+            "point_retention_days": POINT_RETENTION.days,
+            "rollup_retention_days": ROLLUP_RETENTION.days,
+        },
+    )

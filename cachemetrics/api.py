@@ -1,0 +1,175 @@
+"""JSON: /api/cache/clusters/, /api/cache/clusters/<id>/?range=24h, /api/cache/tables/."""
+
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from cachemetrics import summary
+from cachemetrics.models import DaxCluster
+from cachemetrics.views import overview_rows
+from dashboard.api import api_error, api_view
+
+
+def _iso(ts):
+    return ts.isoformat() if ts else None
+
+
+def _round(value, digits=6):
+    return None if value is None else round(value, digits)
+
+
+def _savings(s):
+    if s is None:
+        return None
+    return {
+        "window_hours": s.window_hours,
+        "cache_hits": s.hits,
+        "read_units_saved": _round(s.read_units_saved, 3),
+        "monthly_saving_usd": _round(s.monthly_saving_usd, 4),
+        "monthly_cost_usd": _round(s.monthly_cost_usd, 4),
+        "net_monthly_usd": _round(s.net_monthly_usd, 4),
+        "break_even_hit_ratio": _round(s.break_even_hit_ratio),
+        "caveats": list(s.caveats),
+    }
+
+
+def _cluster(report: summary.ClusterReport, request) -> dict:
+    c = report.cluster
+    return {
+        "id": c.pk,
+        "name": c.name,
+        "arn": c.arn,
+        "account": c.account_label,
+        "region": c.region,
+        "status": c.status,
+        "present": c.is_present,
+        "vanished_at": _iso(c.vanished_at),
+        "last_seen": _iso(c.last_seen),
+        "node_type": c.node_type,
+        "node_count": c.node_count,
+        "url": request.build_absolute_uri(reverse("cachemetrics:cluster_detail", args=[c.pk])),
+        "range": report.range.key,
+        "window": {"start": _iso(report.start), "end": _iso(report.end)},
+        "current_hit_ratio": {
+            "item": _round(report.current.item),
+            "query": _round(report.current.query),
+        },
+        "hit_ratio": {k: _round(v) for k, v in report.counts.ratios().items()},
+        "counts": {
+            "item_hits": report.counts.item_hits,
+            "item_misses": report.counts.item_misses,
+            "query_hits": report.counts.query_hits,
+            "query_misses": report.counts.query_misses,
+            "scan_hits": report.counts.scan_hits,
+            "scan_misses": report.counts.scan_misses,
+        },
+        "node_hourly_usd": report.price.hourly_usd,
+        "price_source": report.price.source,
+        "price_as_of": report.price.as_of,
+        "monthly_cost_usd": _round(report.monthly_cost_usd, 4),
+        "savings": _savings(report.savings),
+        "flags": [
+            {"code": f.code, "level": f.level, "title": f.title, "reason": f.reason}
+            for f in report.flags
+        ],
+        "tables": [
+            {
+                "id": t.table.pk,
+                "name": t.table.name,
+                "figures": t.figures.label,
+                "share": _round(t.figures.share),
+                "item_hit_ratio": _round(t.figures.hit_ratio),
+                "consumed_read_units": t.consumed_read_units,
+                "method": t.figures.method,
+            }
+            for t in report.tables
+        ],
+    }
+
+
+@api_view
+@require_GET
+def cluster_list(request):
+    reports, _, _ = overview_rows()
+    return JsonResponse({"clusters": [_cluster(r, request) for r in reports]})
+
+
+@api_view
+@require_GET
+def cluster_detail(request, pk: int):
+    wanted = request.GET.get("range", summary.DEFAULT_RANGE)
+    if wanted not in summary.RANGES:
+        return api_error(f"Unknown range {wanted!r}.", 400, allowed=list(summary.RANGES))
+    cluster = get_object_or_404(DaxCluster, pk=pk)
+    report = summary.cluster_report(cluster, wanted)
+    ts = summary.cluster_timeseries(cluster, wanted)
+    data = _cluster(report, request)
+    data["inventory"] = {
+        "endpoint": cluster.endpoint,
+        "nodes": cluster.nodes,
+        "security_groups": cluster.security_groups,
+        "subnet_group": cluster.subnet_group,
+        "parameter_group": cluster.parameter_group,
+        "item_ttl_ms": cluster.item_ttl_ms,
+        "query_ttl_ms": cluster.query_ttl_ms,
+    }
+    data["totals"] = {k: _round(v) for k, v in sorted(report.totals.items())}
+    data["nodes"] = {
+        node: {k: _round(v) for k, v in sorted(metrics.items())}
+        for node, metrics in sorted(report.node_totals.items())
+    }
+    data["timeseries"] = {
+        "bucket_seconds": ts.range.bucket_s,
+        "buckets": [_iso(b) for b in ts.buckets],
+        "hit_ratio": {
+            "item": [_round(v) for v in ts.ratio("item")],
+            "query": [_round(v) for v in ts.ratio("query")],
+            "scan": [_round(v) for v in ts.ratio("scan")],
+            "combined": [_round(v) for v in ts.combined_ratio()],
+        },
+        "metrics": {k: [_round(v) for v in values] for k, values in sorted(ts.cluster.items())},
+    }
+    return JsonResponse(data)
+
+
+@api_view
+@require_GET
+def table_list(request):
+    _, rows, unmapped = overview_rows()
+    tables = []
+    for row in rows:
+        t = row["table"]
+        tables.append(
+            {
+                "id": t.pk,
+                "name": t.name,
+                "region": t.region,
+                "billing_mode": t.billing_mode,
+                "avg_item_kb": t.avg_item_kb,
+                "clusters": [c.name for c in row["clusters"]],
+                "figures": "exact" if row["exact"] else "estimated",
+                "item_hit_ratio_24h": _round(row["hit_ratio"]),
+                "reads_served_by_cache_24h": _round(row.get("served", 0.0), 3),
+                "reads_reaching_table_24h": _round(row["reaching"], 3),
+                "url": request.build_absolute_uri(
+                    reverse("cachemetrics:table_detail", args=[t.pk])
+                ),
+            }
+        )
+    for t in unmapped:
+        tables.append(
+            {
+                "id": t.pk,
+                "name": t.name,
+                "region": t.region,
+                "billing_mode": t.billing_mode,
+                "avg_item_kb": t.avg_item_kb,
+                "clusters": [],
+                "figures": None,
+                "url": request.build_absolute_uri(
+                    reverse("cachemetrics:table_detail", args=[t.pk])
+                ),
+            }
+        )
+    return JsonResponse({"tables": tables})

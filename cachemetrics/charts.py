@@ -1,0 +1,396 @@
+"""Every figure of the cache pages, built in Python.
+
+Plotly figures come back as HTML fragments (``include_plotlyjs=False``; the page loads our own
+``vendor/plotly.min.js`` once). Times are shown in the viewer's timezone (the active Django
+timezone, set by the middleware from the browser). The overview's sparklines are small inline
+SVGs: a Plotly chart per table row would be heavy.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import plotly.graph_objects as go
+import plotly.io as pio
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from cachemetrics import catalog
+from cachemetrics.summary import Timeseries
+
+CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d"]}
+FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+COLOURS = {
+    "item": "#1f4e79",
+    "query": "#e08a00",
+    "scan": "#9c4dcc",
+    "combined": "#2e9d4f",
+    "miss": "#d23c3c",
+    "cpu": "#2f7bd6",
+    "memory": "#e08a00",
+    "table": "#8a94a0",
+}
+SERIES = ["#1f4e79", "#e08a00", "#2e9d4f", "#9c4dcc", "#d23c3c", "#1aa3a3", "#7a6a3a", "#c2185b"]
+
+
+def _local(buckets: list[datetime]) -> list[datetime]:
+    """Naive datetimes in the viewer's timezone (Plotly.js ignores UTC offsets)."""
+    return [timezone.localtime(b).replace(tzinfo=None) for b in buckets]
+
+
+def _tz_label() -> str:
+    return timezone.get_current_timezone_name()
+
+
+def _layout(fig: go.Figure, title: str, height: int = 340, **extra) -> go.Figure:
+    layout = {
+        "template": "plotly_white",
+        "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
+        "font": {"family": FONT, "size": 12, "color": "#1b2733"},
+        "height": height,
+        "margin": {"l": 64, "r": 24, "t": 72, "b": 48},
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "xanchor": "left"},
+        "hoverlabel": {"font": {"family": FONT}},
+        "hovermode": "x unified",
+    }
+    layout.update(extra)
+    fig.update_layout(**layout)
+    return fig
+
+
+def _time_axis(fig: go.Figure) -> None:
+    fig.update_xaxes(title_text=f"time ({_tz_label()})", showgrid=False)
+
+
+def _html(fig: go.Figure, div_id: str) -> str:
+    return mark_safe(  # noqa: S308 - plotly's own serialisation of our figure
+        pio.to_html(fig, include_plotlyjs=False, full_html=False, config=CONFIG, div_id=div_id)
+    )
+
+
+def _pct(values: list[float | None]) -> list[float | None]:
+    return [None if v is None else round(v * 100, 3) for v in values]
+
+
+def _has(values: list[float | None]) -> bool:
+    return any(v for v in values)
+
+
+# --------------------------------------------------------------------------- cluster page
+
+
+def hit_ratio(ts: Timeseries, div_id: str = "chart-hit-ratio") -> str:
+    fig = go.Figure()
+    x = _local(ts.buckets)
+    for cache in ("item", "query", "scan"):
+        hits, misses = catalog.CACHE_TYPES[cache]
+        if not (_has(ts.cluster.get(hits, [])) or _has(ts.cluster.get(misses, []))):
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=_pct(ts.ratio(cache)),
+                name=f"{cache} cache",
+                mode="lines",
+                line={"color": COLOURS[cache], "width": 2},
+                connectgaps=False,
+                hovertemplate="%{y:.1f} %",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_pct(ts.combined_ratio()),
+            name="combined",
+            mode="lines",
+            line={"color": COLOURS["combined"], "width": 2, "dash": "dot"},
+            hovertemplate="%{y:.1f} %",
+        )
+    )
+    _layout(fig, "Hit ratio by cache type")
+    fig.update_yaxes(title_text="hit ratio (%)", range=[0, 101], ticksuffix=" %")
+    _time_axis(fig)
+    return _html(fig, div_id)
+
+
+def hits_vs_misses(ts: Timeseries, div_id: str = "chart-hits-misses") -> str:
+    fig = go.Figure()
+    x = _local(ts.buckets)
+    shades = {
+        catalog.ITEM_HITS: ("item hits", "#1f4e79"),
+        catalog.QUERY_HITS: ("query hits", "#5b8fc7"),
+        catalog.SCAN_HITS: ("scan hits", "#a9c6e8"),
+        catalog.ITEM_MISSES: ("item misses", "#d23c3c"),
+        catalog.QUERY_MISSES: ("query misses", "#ef8a62"),
+        catalog.SCAN_MISSES: ("scan misses", "#f6c3a8"),
+    }
+    for metric, (name, colour) in shades.items():
+        values = ts.cluster.get(metric, [])
+        if not _has(values) and metric not in (catalog.ITEM_HITS, catalog.ITEM_MISSES):
+            continue
+        fig.add_trace(
+            go.Bar(x=x, y=values, name=name, marker_color=colour, hovertemplate="%{y:,.0f}")
+        )
+    _layout(
+        fig, f"Hits vs misses (per {bucket_label(ts.range.bucket_s)})", barmode="stack", bargap=0.05
+    )
+    fig.update_yaxes(title_text="requests", tickformat="~s")
+    _time_axis(fig)
+    return _html(fig, div_id)
+
+
+def request_mix(ts: Timeseries, div_id: str = "chart-request-mix") -> str:
+    fig = go.Figure()
+    x = _local(ts.buckets)
+    for i, (operation, metric) in enumerate(catalog.OPERATIONS.items()):
+        values = ts.cluster.get(metric, [])
+        if not _has(values):
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=values,
+                name=operation,
+                mode="lines",
+                stackgroup="ops",
+                line={"width": 0.5, "color": SERIES[i % len(SERIES)]},
+                hovertemplate="%{y:,.0f}",
+            )
+        )
+    _layout(fig, f"Request mix by operation (per {bucket_label(ts.range.bucket_s)})")
+    fig.update_yaxes(title_text="requests", tickformat="~s")
+    _time_axis(fig)
+    return _html(fig, div_id)
+
+
+def utilization(ts: Timeseries, div_id: str = "chart-utilization") -> str:
+    fig = go.Figure()
+    x = _local(ts.buckets)
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=ts.cluster.get(catalog.CPU, []),
+            name="CPU (cluster average)",
+            mode="lines",
+            line={"color": COLOURS["cpu"], "width": 2},
+            hovertemplate="%{y:.1f} %",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=ts.cluster.get(catalog.MEMORY, []),
+            name="cache memory",
+            mode="lines",
+            line={"color": COLOURS["memory"], "width": 2},
+            hovertemplate="%{y:.1f} %",
+        )
+    )
+    for i, (node, metrics) in enumerate(ts.nodes.items()):
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=metrics.get(catalog.CPU, []),
+                name=f"CPU {node}",
+                mode="lines",
+                line={"color": SERIES[(i + 3) % len(SERIES)], "width": 1, "dash": "dot"},
+                hovertemplate="%{y:.1f} %",
+                visible="legendonly",
+            )
+        )
+    _layout(fig, "CPU and cache memory utilization")
+    fig.update_yaxes(title_text="utilization (%)", range=[0, 101], ticksuffix=" %")
+    _time_axis(fig)
+    return _html(fig, div_id)
+
+
+def evicted(ts: Timeseries, div_id: str = "chart-evicted") -> str:
+    fig = go.Figure()
+    x = _local(ts.buckets)
+    values = ts.cluster.get(catalog.EVICTED, [])
+    fig.add_trace(
+        go.Bar(
+            x=x,
+            y=[None if v is None else v / 2**20 for v in values],
+            name="evicted",
+            marker_color="#9c4dcc",
+            hovertemplate="%{y:,.1f} MiB",
+        )
+    )
+    _layout(
+        fig, f"Evicted size (per {bucket_label(ts.range.bucket_s)})", showlegend=False, bargap=0.05
+    )
+    fig.update_yaxes(title_text="evicted (MiB)", tickformat="~s")
+    _time_axis(fig)
+    return _html(fig, div_id)
+
+
+def per_node(
+    node_totals: dict[str, dict[str, float | None]], div_id: str = "chart-per-node"
+) -> str | None:
+    if not node_totals:
+        return None
+    nodes = sorted(node_totals)
+    requests = [node_totals[n].get(catalog.TOTAL_REQUESTS) or 0 for n in nodes]
+    ratios = []
+    for n in nodes:
+        h = node_totals[n].get(catalog.ITEM_HITS) or 0
+        m = node_totals[n].get(catalog.ITEM_MISSES) or 0
+        ratios.append(round(h / (h + m) * 100, 2) if h + m else None)
+    cpu = [node_totals[n].get(catalog.CPU) for n in nodes]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            x=nodes,
+            y=requests,
+            name="requests",
+            marker_color="#1f4e79",
+            hovertemplate="%{y:,.0f} requests",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=nodes,
+            y=ratios,
+            name="item hit ratio",
+            yaxis="y2",
+            mode="markers+lines",
+            marker={"size": 10, "color": COLOURS["combined"]},
+            hovertemplate="%{y:.1f} %",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=nodes,
+            y=cpu,
+            name="CPU (average)",
+            yaxis="y2",
+            mode="markers",
+            marker={"size": 10, "symbol": "diamond", "color": COLOURS["cpu"]},
+            hovertemplate="%{y:.1f} %",
+        )
+    )
+    _layout(
+        fig,
+        "Per node: requests, item hit ratio and CPU",
+        yaxis2={
+            "overlaying": "y",
+            "side": "right",
+            "range": [0, 101],
+            "ticksuffix": " %",
+            "title": {"text": "%"},
+            "showgrid": False,
+        },
+        hovermode="closest",
+    )
+    fig.update_yaxes(title_text="requests", tickformat="~s", selector={"side": None})
+    fig.update_xaxes(title_text="node", type="category")
+    return _html(fig, div_id)
+
+
+def bucket_label(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return "hour" if hours == 1 else f"{hours} hours"
+    minutes = seconds // 60
+    return "minute" if minutes == 1 else f"{minutes} minutes"
+
+
+# --------------------------------------------------------------------------- table page
+
+
+def table_reads(
+    buckets: list[datetime],
+    served: list[float],
+    reaching: list[float],
+    estimated: bool,
+    bucket_label: str,
+    div_id: str = "chart-table-reads",
+) -> str:
+    fig = go.Figure()
+    x = _local(buckets)
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=served,
+            name="served by DAX" + (" (estimated)" if estimated else ""),
+            mode="lines",
+            stackgroup="reads",
+            line={"color": COLOURS["item"], "width": 0.5},
+            hovertemplate="%{y:,.0f}",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=reaching,
+            name="reached DynamoDB",
+            mode="lines",
+            stackgroup="reads",
+            line={"color": COLOURS["table"], "width": 0.5},
+            hovertemplate="%{y:,.0f}",
+        )
+    )
+    _layout(fig, f"Reads served by the cache vs reaching the table (per {bucket_label})")
+    fig.update_yaxes(title_text="read requests", tickformat="~s")
+    _time_axis(fig)
+    return _html(fig, div_id)
+
+
+def table_hit_ratio(
+    buckets: list[datetime],
+    ratios: list[float | None],
+    estimated: bool,
+    div_id: str = "chart-table-ratio",
+) -> str:
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=_local(buckets),
+            y=_pct(ratios),
+            name="item hit ratio"
+            + (" (cluster-wide, estimated for this table)" if estimated else ""),
+            mode="lines",
+            line={"color": COLOURS["item"], "width": 2},
+            hovertemplate="%{y:.1f} %",
+        )
+    )
+    _layout(fig, "Item cache hit ratio" + (" (estimated)" if estimated else ""))
+    fig.update_yaxes(title_text="hit ratio (%)", range=[0, 101], ticksuffix=" %")
+    _time_axis(fig)
+    return _html(fig, div_id)
+
+
+# --------------------------------------------------------------------------- sparkline
+
+
+def sparkline_svg(values: list[float | None], width: int = 140, height: int = 32) -> str:
+    """Inline SVG of hit ratios (0..1): a line with gaps where there was no lookup."""
+    n = len(values)
+    if not n or all(v is None for v in values):
+        return format_html('<span class="muted cm-nospark">no data</span>')
+    step = width / max(n - 1, 1)
+    segments: list[list[str]] = [[]]
+    for i, v in enumerate(values):
+        if v is None:
+            if segments[-1]:
+                segments.append([])
+            continue
+        y = height - 2 - v * (height - 4)
+        segments[-1].append(f"{i * step:.1f},{y:.1f}")
+    paths = "".join(
+        f'<polyline points="{" ".join(s)}" />'
+        if len(s) > 1
+        else f'<circle cx="{s[0].split(",")[0]}" cy="{s[0].split(",")[1]}" r="1.8" />'
+        for s in segments
+        if s
+    )
+    last = next((v for v in reversed(values) if v is not None), None)
+    title = f"Item hit ratio, last 24 h (latest {last * 100:.1f} %)"
+    return mark_safe(  # noqa: S308 - numbers we formatted ourselves
+        f'<svg class="cm-spark" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" role="img" aria-label="{title}"><title>{title}</title>'
+        f'<line x1="0" x2="{width}" y1="{height / 2}" y2="{height / 2}" class="cm-spark-mid"/>'
+        f"{paths}</svg>"
+    )
