@@ -79,7 +79,11 @@ def main(argv: list[str] | None = None) -> int:
                       concurrency_limit=args.concurrency_limit,
                       idle_timeout_s=args.idle_timeout, verbose=args.verbose)
     try:
-        sandbox.start()
+        try:
+            sandbox.start()
+        except OSError as exc:  # typically: port already in use
+            log(f"cannot start: {exc}")
+            return 2
         if args.seed or args.seed_parts:
             sandbox.seed(args.seed_parts or SEED_PARTS)
         sys.stdout.write(sandbox.export_lines())
