@@ -107,8 +107,15 @@ class Sandbox:
         if "dax" in parts:
             from sandbox.seed_dax import seed_dax
 
-            summary["dax"] = seed_dax(self.aws_url, region=REGION)
-            log(f"seeded DAX: {summary['dax']}")
+            dax = summary["dax"] = seed_dax(self.aws_url, region=REGION)
+            clusters = ", ".join(
+                f"{name} ({', '.join(info['tables'])}; item hit ratio {info['item_hit_ratio']:.0%})"
+                for name, info in dax["clusters"].items()
+            )
+            log(
+                f"seeded DAX: {clusters}; {dax['minutes'] // 60} h of per-minute metrics, "
+                f"{sum(dax['datapoints'].values())} datapoints in {dax['timings']['total_s']:.0f} s"
+            )
         return summary
 
     def stop(self) -> None:
