@@ -43,13 +43,21 @@ def _tz_label() -> str:
     return timezone.get_current_timezone_name()
 
 
-def _layout(fig: go.Figure, title: str, height: int = 340, **extra) -> go.Figure:
+def _layout(fig: go.Figure, title: str, height: int = 360, **extra) -> go.Figure:
     layout = {
         "template": "plotly_white",
-        "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
+        "title": {
+            "text": title,
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 0.985,
+            "yanchor": "top",
+            "yref": "container",
+            "font": {"size": 15},
+        },
         "font": {"family": FONT, "size": 12, "color": "#1b2733"},
         "height": height,
-        "margin": {"l": 64, "r": 24, "t": 72, "b": 48},
+        "margin": {"l": 64, "r": 24, "t": 96, "b": 48},
         "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "xanchor": "left"},
         "hoverlabel": {"font": {"family": FONT}},
         "hovermode": "x unified",
@@ -278,8 +286,9 @@ def per_node(
             "overlaying": "y",
             "side": "right",
             "range": [0, 101],
+            "dtick": 20,
             "ticksuffix": " %",
-            "title": {"text": "%"},
+            "title": {"text": "hit ratio, CPU"},
             "showgrid": False,
         },
         hovermode="closest",

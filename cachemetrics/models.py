@@ -198,9 +198,6 @@ class MetricPoint(models.Model):
     ts = models.DateTimeField()
     value = models.FloatField()
 
-    class Meta:
-        indexes = [models.Index(fields=["ts"], name="metricpoint_ts")]
-
     def __str__(self):
         return f"{self.series_id} {self.ts:%Y-%m-%d %H:%M} {self.value}"
 
@@ -215,9 +212,6 @@ class MetricRollup(models.Model):
     total = models.FloatField()
     minimum = models.FloatField()
     maximum = models.FloatField()
-
-    class Meta:
-        indexes = [models.Index(fields=["hour"], name="metricrollup_hour")]
 
     def __str__(self):
         return f"{self.series_id} {self.hour:%Y-%m-%d %H}h"

@@ -65,8 +65,18 @@ def rollup(now: datetime | None = None) -> int:
 
 
 def purge(now: datetime | None = None) -> dict[str, int]:
-    """Delete points older than 15 days and rollups older than 15 months."""
+    """Delete points older than 15 days and rollups older than 15 months.
+
+    Series by series, so each DELETE walks the (series, ts) primary key: there is no index on
+    the timestamp alone (it would add ~30 % to the biggest table).
+    """
     now = now or timezone.now()
-    points, _ = MetricPoint.objects.filter(ts__lt=now - POINT_RETENTION).delete()
-    rollups, _ = MetricRollup.objects.filter(hour__lt=now - ROLLUP_RETENTION).delete()
+    points = rollups = 0
+    for series_id in MetricSeries.objects.values_list("pk", flat=True).iterator():
+        points += MetricPoint.objects.filter(
+            series_id=series_id, ts__lt=now - POINT_RETENTION
+        ).delete()[0]
+        rollups += MetricRollup.objects.filter(
+            series_id=series_id, hour__lt=now - ROLLUP_RETENTION
+        ).delete()[0]
     return {"points": points, "rollups": rollups}

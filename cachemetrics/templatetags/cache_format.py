@@ -82,3 +82,10 @@ def ratio_class(ratio, threshold=0.8):
     if ratio is None:
         return "muted"
     return "cm-good" if float(ratio) >= float(threshold) else "cm-bad"
+
+
+@register.filter
+def reciprocal(value):
+    if value in (None, "") or float(value) == 0:
+        return None
+    return 1 / float(value)
