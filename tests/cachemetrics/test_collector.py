@@ -344,3 +344,33 @@ def test_the_management_command_rejects_a_since_it_cannot_read():
 
     with pytest.raises(CommandError, match="e.g. 90m, 3h"):
         call_command("collect_cache_metrics", "--since", "yesterday")
+
+
+def test_the_beat_schedule_names_our_tasks_and_routes_them_to_the_metrics_queue(settings):
+    from dashboard.celery import app
+
+    scheduled = {
+        entry["task"]
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+        if entry["task"].startswith("cachemetrics.")
+    }
+    app.loader.import_default_modules()
+
+    assert scheduled == {
+        "cachemetrics.tasks.collect_cache_metrics_task",
+        "cachemetrics.tasks.rollup_cache_metrics_task",
+    }
+    assert scheduled <= set(app.tasks)
+    for name in scheduled:
+        assert app.amqp.router.route({}, name)["queue"].name == "metrics"
+
+
+def test_the_tasks_run_the_collector_and_the_rollup(seeded):
+    from cachemetrics.tasks import collect_cache_metrics_task, rollup_cache_metrics_task
+
+    assert collect_cache_metrics_task.apply().get() == {
+        "default credentials/us-east-1": "succeeded"
+    }
+    assert DaxCluster.objects.count() == 3
+    result = rollup_cache_metrics_task.apply().get()
+    assert set(result) == {"rollups_written", "purged_points", "purged_rollups"}
