@@ -608,6 +608,8 @@ def _monthly_context(run, results) -> dict:
             from tuning import aws
 
             traffic = aws.monthly_invocations(run.account, run.region, run.function_name)
+        except ImportError:
+            traffic, problem = None, "The function's traffic is not available on this server"
         except Exception as error:  # noqa: BLE001 - CloudWatch unreachable: explain
             traffic, problem = None, f"CloudWatch could not be read: {error}"
         cache.set(key, {"traffic": traffic, "problem": problem}, 3600 if problem is None else 60)
