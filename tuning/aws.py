@@ -1,0 +1,549 @@
+"""The only module of the tuning app that calls boto3 (Lambda and CloudWatch).
+
+Every botocore error is turned into one of two exceptions with a message a user can act on:
+
+* :class:`TransientAwsError` — worth retrying with backoff: throttling
+  (``TooManyRequestsException``...), 5xx / ``ServiceException``, update conflicts
+  (``ResourceConflictException``: Lambda accepts one configuration update at a time), a
+  function not ready yet, connection problems;
+* :class:`PermanentAwsError` — retrying cannot help: access denied, function/alias not
+  found, invalid parameters, bad credentials. Sweeps fail at once with ``str(error)``.
+
+Clients come from :mod:`dashboard.awsclients` (one per process, region and role), and
+endpoints from botocore's standard ``AWS_ENDPOINT_URL_*`` variables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ParamValidationError,
+    ReadTimeoutError,
+    WaiterError,
+)
+
+from dashboard import awsclients
+from tuning.reports import ReportNotFound, decode_log_result, parse_report
+
+log = logging.getLogger(__name__)
+
+#: Poll delay of the function_updated_v2 waiter (botocore's default is 1 s; the sandbox and
+#: most real updates finish well under a second, and updates are on the sweep's critical path).
+WAITER_DELAY_S = 0.1
+WAITER_MAX_WAIT_S = 300
+
+THROTTLING_CODES = {
+    "TooManyRequestsException",
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+    "EC2ThrottledException",
+    "ProvisionedThroughputExceededException",
+}
+TRANSIENT_CODES = THROTTLING_CODES | {
+    "ResourceConflictException",
+    "ResourceNotReadyException",
+    "ServiceException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "InternalFailure",
+    "InternalError",
+    "InternalServerError",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "PriorRequestNotComplete",
+    "EC2UnexpectedException",
+    "ENILimitReachedException",
+}
+ACCESS_CODES = {
+    "AccessDeniedException",
+    "AccessDenied",
+    "UnauthorizedOperation",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "KMSAccessDeniedException",
+}
+NOT_FOUND_CODES = {"ResourceNotFoundException", "ResourceNotFound", "NotFoundException"}
+INVALID_CODES = {
+    "InvalidParameterValueException",
+    "ValidationException",
+    "ValidationError",
+    "InvalidRequestContentException",
+    "RequestTooLargeException",
+    "InvalidParameterCombination",
+    "InvalidParameterValue",
+    "UnsupportedMediaTypeException",
+    "PreconditionFailedException",
+}
+
+
+class AwsError(Exception):
+    """An AWS call failed; ``str(error)`` is meant for users."""
+
+    def __init__(self, message: str, *, code: str = "", operation: str = "", status: int = 0):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.operation = operation
+        self.status = status
+
+
+class TransientAwsError(AwsError):
+    """Retry with backoff (throttling, 5xx, update conflicts, network)."""
+
+    @property
+    def throttled(self) -> bool:
+        return self.code in THROTTLING_CODES
+
+
+class PermanentAwsError(AwsError):
+    """Do not retry (access denied, not found, invalid parameters, credentials)."""
+
+
+def _where(account, region: str) -> str:
+    name = f"account {account.name!r}" if account is not None else "the worker's AWS account"
+    return f"{name}, region {region}"
+
+
+def map_error(
+    exc: Exception, *, operation: str, resource: str = "", account=None, region: str = ""
+) -> AwsError:
+    """Translate a botocore exception into a Transient/PermanentAwsError."""
+    what = f" {resource}" if resource else ""
+    where = _where(account, region) if region else ""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {}) or {}
+        code = error.get("Code", "") or ""
+        aws_message = error.get("Message", "") or error.get("message", "") or ""
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        detail = f" ({code}: {aws_message})" if aws_message else f" ({code})"
+        kwargs = {"code": code, "operation": operation, "status": status}
+        if code in ACCESS_CODES:
+            role = f" (role {account.role_arn})" if account is not None and account.role_arn else ""
+            return PermanentAwsError(
+                f"Access denied: Tuneboard's credentials{role} may not call {operation} on"
+                f"{what} in {where}. Grant the permission to the worker's IAM role or pick "
+                f"another account.{detail}",
+                **kwargs,
+            )
+        if code in NOT_FOUND_CODES:
+            return PermanentAwsError(
+                f"Not found:{what or ' the resource'} does not exist in {where} "
+                f"(check the function name, qualifier and region).{detail}",
+                **kwargs,
+            )
+        if code in INVALID_CODES:
+            return PermanentAwsError(
+                f"AWS rejected {operation} on{what or ' the request'} as invalid: "
+                f"{aws_message or code}",
+                **kwargs,
+            )
+        if code in TRANSIENT_CODES or status >= 500 or status == 429:
+            throttled = code in THROTTLING_CODES or status == 429
+            kind = "throttled" if throttled else "temporarily failed"
+            return TransientAwsError(
+                f"AWS {kind} {operation} on{what or ' the request'} in {where}{detail}",
+                **kwargs,
+            )
+        return PermanentAwsError(
+            f"{operation} on{what or ' the request'} failed in {where}{detail}", **kwargs
+        )
+    if isinstance(exc, NoCredentialsError):
+        return PermanentAwsError(
+            "No AWS credentials: the worker found none in its environment "
+            "(AWS_ACCESS_KEY_ID / profile / instance role).",
+            code="NoCredentials",
+            operation=operation,
+        )
+    if isinstance(exc, ParamValidationError):
+        return PermanentAwsError(
+            f"Invalid parameters for {operation}{what}: {exc}",
+            code="ParamValidationError",
+            operation=operation,
+        )
+    if isinstance(exc, EndpointConnectionError | ConnectionClosedError | ReadTimeoutError):
+        return TransientAwsError(
+            f"Could not reach AWS for {operation}{what}: {exc}",
+            code=type(exc).__name__,
+            operation=operation,
+        )
+    if isinstance(exc, BotoCoreError):
+        return TransientAwsError(
+            f"{operation}{what} failed: {exc}", code=type(exc).__name__, operation=operation
+        )
+    raise TypeError(f"not a botocore error: {exc!r}")
+
+
+def _client(service: str, account, region: str):
+    role = account.role_arn if account is not None else None
+    external = account.external_id if account is not None else None
+    return awsclients.client(service, region, role, external)
+
+
+def lambda_client(account, region: str):
+    return _client("lambda", account, region)
+
+
+class _Call:
+    """``with _Call(...)``: run boto3 code, re-raising botocore errors as ours."""
+
+    def __init__(self, operation: str, resource: str = "", account=None, region: str = ""):
+        self.operation, self.resource, self.account, self.region = (
+            operation,
+            resource,
+            account,
+            region,
+        )
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is not None and isinstance(exc, ClientError | BotoCoreError):
+            raise map_error(
+                exc,
+                operation=self.operation,
+                resource=self.resource,
+                account=self.account,
+                region=self.region,
+            ) from exc
+        return False
+
+
+# --------------------------------------------------------------------------- functions
+
+
+def _summary(cfg: dict) -> dict:
+    architectures = cfg.get("Architectures") or ["x86_64"]
+    return {
+        "name": cfg.get("FunctionName", ""),
+        "arn": cfg.get("FunctionArn", ""),
+        "runtime": cfg.get("Runtime", ""),
+        "memory_mb": cfg.get("MemorySize"),
+        "timeout_s": cfg.get("Timeout"),
+        "architecture": architectures[0],
+        "last_modified": cfg.get("LastModified", ""),
+    }
+
+
+def list_functions(account, region: str) -> list[dict]:
+    """Every function of the account/region, sorted by name (summaries, see ``_summary``)."""
+    client = lambda_client(account, region)
+    out = []
+    with _Call("lambda:ListFunctions", account=account, region=region):
+        for page in client.get_paginator("list_functions").paginate():
+            out.extend(_summary(cfg) for cfg in page.get("Functions", []))
+    return sorted(out, key=lambda f: f["name"])
+
+
+def get_function_configuration(account, region: str, function: str, qualifier=None) -> dict:
+    """Summary fields plus ``code_sha256``, ``description``, ``environment``,
+    ``ephemeral_storage_mb``, ``version``, ``state``, ``last_update_status``,
+    ``revision_id`` and the AWS answer in ``raw``."""
+    client = lambda_client(account, region)
+    params = {"FunctionName": function}
+    if qualifier:
+        params["Qualifier"] = qualifier
+    with _Call("lambda:GetFunctionConfiguration", function, account, region):
+        cfg = client.get_function_configuration(**params)
+    cfg.pop("ResponseMetadata", None)
+    return {
+        **_summary(cfg),
+        "code_sha256": cfg.get("CodeSha256", ""),
+        "description": cfg.get("Description", ""),
+        "environment": dict((cfg.get("Environment") or {}).get("Variables") or {}),
+        "ephemeral_storage_mb": (cfg.get("EphemeralStorage") or {}).get("Size", 512),
+        "version": cfg.get("Version", "$LATEST"),
+        "state": cfg.get("State", ""),
+        "last_update_status": cfg.get("LastUpdateStatus", ""),
+        "revision_id": cfg.get("RevisionId", ""),
+        "raw": json.loads(json.dumps(cfg, default=str)),
+    }
+
+
+def update_configuration(
+    account, region: str, function: str, *, memory_mb=None, environment=None
+) -> dict:
+    """Change MemorySize and/or the environment variables of ``$LATEST`` (not waiting)."""
+    params: dict = {"FunctionName": function}
+    if memory_mb is not None:
+        params["MemorySize"] = int(memory_mb)
+    if environment is not None:
+        params["Environment"] = {"Variables": dict(environment)}
+    client = lambda_client(account, region)
+    with _Call("lambda:UpdateFunctionConfiguration", function, account, region):
+        return client.update_function_configuration(**params)
+
+
+def wait_updated(account, region: str, function: str) -> None:
+    """Wait until ``$LATEST`` is no longer being updated (function_updated_v2 waiter)."""
+    client = lambda_client(account, region)
+    attempts = int(WAITER_MAX_WAIT_S / WAITER_DELAY_S)
+    try:
+        with _Call("lambda:GetFunction", function, account, region):
+            client.get_waiter("function_updated_v2").wait(
+                FunctionName=function,
+                WaiterConfig={"Delay": WAITER_DELAY_S, "MaxAttempts": attempts},
+            )
+    except WaiterError as exc:
+        last = exc.last_response or {}
+        if "Error" in last:
+            raise map_error(
+                ClientError(last, "GetFunction"),
+                operation="lambda:GetFunction",
+                resource=function,
+                account=account,
+                region=region,
+            ) from exc
+        cfg = last.get("Configuration", {})
+        reason = cfg.get("LastUpdateStatusReason") or str(exc)
+        if cfg.get("LastUpdateStatus") == "Failed":
+            raise PermanentAwsError(
+                f"Lambda could not apply the configuration update to {function}: {reason}",
+                code=cfg.get("LastUpdateStatusReasonCode", "UpdateFailed"),
+                operation="lambda:UpdateFunctionConfiguration",
+            ) from exc
+        raise TransientAwsError(
+            f"{function} was still being updated after {WAITER_MAX_WAIT_S} s: {reason}",
+            code="WaiterTimeout",
+            operation="lambda:GetFunction",
+        ) from exc
+
+
+def publish_version(account, region: str, function: str, description: str, code_sha256="") -> dict:
+    """PublishVersion; ``{"version", "description", "code_sha256", "created"}``.
+
+    Lambda returns the existing newest version when nothing changed since it was published:
+    ``created`` is True only when the answer carries our (unique) description.
+    """
+    params = {"FunctionName": function, "Description": description}
+    if code_sha256:
+        params["CodeSha256"] = code_sha256
+    client = lambda_client(account, region)
+    with _Call("lambda:PublishVersion", function, account, region):
+        answer = client.publish_version(**params)
+    return {
+        "version": answer["Version"],
+        "description": answer.get("Description", ""),
+        "code_sha256": answer.get("CodeSha256", ""),
+        "memory_mb": answer.get("MemorySize"),
+        "created": answer.get("Description", "") == description,
+    }
+
+
+def list_versions(account, region: str, function: str) -> list[dict]:
+    """Published versions (not ``$LATEST``): ``{"version", "description", "code_sha256"}``."""
+    client = lambda_client(account, region)
+    out = []
+    with _Call("lambda:ListVersionsByFunction", function, account, region):
+        for page in client.get_paginator("list_versions_by_function").paginate(
+            FunctionName=function
+        ):
+            for cfg in page.get("Versions", []):
+                if cfg.get("Version") != "$LATEST":
+                    out.append(
+                        {
+                            "version": cfg["Version"],
+                            "description": cfg.get("Description", ""),
+                            "code_sha256": cfg.get("CodeSha256", ""),
+                            "memory_mb": cfg.get("MemorySize"),
+                        }
+                    )
+    return out
+
+
+def delete_version(account, region: str, function: str, version: str) -> bool:
+    """Delete a published version; False when it was already gone."""
+    client = lambda_client(account, region)
+    try:
+        with _Call("lambda:DeleteFunction", f"{function}:{version}", account, region):
+            client.delete_function(FunctionName=function, Qualifier=str(version))
+    except PermanentAwsError as exc:
+        if exc.code in NOT_FOUND_CODES:
+            return False
+        raise
+    return True
+
+
+def create_alias(account, region: str, function: str, name: str, version: str) -> None:
+    """Create (or re-point, when it exists from an interrupted attempt) an alias."""
+    client = lambda_client(account, region)
+    try:
+        with _Call("lambda:CreateAlias", f"{function}:{name}", account, region):
+            client.create_alias(FunctionName=function, Name=name, FunctionVersion=str(version))
+    except TransientAwsError as exc:
+        if exc.code != "ResourceConflictException":
+            raise
+        with _Call("lambda:UpdateAlias", f"{function}:{name}", account, region):
+            client.update_alias(FunctionName=function, Name=name, FunctionVersion=str(version))
+
+
+def update_alias(account, region: str, function: str, name: str, version: str) -> None:
+    client = lambda_client(account, region)
+    with _Call("lambda:UpdateAlias", f"{function}:{name}", account, region):
+        client.update_alias(FunctionName=function, Name=name, FunctionVersion=str(version))
+
+
+def get_alias(account, region: str, function: str, name: str) -> dict:
+    client = lambda_client(account, region)
+    with _Call("lambda:GetAlias", f"{function}:{name}", account, region):
+        answer = client.get_alias(FunctionName=function, Name=name)
+    return {"name": answer["Name"], "version": answer["FunctionVersion"]}
+
+
+def list_aliases(account, region: str, function: str) -> list[dict]:
+    client = lambda_client(account, region)
+    out = []
+    with _Call("lambda:ListAliases", function, account, region):
+        for page in client.get_paginator("list_aliases").paginate(FunctionName=function):
+            out.extend(
+                {"name": a["Name"], "version": a["FunctionVersion"]}
+                for a in page.get("Aliases", [])
+            )
+    return out
+
+
+def delete_alias(account, region: str, function: str, name: str) -> bool:
+    client = lambda_client(account, region)
+    try:
+        with _Call("lambda:DeleteAlias", f"{function}:{name}", account, region):
+            client.delete_alias(FunctionName=function, Name=name)
+    except PermanentAwsError as exc:
+        if exc.code in NOT_FOUND_CODES:
+            return False
+        raise
+    return True
+
+
+# --------------------------------------------------------------------------- invoke
+
+
+@dataclass(frozen=True)
+class InvokeOutcome:
+    """One synchronous invocation: the parsed REPORT (None if the tail had none) and the
+    function error, if any (``error_type`` "" when the call succeeded)."""
+
+    report: object | None
+    error_type: str
+    error_message: str
+    executed_version: str
+    log_tail: str
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.error_type)
+
+    @property
+    def out_of_memory(self) -> bool:
+        text = f"{self.error_type} {self.error_message}"
+        if "OutOfMemory" in text or "MemoryError" in text:
+            return True
+        report = self.report
+        return bool(
+            report is not None
+            and "signal: killed" in text
+            and report.max_memory_used_mb is not None
+            and report.max_memory_used_mb >= report.memory_size_mb
+        )
+
+    @property
+    def timed_out(self) -> bool:
+        text = f"{self.error_type} {self.error_message}"
+        status = getattr(self.report, "status", None) or ""
+        return "Task timed out" in text or "Sandbox.Timedout" in text or status == "timeout"
+
+
+def invoke(account, region: str, function: str, qualifier: str, payload: bytes) -> InvokeOutcome:
+    """``Invoke(RequestResponse, LogType=Tail)`` of ``function:qualifier``."""
+    client = lambda_client(account, region)
+    with _Call("lambda:InvokeFunction", f"{function}:{qualifier}", account, region):
+        answer = client.invoke(
+            FunctionName=function,
+            Qualifier=qualifier,
+            InvocationType="RequestResponse",
+            LogType="Tail",
+            Payload=payload,
+        )
+        body = answer["Payload"].read()
+    tail = ""
+    report = None
+    if answer.get("LogResult"):
+        try:
+            tail = decode_log_result(answer["LogResult"])
+            report = parse_report(tail)
+        except (ReportNotFound, ValueError):
+            report = None
+    error_type = error_message = ""
+    if answer.get("FunctionError"):
+        error_type = answer["FunctionError"]
+        try:
+            data = json.loads(body or b"null")
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            error_type = str(data.get("errorType") or error_type)
+            error_message = str(data.get("errorMessage") or "")
+        else:
+            error_message = (body or b"").decode(errors="replace")[:1000]
+    return InvokeOutcome(
+        report=report,
+        error_type=error_type[:200],
+        error_message=error_message[:2000],
+        executed_version=answer.get("ExecutedVersion", ""),
+        log_tail=tail,
+    )
+
+
+# --------------------------------------------------------------------------- CloudWatch
+
+
+def monthly_invocations(account, region: str, function_name: str) -> int | None:
+    """AWS/Lambda ``Invocations`` summed over the last 30 days; None when unavailable."""
+    client = _client("cloudwatch", account, region)
+    end = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    start = end - dt.timedelta(days=30)
+    query = {
+        "Id": "invocations",
+        "MetricStat": {
+            "Metric": {
+                "Namespace": "AWS/Lambda",
+                "MetricName": "Invocations",
+                "Dimensions": [{"Name": "FunctionName", "Value": function_name}],
+            },
+            "Period": 86400,
+            "Stat": "Sum",
+        },
+        "ReturnData": True,
+    }
+    total = 0.0
+    seen = False
+    try:
+        with _Call("cloudwatch:GetMetricData", function_name, account, region):
+            for page in client.get_paginator("get_metric_data").paginate(
+                MetricDataQueries=[query], StartTime=start, EndTime=end
+            ):
+                for series in page.get("MetricDataResults", []):
+                    values = series.get("Values", [])
+                    seen = seen or bool(values)
+                    total += sum(values)
+    except AwsError as exc:
+        log.info("monthly invocations of %s unavailable: %s", function_name, exc)
+        return None
+    return int(round(total)) if seen else None
