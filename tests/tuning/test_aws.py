@@ -242,8 +242,13 @@ def test_list_functions_returns_summaries_sorted_by_name(stubbed):
     }
 
 
-def test_parameters_botocore_refuses_are_a_permanent_error(stubbed):
-    stubbed()
-    with pytest.raises(aws.PermanentAwsError) as raised:
-        aws.create_alias(None, REGION, "tuneboard-cpu", "", "1")
-    assert "Invalid parameters" in str(raised.value)
+def test_parameters_botocore_refuses_are_a_permanent_error():
+    from botocore.exceptions import ParamValidationError
+
+    error = aws.map_error(
+        ParamValidationError(report="Invalid length for parameter Name, value: 0"),
+        operation="lambda:CreateAlias",
+        resource="tuneboard-cpu",
+    )
+    assert isinstance(error, aws.PermanentAwsError)
+    assert "Invalid parameters for lambda:CreateAlias tuneboard-cpu" in str(error)
