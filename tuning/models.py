@@ -7,8 +7,9 @@ it along. Status transitions that several workers may race for are conditional U
 import uuid
 
 from django.conf import settings
-from django.db import models
-from django.db.models import Q
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
 
 
 class AwsAccount(models.Model):
@@ -42,6 +43,24 @@ class RunStatus(models.TextChoices):
 
 
 ACTIVE_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING)
+FINISHED_STATUSES = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
+
+
+class Phase:
+    """What a run is doing (``TuningRun.phase``), finer than its status.
+
+    PENDING: queued. RUNNING: publishing (aliases being created; executors of published sizes
+    already invoke) → invoking (every size published, $LATEST restored) → analysing (one
+    finisher claimed the run) → cleaning up (aliases/versions deleted, $LATEST checked). Then
+    done with a final status. Each step is a conditional UPDATE: exactly one process wins it.
+    """
+
+    QUEUED = "queued"
+    PUBLISHING = "publishing"
+    INVOKING = "invoking"
+    ANALYSING = "analysing"
+    CLEANUP = "cleaning up"
+    DONE = "done"
 
 
 class Strategy(models.TextChoices):
@@ -93,6 +112,15 @@ class TuningRun(models.Model):
     invocations_done = models.PositiveIntegerField(default=0)
     error_message = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)
+    stop_reason = models.TextField(
+        blank=True, help_text="Set by whoever hits a fatal error; the run then fails with it."
+    )
+    invocations_skipped = models.PositiveIntegerField(
+        default=0, help_text="Planned invocations not made (size failed early, cancel)."
+    )
+    in_flight = models.PositiveIntegerField(
+        default=0, help_text="Invocations in progress (parallel mode: at most `concurrency`)."
+    )
     original_config = models.JSONField(default=dict, blank=True)
     original_code_sha256 = models.CharField(max_length=64, blank=True)
     analysis = models.JSONField(default=dict, blank=True)
@@ -148,6 +176,149 @@ class TuningRun(models.Model):
     def alias_name(self, memory_mb: int) -> str:
         return f"{self.alias_prefix}-{memory_mb}"
 
+    def cold_alias_name(self, memory_mb: int, sequence: int) -> str:
+        """Cold-starts-only mode publishes one version (and alias) per measured invocation."""
+        return f"{self.alias_name(memory_mb)}-c{sequence}"
+
+    @property
+    def version_marker(self) -> str:
+        """Start of the Description of every version the run publishes (cleanup finds them)."""
+        return f"tuneboard run {self.id}"
+
+    # ------------------------------------------------------------------ derived values
+
+    @property
+    def progress(self) -> dict:
+        total = self.invocations_total
+        done = min(total, self.invocations_done + self.invocations_skipped) if total else 0
+        percent = round(100 * done / total) if total else 0
+        if self.status == RunStatus.SUCCEEDED:
+            done, percent = total, 100
+        return {"done": done, "total": total, "percent": percent}
+
+    def recommendation(self, strategy: str | None = None) -> dict | None:
+        """The stored winner of a strategy (default: the run's own): ``{"memory_mb",
+        "avg_cost_usd", "avg_duration_ms"}``, or None before analysis / if all sizes failed."""
+        recs = (self.analysis or {}).get("recommendation") or {}
+        return recs.get(strategy or self.strategy)
+
+    def best(self, strategy: str | None = None):
+        """The PowerResult the strategy recommends (None when there is none)."""
+        rec = self.recommendation(strategy)
+        if not rec:
+            return None
+        return self.results.filter(memory_mb=rec["memory_mb"]).first()
+
+    @property
+    def architecture(self) -> str:
+        archs = (self.original_config or {}).get("Architectures") or ["x86_64"]
+        return archs[0]
+
+    @property
+    def ephemeral_storage_mb(self) -> int:
+        return int((self.original_config or {}).get("EphemeralStorage", {}).get("Size", 512))
+
+    # ------------------------------------------------------------------ transitions
+    # Each is one conditional UPDATE; True means this caller won it.
+
+    def _transition(self, condition: Q, **changes) -> bool:
+        won = TuningRun.objects.filter(Q(pk=self.pk) & condition).update(**changes) == 1
+        if won:
+            for name, value in changes.items():
+                if not hasattr(value, "resolve_expression"):
+                    setattr(self, name, value)
+        return won
+
+    def claim_start(self) -> bool:
+        """PENDING → RUNNING (publishing)."""
+        now = timezone.now()
+        return self._transition(
+            Q(status=RunStatus.PENDING),
+            status=RunStatus.RUNNING,
+            phase=Phase.PUBLISHING,
+            started_at=now,
+            heartbeat_at=now,
+        )
+
+    def cancel_pending(self) -> bool:
+        """PENDING → CANCELLED (nothing was done in AWS yet)."""
+        return self._transition(
+            Q(status=RunStatus.PENDING),
+            status=RunStatus.CANCELLED,
+            phase=Phase.DONE,
+            cancel_requested=True,
+            finished_at=timezone.now(),
+            error_message="Cancelled before a worker started it.",
+        )
+
+    def mark_published(self) -> bool:
+        """publishing → invoking (every size published and $LATEST restored)."""
+        return self._transition(
+            Q(status=RunStatus.RUNNING, phase=Phase.PUBLISHING), phase=Phase.INVOKING
+        )
+
+    def request_stop(self, reason: str) -> bool:
+        """Ask the run to stop and fail with ``reason`` (first reason wins)."""
+        return self._transition(
+            Q(status=RunStatus.RUNNING, stop_reason="")
+            & Q(phase__in=[Phase.PUBLISHING, Phase.INVOKING]),
+            stop_reason=reason[:4000],
+        )
+
+    def claim_cleanup(self, *, from_phases, reason: str = "") -> bool:
+        """A RUNNING run in one of ``from_phases`` → cleaning up."""
+        changes = {"phase": Phase.CLEANUP, "heartbeat_at": timezone.now()}
+        if reason:
+            changes["error_message"] = reason
+        return self._transition(Q(status=RunStatus.RUNNING, phase__in=list(from_phases)), **changes)
+
+    def claim_finish(self) -> bool:
+        """invoking → analysing when no size is still open and nobody asked to stop."""
+        open_results = PowerResult.objects.filter(
+            run=models.OuterRef("pk"), status__in=OPEN_RESULT_STATUSES
+        )
+        return self._transition(
+            Q(status=RunStatus.RUNNING, phase=Phase.INVOKING, cancel_requested=False)
+            & Q(stop_reason="")
+            & ~models.Exists(open_results),
+            phase=Phase.ANALYSING,
+            heartbeat_at=timezone.now(),
+        )
+
+    def claim_stale(self, cutoff, reason: str) -> bool:
+        """Reaper: a RUNNING run whose heartbeat is older than ``cutoff`` → cleaning up."""
+        return self._transition(
+            Q(status=RunStatus.RUNNING)
+            & (Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True)),
+            phase=Phase.CLEANUP,
+            heartbeat_at=timezone.now(),
+            error_message=reason,
+        )
+
+    def finish(self, status: str, error_message: str | None = None) -> bool:
+        """cleaning up → a final status (releases the one-active-sweep lock)."""
+        changes = {"status": status, "phase": Phase.DONE, "finished_at": timezone.now()}
+        if error_message is not None:
+            changes["error_message"] = error_message
+        return self._transition(Q(status=RunStatus.RUNNING, phase=Phase.CLEANUP), **changes)
+
+    def beat(self) -> None:
+        TuningRun.objects.filter(pk=self.pk, status=RunStatus.RUNNING).update(
+            heartbeat_at=timezone.now()
+        )
+
+    def acquire_slot(self) -> bool:
+        """Take one of the run's `concurrency` invocation slots (parallel mode)."""
+        return (
+            TuningRun.objects.filter(pk=self.pk, in_flight__lt=self.concurrency).update(
+                in_flight=F("in_flight") + 1
+            )
+            == 1
+        )
+
+    def release_slot(self) -> None:
+        TuningRun.objects.filter(pk=self.pk, in_flight__gt=0).update(in_flight=F("in_flight") - 1)
+
 
 class ResultStatus(models.TextChoices):
     PENDING = "PENDING", "Pending"
@@ -156,6 +327,9 @@ class ResultStatus(models.TextChoices):
     SUCCEEDED = "SUCCEEDED", "Succeeded"
     FAILED = "FAILED", "Failed"
     CANCELLED = "CANCELLED", "Cancelled"
+
+
+OPEN_RESULT_STATUSES = (ResultStatus.PENDING, ResultStatus.PUBLISHED, ResultStatus.RUNNING)
 
 
 class PowerResult(models.Model):
@@ -168,6 +342,11 @@ class PowerResult(models.Model):
     )
     version = models.CharField(max_length=16, blank=True, help_text="Version the run published.")
     alias = models.CharField(max_length=128, blank=True, help_text="Alias the run created.")
+    version_created = models.BooleanField(
+        default=False, help_text="False when Lambda returned an existing version (kept)."
+    )
+    batches_total = models.PositiveIntegerField(default=0)
+    batches_done = models.JSONField(default=list, blank=True, help_text="Finished batch numbers.")
     invocations_done = models.PositiveIntegerField(default=0)
     errors = models.PositiveIntegerField(default=0)
     cold_starts = models.PositiveIntegerField(default=0)
@@ -198,6 +377,32 @@ class PowerResult(models.Model):
 
     def __str__(self):
         return f"{self.memory_mb} MB of {self.run_id}"
+
+    @property
+    def failed(self) -> bool:
+        return self.status == ResultStatus.FAILED
+
+    def mark_failing(self, reason: str) -> bool:
+        """Remember why this size fails (first reason wins); its batches stop early and the
+        last one marks it FAILED."""
+        return (
+            PowerResult.objects.filter(pk=self.pk, error_message="").update(
+                error_message=reason[:4000]
+            )
+            == 1
+        )
+
+    def complete_batch(self, batch: int) -> bool:
+        """Record batch ``batch`` as finished; True for exactly one caller: the one that
+        completes the last batch (redelivered batches count once)."""
+        with transaction.atomic():
+            row = PowerResult.objects.select_for_update().get(pk=self.pk)
+            if batch in row.batches_done:
+                return False
+            row.batches_done = sorted([*row.batches_done, batch])
+            row.save(update_fields=["batches_done"])
+            self.batches_done = row.batches_done
+            return len(row.batches_done) >= row.batches_total
 
 
 class Invocation(models.Model):
