@@ -156,7 +156,7 @@ class Environment:
         os.close(out_w)
         self._to_child = os.fdopen(in_w, "wb", buffering=0)
         self._from_child = os.fdopen(out_r, "rb", buffering=0)
-        self.limits.attach(self.proc.pid)
+        self.limits.attach(self.proc)
         init = {
             "type": "init",
             "handler": spec.handler,

@@ -331,10 +331,10 @@ class EnvLimits:
         """
         return [os.path.join(path, "cgroup.procs") for path in self.groups]
 
-    def attach(self, pid: int) -> None:
-        """Start the duty-cycle fallback for ``pid`` (cgroups were joined before exec)."""
+    def attach(self, proc) -> None:
+        """Start the duty-cycle fallback for ``proc`` (cgroups were joined before exec)."""
         if self._duty:
-            self._duty.attach(pid)
+            self._duty.attach(proc)
 
     def throttle(self, active: bool) -> None:
         """Duty-cycle fallback only throttles while the environment is working."""
@@ -379,59 +379,65 @@ class EnvLimits:
 
 
 class _DutyCycle:
-    """Hold a process to ``share`` of one core by stopping and continuing it."""
+    """Hold a process to ``share`` of one core by stopping and continuing it.
+
+    Each state change starts a fresh period, so an invocation never inherits the tail
+    of a previous period (which would let it run unthrottled for up to a period).
+    """
 
     def __init__(self, share: float):
         self.on_s = DUTY_PERIOD_S * share
         self.off_s = DUTY_PERIOD_S - self.on_s
-        self.pid: int | None = None
+        self.proc = None
         self._active = False
         self._stopped = False
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
+        self._generation = 0
+        self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
 
-    def attach(self, pid: int) -> None:
-        self.pid = pid
-        self._thread = threading.Thread(target=self._run, name=f"duty-cycle-{pid}", daemon=True)
+    def attach(self, proc) -> None:
+        """Start throttling ``proc`` (a subprocess.Popen) whenever set_active(True)."""
+        self.proc = proc
+        self._thread = threading.Thread(target=self._run, name=f"duty-{proc.pid}", daemon=True)
         self._thread.start()
 
     def _signal(self, sig: int) -> None:
-        with contextlib.suppress(ProcessLookupError, TypeError):
-            os.kill(self.pid, sig)
+        # Popen.send_signal does nothing once the child has been reaped (no pid reuse).
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(sig)
 
     def set_active(self, active: bool) -> None:
-        with self._lock:
+        with self._cond:
             self._active = active
+            self._generation += 1
             if not active:
                 self._signal(signal.SIGCONT)
-        if active:
-            self._wake.set()
+            self._cond.notify_all()
 
     def stop(self) -> None:
-        with self._lock:
+        with self._cond:
             self._stopped = True
             self._active = False
+            self._generation += 1
             self._signal(signal.SIGCONT)
-        self._wake.set()
+            self._cond.notify_all()
 
     def _run(self) -> None:
-        while True:
-            self._wake.wait()
-            with self._lock:
+        with self._cond:
+            while True:
+                self._cond.wait_for(lambda: self._active or self._stopped)
                 if self._stopped:
                     return
-                if not self._active:
-                    self._wake.clear()
+                generation = self._generation
+
+                def changed(generation=generation):
+                    return self._generation != generation or self._stopped
+
+                if self._cond.wait_for(changed, timeout=self.on_s):
                     continue
-            time.sleep(self.on_s)
-            with self._lock:
-                if self._stopped:
-                    return
-                if self._active:
-                    self._signal(signal.SIGSTOP)
-            time.sleep(self.off_s)
-            with self._lock:
+                self._signal(signal.SIGSTOP)
+                self._cond.wait_for(changed, timeout=self.off_s)
                 self._signal(signal.SIGCONT)
 
 
