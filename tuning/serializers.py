@@ -1,0 +1,185 @@
+"""JSON of runs: exactly what ``GET /api/runs/<uuid>/`` and ``manage.py sweep --wait --json``
+return, and what public share pages may show (``private=False``).
+
+``run_to_dict(run)``::
+
+    {
+      "id": "uuid", "function": "<name or ARN as given>", "function_name", "qualifier",
+      "region", "account": "name" | null, "account_id": "123456789012" | "",
+      "status": "PENDING|RUNNING|SUCCEEDED|FAILED|CANCELLED",
+      "phase": "queued|publishing|invoking|analysing|cleaning up|done|imported",
+      "error_message": "", "cancel_requested": false,
+      "memory_sizes": [128, ...], "invocations_per_size": 10, "parallel": false,
+      "concurrency": 1, "strategy": "cost", "balanced_weight": 0.5, "discard_fraction": 0.2,
+      "cold_starts_only": false, "sleep_between_ms": 0, "max_error_share": 0.2,
+      "auto_apply_target": "", "payload": {...}, "weighted_payloads": [...],
+      "progress": {"done": 12, "total": 50, "percent": 24},
+      "recommendation": {"cost": {"memory_mb", "avg_cost_usd" (string), "avg_duration_ms"}
+                         | null, "speed": ..., "balanced": ...},
+      "best": <recommendation of the run's strategy> | null,
+      "original_memory_mb": 128 | null, "architecture": "x86_64",
+      "applied": {"memory_mb", "to", "at", "by"} | null,
+      "created_by": "alice" | null, "imported_from": "",
+      "created_at", "started_at", "finished_at", "heartbeat_at": ISO 8601 | null,
+      "results": [<per size, below>]
+    }
+
+Per size: ``memory_mb``, ``status`` (PENDING|PUBLISHED|RUNNING|SUCCEEDED|FAILED|CANCELLED),
+``avg_duration_ms`` (trimmed mean), ``mean_duration_ms``, ``min_duration_ms``,
+``max_duration_ms``, ``p50/p95/p99_duration_ms``, ``stdev_duration_ms``,
+``avg_billed_duration_ms``, ``avg_cost_usd`` (string: an exact Decimal, request fee
+included), ``invocations``, ``errors``, ``cold_starts``, ``max_memory_used_mb``,
+``ci95_low_ms``, ``ci95_high_ms``, ``noisy``, ``error_message``, ``version``, ``alias``.
+
+``TuningRun.analysis`` (stored once by the finisher, so pages never recompute)::
+
+    {
+      "version": 1, "computed_at": ISO 8601,
+      "strategy": "cost", "balanced_weight": 0.5, "discard_fraction": 0.2,
+      "architecture": "x86_64", "region": "us-east-1",
+      "recommendation": {"cost": {...} | null, "speed": ..., "balanced": ...},  # as above
+      "best": <recommendation of the run's strategy> | null,
+      "pareto_frontier": [memory_mb, ...],   # sizes no other size beats on cost and time
+      "failed_sizes": [memory_mb, ...], "noisy_sizes": [memory_mb, ...],
+      "original": {"memory_mb", "avg_cost_usd", "avg_duration_ms",
+                   "cost_change", "duration_change"} | null
+          # the function's own size when it was measured; *_change = best vs it (-0.3 = 30 %
+          # less)
+    }
+
+Imported Power Tuning runs hold ``{"imported": {...}}`` instead.
+
+``private=False`` (public share pages) leaves out payloads, the account, who started or
+applied the run, and replaces 12-digit account ids inside ARNs and messages with ``***``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tuning.analysis import STRATEGIES
+from tuning.models import TuningRun
+
+_ACCOUNT_IN_ARN = re.compile(r"(arn:aws[a-zA-Z-]*:[a-z0-9-]+:[a-z0-9-]*:)\d{12}")
+_ACCOUNT_ID = re.compile(r"\b\d{12}\b")
+
+
+def redact(text: str) -> str:
+    """Hide AWS account ids (inside ARNs and bare) from a string."""
+    if not text:
+        return text
+    return _ACCOUNT_ID.sub("***", _ACCOUNT_IN_ARN.sub(r"\1***", text))
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def _money(value):
+    return str(value) if value is not None else None
+
+
+def result_to_dict(result, *, private: bool = True) -> dict:
+    message = result.error_message if private else redact(result.error_message)
+    return {
+        "memory_mb": result.memory_mb,
+        "status": result.status,
+        "avg_duration_ms": result.avg_duration_ms,
+        "mean_duration_ms": result.mean_duration_ms,
+        "min_duration_ms": result.min_duration_ms,
+        "max_duration_ms": result.max_duration_ms,
+        "p50_duration_ms": result.p50_duration_ms,
+        "p95_duration_ms": result.p95_duration_ms,
+        "p99_duration_ms": result.p99_duration_ms,
+        "stdev_duration_ms": result.stdev_duration_ms,
+        "avg_billed_duration_ms": result.avg_billed_duration_ms,
+        "avg_cost_usd": _money(result.avg_cost_usd),
+        "invocations": result.invocations_done,
+        "errors": result.errors,
+        "cold_starts": result.cold_starts,
+        "max_memory_used_mb": result.max_memory_used_mb,
+        "ci95_low_ms": result.ci95_low_ms,
+        "ci95_high_ms": result.ci95_high_ms,
+        "noisy": result.noisy,
+        "error_message": message,
+        "version": result.version,
+        "alias": result.alias,
+    }
+
+
+def _recommendation(run) -> dict:
+    stored = (run.analysis or {}).get("recommendation") or {}
+    return {strategy: stored.get(strategy) for strategy in STRATEGIES}
+
+
+def run_to_dict(run: TuningRun, *, private: bool = True) -> dict:
+    """The exact JSON of ``GET /api/runs/<uuid>/`` (see the module docstring)."""
+    results = list(run.results.all()) if run.pk else []
+    results.sort(key=lambda r: r.memory_mb)
+    recommendation = _recommendation(run)
+    original = run.original_config or {}
+    applied = None
+    if run.applied_memory_mb:
+        applied = {
+            "memory_mb": run.applied_memory_mb,
+            "to": run.applied_to,
+            "at": _iso(run.applied_at),
+            "by": run.applied_by.get_username() if private and run.applied_by else None,
+        }
+    data = {
+        "id": str(run.id),
+        "function": run.function_arn,
+        "function_name": run.function_name,
+        "qualifier": run.qualifier,
+        "region": run.region,
+        "account": run.account.name if run.account_id else None,
+        "account_id": (run.account.account_id if run.account_id else "")
+        or _account_from_arn(original.get("FunctionArn", "")),
+        "status": run.status,
+        "phase": run.phase,
+        "error_message": run.error_message,
+        "cancel_requested": run.cancel_requested,
+        "memory_sizes": list(run.memory_sizes or []),
+        "invocations_per_size": run.invocations_per_size,
+        "parallel": run.parallel,
+        "concurrency": run.concurrency,
+        "strategy": run.strategy,
+        "balanced_weight": run.balanced_weight,
+        "discard_fraction": run.discard_fraction,
+        "cold_starts_only": run.cold_starts_only,
+        "sleep_between_ms": run.sleep_between_ms,
+        "max_error_share": run.max_error_share,
+        "auto_apply_target": run.auto_apply_target,
+        "payload": run.payload,
+        "weighted_payloads": run.weighted_payloads,
+        "progress": run.progress,
+        "recommendation": recommendation,
+        "best": recommendation.get(run.strategy),
+        "original_memory_mb": original.get("MemorySize"),
+        "architecture": run.architecture,
+        "applied": applied,
+        "created_by": run.created_by.get_username() if run.created_by_id else None,
+        "imported_from": run.imported_from,
+        "created_at": _iso(run.created_at),
+        "started_at": _iso(run.started_at),
+        "finished_at": _iso(run.finished_at),
+        "heartbeat_at": _iso(run.heartbeat_at),
+        "results": [result_to_dict(r, private=private) for r in results],
+    }
+    if not private:
+        data["function"] = run.function_name + (f":{run.qualifier}" if run.qualifier else "")
+        data["account"] = None
+        data["account_id"] = ""
+        data["payload"] = None
+        data["weighted_payloads"] = [
+            {"weight": item.get("weight")} for item in (run.weighted_payloads or [])
+        ]
+        data["created_by"] = None
+        data["error_message"] = redact(run.error_message)
+        data["auto_apply_target"] = run.auto_apply_target
+    return data
+
+
+def _account_from_arn(arn: str) -> str:
+    parts = (arn or "").split(":")
+    return parts[4] if len(parts) > 4 and parts[4].isdigit() else ""
