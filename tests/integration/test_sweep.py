@@ -1,0 +1,285 @@
+"""Sweeps end to end: a real Celery worker process, Redis, PostgreSQL and the sandbox.
+
+The sandbox runs real Python handlers with CPU shares proportional to memory. Invocation
+counts and work per call are kept small so the file runs in a few minutes on 2 cores.
+"""
+
+import io
+import time
+import zipfile
+
+import pytest
+
+from sandbox.seed_functions import build_zip
+from tuning import sweep
+from tuning.models import Invocation, Phase, ResultStatus, RunStatus, TuningRun
+from tuning.serializers import run_to_dict
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+#: tuneboard-cpu work per call: ~36 ms on a full vCPU, ~0.5 s at 128 MB.
+LIGHT_CPU = {"iterations": 100_000}
+#: ~110 ms on a full vCPU: longer than the 100 ms CPU-quota period, so the share shows.
+MEASURABLE_CPU = {"iterations": 300_000}
+FINISHED = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
+
+
+def wait_for(predicate, what: str, timeout: float = 240.0, every: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def wait_finished(run, timeout: float = 240.0, worker=None) -> TuningRun:
+    def finished():
+        run.refresh_from_db()
+        return run.status in FINISHED
+
+    try:
+        wait_for(finished, f"run {run.id} to finish", timeout)
+    except pytest.fail.Exception:
+        if worker is not None:
+            print(worker.log()[-6000:])
+        raise
+    return run
+
+
+def function_state(lambda_client, name: str) -> dict:
+    aliases = lambda_client.list_aliases(FunctionName=name)["Aliases"]
+    versions = lambda_client.list_versions_by_function(FunctionName=name)["Versions"]
+    config = lambda_client.get_function_configuration(FunctionName=name)
+    return {
+        "aliases": sorted(a["Name"] for a in aliases),
+        "versions": sorted(v["Version"] for v in versions),
+        "memory": config["MemorySize"],
+        "environment": (config.get("Environment") or {}).get("Variables", {}),
+        "code": config["CodeSha256"],
+    }
+
+
+def leftovers_of(run, lambda_client) -> dict:
+    aliases = lambda_client.list_aliases(FunctionName=run.function_name)["Aliases"]
+    versions = lambda_client.list_versions_by_function(FunctionName=run.function_name)["Versions"]
+    return {
+        "aliases": [a["Name"] for a in aliases if a["Name"].startswith(run.alias_prefix)],
+        "versions": [
+            v["Version"]
+            for v in versions
+            if (v.get("Description") or "").startswith(run.version_marker)
+        ],
+    }
+
+
+@pytest.fixture
+def worker(sandbox, start_celery_worker):
+    """One worker with 4 processes; requested after the sandbox so it inherits its endpoints."""
+    return start_celery_worker(concurrency=4)
+
+
+def test_a_full_sweep_of_the_cpu_function_gets_faster_with_memory_and_leaves_nothing_behind(
+    sandbox, start_celery_worker, lambda_client
+):
+    # Two processes: the publisher plus one executor at a time while publishing, then two
+    # sizes at once; more would make sizes compete for this machine's 2 cores.
+    worker = start_celery_worker(concurrency=2)
+    before = function_state(lambda_client, "tuneboard-cpu")
+    run = sweep.start_run(
+        function="tuneboard-cpu",
+        memory_sizes=[3008, 128, 512, 1024, 1769, 512],
+        invocations_per_size=3,
+        payload=MEASURABLE_CPU,
+        discard_fraction=0,
+    )
+    assert run.memory_sizes == [128, 512, 1024, 1769, 3008]
+    run = wait_finished(run, worker=worker)
+
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert run.phase == Phase.DONE
+    results = {r.memory_mb: r for r in run.results.all()}
+    assert all(r.status == ResultStatus.SUCCEEDED for r in results.values())
+    assert Invocation.objects.filter(run=run).count() == 15
+    durations = [results[mb].avg_duration_ms for mb in (128, 512, 1024, 1769)]
+    assert durations == sorted(durations, reverse=True), durations
+    # Python is single-threaded: beyond one full vCPU (1769 MB) there is nothing to gain.
+    assert results[3008].avg_duration_ms < results[1024].avg_duration_ms
+    # Costs include the request fee and come from the billed durations.
+    assert all(r.avg_cost_usd > 0 for r in results.values())
+    assert run.best() is not None
+    data = run_to_dict(run)
+    assert set(data["recommendation"]) == {"cost", "speed", "balanced"}
+    assert data["recommendation"]["speed"]["memory_mb"] in (1769, 3008)
+    assert data["progress"] == {"done": 15, "total": 15, "percent": 100}
+
+    after = function_state(lambda_client, "tuneboard-cpu")
+    assert after == before  # no alias or version of the run left, $LATEST as it was
+    assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
+    assert run.original_config["MemorySize"] == before["memory"]
+    assert f"run={run.id}" in worker.log()  # structured logs carry the run id
+
+
+def test_the_memory_hungry_function_fails_at_128_mb_and_the_run_still_recommends_a_size(
+    worker, lambda_client
+):
+    run = sweep.start_run(
+        function="tuneboard-memory",
+        memory_sizes=[128, 512, 1024],
+        invocations_per_size=2,
+        parallel=True,
+        concurrency=4,
+    )
+    run = wait_finished(run, worker=worker)
+
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    results = {r.memory_mb: r for r in run.results.all()}
+    assert results[128].status == ResultStatus.FAILED
+    assert "Out of memory at 128 MB" in results[128].error_message
+    assert results[512].status == ResultStatus.SUCCEEDED
+    assert results[1024].status == ResultStatus.SUCCEEDED
+    for strategy in ("cost", "speed", "balanced"):
+        assert run.recommendation(strategy)["memory_mb"] in (512, 1024)
+    assert run.analysis["failed_sizes"] == [128]
+    assert function_state(lambda_client, "tuneboard-memory")["memory"] == 128
+    assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
+
+
+def test_a_second_sweep_of_the_same_function_is_refused_while_the_first_is_active(
+    worker, lambda_client
+):
+    first = sweep.start_run(
+        function="tuneboard-io", memory_sizes=[128, 256], invocations_per_size=2
+    )
+    with pytest.raises(sweep.SweepRefused) as refused:
+        sweep.start_run(function="tuneboard-io", memory_sizes=[512], invocations_per_size=1)
+    assert "tuneboard-io already has an active sweep (started" in str(refused.value)
+    assert TuningRun.objects.filter(function_name="tuneboard-io").count() == 1
+    wait_finished(first, worker=worker)
+    assert first.status == RunStatus.SUCCEEDED, first.error_message
+    # Once finished, the function can be swept again.
+    second = sweep.start_run(function="tuneboard-io", memory_sizes=[512], invocations_per_size=1)
+    assert wait_finished(second, worker=worker).status == RunStatus.SUCCEEDED
+
+
+def test_a_throttled_parallel_sweep_records_every_invocation_eventually(
+    sandbox, worker, lambda_client
+):
+    previous = sandbox.configure(concurrency_limit=2)
+    try:
+        run = sweep.start_run(
+            function="tuneboard-io",
+            memory_sizes=[128, 256, 512],
+            invocations_per_size=8,
+            parallel=True,
+            concurrency=10,
+        )
+        run = wait_finished(run, worker=worker)
+        throttled = sandbox.stats()["throttled"]
+    finally:
+        sandbox.configure(**previous)
+
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert throttled > 0  # the sandbox really refused some calls
+    assert Invocation.objects.filter(run=run).count() == 24
+    assert Invocation.objects.filter(run=run).exclude(error_type="").count() == 0
+    assert sorted(
+        Invocation.objects.filter(run=run, memory_mb=256).values_list("sequence", flat=True)
+    ) == list(range(8))
+    assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
+
+
+def test_cancelling_mid_sweep_stops_invoking_and_cleans_up(worker, lambda_client):
+    before = function_state(lambda_client, "tuneboard-cpu")
+    run = sweep.start_run(
+        function="tuneboard-cpu",
+        memory_sizes=[128, 256],
+        invocations_per_size=40,
+        payload=LIGHT_CPU,
+    )
+    wait_for(lambda: Invocation.objects.filter(run=run).count() >= 2, "the first invocations", 120)
+    sweep.request_cancel(run)
+    run = wait_finished(run, worker=worker)
+
+    assert run.status == RunStatus.CANCELLED
+    assert Invocation.objects.filter(run=run).count() < 80
+    assert set(run.results.values_list("status", flat=True)) == {ResultStatus.CANCELLED}
+    assert function_state(lambda_client, "tuneboard-cpu") == before
+    assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
+
+
+def test_a_code_change_mid_sweep_stops_the_run_with_that_reason(worker, lambda_client):
+    original_code = build_zip("tuneboard-cpu")
+    changed = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(original_code)) as source,
+        zipfile.ZipFile(changed, "w") as target,
+    ):
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "handler.py":
+                data += b"\n# a new deployment\n"
+            target.writestr(item, data)
+    run = sweep.start_run(
+        function="tuneboard-cpu",
+        memory_sizes=[128, 256],
+        invocations_per_size=40,
+        payload=LIGHT_CPU,
+    )
+    wait_for(lambda: Invocation.objects.filter(run=run).count() >= 2, "invocations", 120)
+    try:
+        for _ in range(50):
+            try:
+                lambda_client.update_function_code(
+                    FunctionName="tuneboard-cpu", ZipFile=changed.getvalue()
+                )
+                break
+            except lambda_client.exceptions.ResourceConflictException:
+                time.sleep(0.2)
+        run = wait_finished(run, worker=worker)
+        assert run.status == RunStatus.FAILED
+        assert "code changed during the sweep" in run.error_message
+        assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
+        assert function_state(lambda_client, "tuneboard-cpu")["memory"] == 128
+    finally:
+        lambda_client.get_waiter("function_updated_v2").wait(
+            FunctionName="tuneboard-cpu", WaiterConfig={"Delay": 0.2}
+        )
+        lambda_client.update_function_code(FunctionName="tuneboard-cpu", ZipFile=original_code)
+        lambda_client.get_waiter("function_updated_v2").wait(
+            FunctionName="tuneboard-cpu", WaiterConfig={"Delay": 0.2}
+        )
+
+
+def test_a_worker_killed_mid_sweep_is_cleaned_up_by_the_reaper_and_the_run_fails(
+    sandbox, start_celery_worker, lambda_client
+):
+    before = function_state(lambda_client, "tuneboard-cpu")
+    first = start_celery_worker(concurrency=2)
+    run = sweep.start_run(
+        function="tuneboard-cpu",
+        memory_sizes=[128, 256, 512],
+        invocations_per_size=30,
+        payload=LIGHT_CPU,
+    )
+    wait_for(lambda: Invocation.objects.filter(run=run).count() >= 2, "invocations", 120)
+    first.kill()
+    run.refresh_from_db()
+    assert run.status == RunStatus.RUNNING
+
+    # A fresh worker, told that 2 s without heartbeat means dead, runs the reaper task.
+    fresh = start_celery_worker(concurrency=2, env={"TUNEBOARD_STALE_RUN_SECONDS": "2"})
+    from tuning.tasks import reap_stale_runs_task
+
+    def reaped():
+        reap_stale_runs_task.delay()
+        time.sleep(1)
+        run.refresh_from_db()
+        return run.status in FINISHED
+
+    wait_for(reaped, "the reaper to clean up the run", 180, every=0)
+    assert run.status == RunStatus.FAILED, fresh.log()[-4000:]
+    assert "stopped responding" in run.error_message
+    assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
+    assert function_state(lambda_client, "tuneboard-cpu")["memory"] == before["memory"]
