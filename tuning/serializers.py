@@ -75,8 +75,9 @@ def _iso(value):
     return value.isoformat() if value else None
 
 
-def _money(value):
-    return str(value) if value is not None else None
+def money(value) -> str | None:
+    """A Decimal as a plain (never exponent) string: "0.000000833334"."""
+    return format(value, "f") if value is not None else None
 
 
 def result_to_dict(result, *, private: bool = True) -> dict:
@@ -93,7 +94,7 @@ def result_to_dict(result, *, private: bool = True) -> dict:
         "p99_duration_ms": result.p99_duration_ms,
         "stdev_duration_ms": result.stdev_duration_ms,
         "avg_billed_duration_ms": result.avg_billed_duration_ms,
-        "avg_cost_usd": _money(result.avg_cost_usd),
+        "avg_cost_usd": money(result.avg_cost_usd),
         "invocations": result.invocations_done,
         "errors": result.errors,
         "cold_starts": result.cold_starts,

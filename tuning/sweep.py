@@ -66,6 +66,7 @@ from tuning.models import (
     Strategy,
     TuningRun,
 )
+from tuning.serializers import money
 
 log = logging.getLogger(__name__)
 
@@ -1059,7 +1060,7 @@ def _rec(result) -> dict | None:
         return None
     return {
         "memory_mb": result.memory_mb,
-        "avg_cost_usd": str(result.avg_cost_usd),
+        "avg_cost_usd": money(result.avg_cost_usd),
         "avg_duration_ms": result.avg_duration_ms,
     }
 
@@ -1091,7 +1092,7 @@ def build_analysis(run) -> dict:
         base_duration = baseline.avg_duration_ms
         comparison = {
             "memory_mb": original_mb,
-            "avg_cost_usd": str(base_cost),
+            "avg_cost_usd": money(base_cost),
             "avg_duration_ms": base_duration,
             "cost_change": float((Decimal(best["avg_cost_usd"]) - base_cost) / base_cost)
             if base_cost

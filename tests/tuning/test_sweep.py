@@ -1,0 +1,214 @@
+"""start_run validation and refusal, payload shares, batch plans, run state transitions.
+
+No AWS here: start_run only writes rows and enqueues on commit (which a rolled-back test
+transaction never reaches); the worker side is covered by tests/integration/test_sweep.py.
+"""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from tuning import sweep
+from tuning.models import (
+    AwsAccount,
+    Phase,
+    PowerResult,
+    ResultStatus,
+    RunStatus,
+    TuningRun,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def start(**overrides):
+    params = {"function": "tuneboard-cpu", "memory_sizes": [128, 512], "invocations_per_size": 5}
+    params.update(overrides)
+    return sweep.start_run(**params)
+
+
+def test_start_run_creates_a_pending_run_with_sorted_unique_sizes_and_one_row_per_size():
+    run = start(memory_sizes=[1024, 128, "512", 1024])
+    assert run.status == RunStatus.PENDING
+    assert run.phase == Phase.QUEUED
+    assert run.memory_sizes == [128, 512, 1024]
+    assert list(run.results.values_list("memory_mb", flat=True)) == [128, 512, 1024]
+    assert run.invocations_total == 15
+    assert run.function_key == "-:us-east-1:tuneboard-cpu"
+    assert run.progress == {"done": 0, "total": 15, "percent": 0}
+
+
+def test_start_run_enqueues_the_sweep_only_when_the_transaction_commits(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        start()
+    assert len(callbacks) == 1
+
+
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        ({"memory_sizes": []}, "at least one memory size"),
+        ({"memory_sizes": [64]}, "between 128 and 10240"),
+        ({"memory_sizes": [128, 20000]}, "between 128 and 10240"),
+        ({"memory_sizes": [128.5]}, "whole number"),
+        ({"invocations_per_size": 0}, "Invocations per size must be between 1 and 1000"),
+        ({"function": "not a function!"}, "is not a Lambda function name or ARN"),
+        ({"strategy": "cheapest"}, "Unknown strategy 'cheapest'"),
+        ({"balanced_weight": 1.5}, "Balanced weight must be between 0 and 1"),
+        ({"discard_fraction": 0.5}, "Discard fraction must be between 0 and 0.4"),
+        ({"region": "mars-north-1"}, "No Lambda prices are known for region 'mars-north-1'"),
+        ({"parallel": True, "concurrency": 0}, "Concurrency must be between 1 and 1000"),
+        ({"payload": {"when": object()}}, "Payload must be JSON"),
+        ({"auto_apply_target": "42"}, "must be $LATEST or an alias name"),
+        (
+            {"weighted_payloads": [{"payload": {}, "weight": 1}] * 6},
+            "6 weighted payloads need at least 6 invocations per size",
+        ),
+        ({"weighted_payloads": [{"payload": {}, "weight": 0}]}, "must be greater than 0"),
+        (
+            {"function": "arn:aws:lambda:eu-west-1:123456789012:function:f", "region": "us-east-1"},
+            "The ARN is in region eu-west-1, not us-east-1",
+        ),
+    ],
+)
+def test_start_run_refuses_bad_input_with_a_clear_message(overrides, message):
+    with pytest.raises(ValueError) as raised:
+        start(**overrides)
+    assert message in str(raised.value)
+    assert not TuningRun.objects.exists()
+
+
+def test_a_qualified_arn_gives_the_name_qualifier_and_region():
+    run = start(function="arn:aws:lambda:eu-west-1:123456789012:function:orders:prod")
+    assert (run.function_name, run.qualifier, run.region) == ("orders", "prod", "eu-west-1")
+    assert run.function_key == "-:eu-west-1:orders"
+
+
+def test_a_second_active_sweep_of_the_same_function_is_refused_and_names_who_started_the_first():
+    alice = get_user_model().objects.create_user("alice")
+    start(created_by=alice)
+    with pytest.raises(sweep.SweepRefused) as refused:
+        start(function="tuneboard-cpu:live", memory_sizes=[256])
+    assert "tuneboard-cpu already has an active sweep (started" in str(refused.value)
+    assert "by alice" in str(refused.value)
+    assert TuningRun.objects.count() == 1
+
+
+def test_the_same_function_name_in_another_account_or_region_is_not_refused():
+    account = AwsAccount.objects.create(name="staging")
+    start()
+    start(region="eu-west-1")
+    start(account=account)
+    assert TuningRun.objects.count() == 3
+
+
+def test_a_finished_sweep_no_longer_blocks_the_function():
+    first = start()
+    TuningRun.objects.filter(pk=first.pk).update(status=RunStatus.SUCCEEDED)
+    assert start().status == RunStatus.PENDING
+
+
+def test_the_refusal_is_raised_inside_an_outer_transaction_without_breaking_it():
+    start()
+    with transaction.atomic():
+        with pytest.raises(sweep.SweepRefused):
+            start()
+        assert TuningRun.objects.count() == 1  # the outer transaction is still usable
+
+
+def test_cancelling_a_pending_run_cancels_it_at_once():
+    user = get_user_model().objects.create_user("bob")
+    run = start()
+    sweep.request_cancel(run, user)
+    assert run.status == RunStatus.CANCELLED
+    assert run.error_message == "Cancelled by bob."
+    assert set(run.results.values_list("status", flat=True)) == {ResultStatus.CANCELLED}
+    assert start().status == RunStatus.PENDING  # the function is free again
+
+
+def test_rerun_starts_a_new_run_with_the_same_parameters():
+    run = start(parallel=True, concurrency=3, strategy="balanced", balanced_weight=0.3)
+    TuningRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)
+    again = sweep.rerun(run, None)
+    assert again.pk != run.pk
+    for field in ("function_arn", "memory_sizes", "parallel", "concurrency", "strategy"):
+        assert getattr(again, field) == getattr(run, field)
+    assert again.balanced_weight == 0.3
+
+
+def test_weighted_payloads_get_their_share_of_the_invocations_interleaved():
+    plan = sweep.payload_plan(10, [{"payload": "a", "weight": 3}, {"payload": "b", "weight": 1}])
+    assert len(plan) == 10
+    assert plan.count(0) == 7 or plan.count(0) == 8
+    assert plan.count(0) + plan.count(1) == 10
+    assert plan[:4] != [0, 0, 0, 0] or plan[4:8] != [0, 0, 0, 0]  # spread, not grouped
+    # Every payload runs at least once, however small its weight.
+    rare = sweep.payload_plan(3, [{"payload": 1, "weight": 100}, {"payload": 2, "weight": 0.01}])
+    assert sorted(rare) == [0, 0, 1]
+
+
+def test_without_weighted_payloads_every_invocation_uses_the_single_payload():
+    assert sweep.payload_plan(4, []) == [0, 0, 0, 0]
+
+
+def test_serial_runs_use_one_executor_task_per_size_and_parallel_runs_split_into_batches():
+    serial = start(invocations_per_size=50)
+    assert sweep.plan_batches(serial) == [(0, 50)]
+    parallel = start(function="f2", invocations_per_size=50, parallel=True, concurrency=10)
+    assert sweep.plan_batches(parallel) == [(0, 20), (20, 20), (40, 10)]
+
+
+def test_only_one_worker_can_claim_a_pending_run():
+    run = start()
+    other = TuningRun.objects.get(pk=run.pk)
+    assert run.claim_start() is True
+    assert other.claim_start() is False
+    run.refresh_from_db()
+    assert (run.status, run.phase) == (RunStatus.RUNNING, Phase.PUBLISHING)
+
+
+def test_a_run_is_finished_only_when_every_size_is_closed_and_only_once():
+    run = start()
+    run.claim_start()
+    assert run.mark_published()
+    assert run.claim_finish() is False  # both sizes still open
+    run.results.update(status=ResultStatus.SUCCEEDED)
+    assert TuningRun.objects.get(pk=run.pk).claim_finish() is True
+    assert TuningRun.objects.get(pk=run.pk).claim_finish() is False
+
+
+def test_a_cancel_request_keeps_the_finisher_away():
+    run = start()
+    run.claim_start()
+    run.mark_published()
+    run.results.update(status=ResultStatus.SUCCEEDED)
+    TuningRun.objects.filter(pk=run.pk).update(cancel_requested=True)
+    assert run.claim_finish() is False
+
+
+def test_a_redelivered_batch_counts_once_towards_completing_its_size():
+    run = start()
+    result = run.results.get(memory_mb=128)
+    PowerResult.objects.filter(pk=result.pk).update(batches_total=2)
+    assert result.complete_batch(0) is False
+    assert result.complete_batch(0) is False  # the same batch again
+    assert result.complete_batch(1) is True
+
+
+def test_the_first_stop_reason_wins():
+    run = start()
+    run.claim_start()
+    assert run.request_stop("Access denied: ...") is True
+    assert TuningRun.objects.get(pk=run.pk).request_stop("later problem") is False
+    run.refresh_from_db()
+    assert run.stop_reason == "Access denied: ..."
+
+
+def test_the_concurrency_slots_never_exceed_the_cap():
+    run = start(parallel=True, concurrency=2)
+    assert run.acquire_slot() and run.acquire_slot()
+    assert run.acquire_slot() is False
+    run.release_slot()
+    assert run.acquire_slot() is True
