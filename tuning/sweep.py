@@ -104,6 +104,14 @@ class SweepRefused(Exception):
     """The sweep cannot start now (another one is active on the function); str() is for users."""
 
 
+class InvalidSweep(ValueError):
+    """A start_run parameter is invalid; ``field`` names it (a start_run keyword)."""
+
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field
+
+
 class CodeChanged(Exception):
     """The function's code changed during the sweep."""
 
@@ -129,35 +137,36 @@ def parse_function(function: str) -> dict:
                 "region": parts.get("region") or "",
                 "account_id": parts.get("account") or "",
             }
-    raise ValueError(
+    raise InvalidSweep(
         f"{function!r} is not a Lambda function name or ARN: expected e.g. 'my-function', "
-        "'my-function:alias' or 'arn:aws:lambda:us-east-1:123456789012:function:my-function'."
+        "'my-function:alias' or 'arn:aws:lambda:us-east-1:123456789012:function:my-function'.",
+        "function",
     )
 
 
-def _int(value, name: str, low: int, high: int) -> int:
+def _int(value, name: str, low: int, high: int, field: str = "") -> int:
     if isinstance(value, bool):
-        raise ValueError(f"{name} must be a whole number, got {value!r}.")
+        raise InvalidSweep(f"{name} must be a whole number, got {value!r}.", field)
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a whole number, got {value!r}.") from None
+        raise InvalidSweep(f"{name} must be a whole number, got {value!r}.", field) from None
     if isinstance(value, float) and value != number:
-        raise ValueError(f"{name} must be a whole number, got {value!r}.")
+        raise InvalidSweep(f"{name} must be a whole number, got {value!r}.", field)
     if not low <= number <= high:
-        raise ValueError(f"{name} must be between {low} and {high}, got {number}.")
+        raise InvalidSweep(f"{name} must be between {low} and {high}, got {number}.", field)
     return number
 
 
-def _float(value, name: str, low: float, high: float) -> float:
+def _float(value, name: str, low: float, high: float, field: str = "") -> float:
     if isinstance(value, bool):
-        raise ValueError(f"{name} must be a number, got {value!r}.")
+        raise InvalidSweep(f"{name} must be a number, got {value!r}.", field)
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}.") from None
+        raise InvalidSweep(f"{name} must be a number, got {value!r}.", field) from None
     if math.isnan(number) or not low <= number <= high:
-        raise ValueError(f"{name} must be between {low:g} and {high:g}, got {value!r}.")
+        raise InvalidSweep(f"{name} must be between {low:g} and {high:g}, got {value!r}.", field)
     return number
 
 
@@ -166,20 +175,21 @@ def normalise_sizes(memory_sizes) -> list[int]:
     if isinstance(memory_sizes, str):
         memory_sizes = [p for p in re.split(r"[\s,]+", memory_sizes) if p]
     if not memory_sizes:
-        raise ValueError("Give at least one memory size (128 to 10240 MB).")
+        raise InvalidSweep("Give at least one memory size (128 to 10240 MB).", "memory_sizes")
     sizes = {
-        _int(size, "Each memory size (MB)", MIN_MEMORY_MB, MAX_MEMORY_MB) for size in memory_sizes
+        _int(size, "Each memory size (MB)", MIN_MEMORY_MB, MAX_MEMORY_MB, "memory_sizes")
+        for size in memory_sizes
     }
     return sorted(sizes)
 
 
-def _json_ready(value, name: str):
+def _json_ready(value, name: str, field: str = ""):
     import json
 
     try:
         json.dumps(value)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be JSON: {exc}") from None
+        raise InvalidSweep(f"{name} must be JSON: {exc}", field) from None
     return value
 
 
@@ -187,21 +197,35 @@ def normalise_weighted_payloads(weighted_payloads, invocations_per_size: int) ->
     if not weighted_payloads:
         return []
     if not isinstance(weighted_payloads, list):
-        raise ValueError('Weighted payloads must be a list of {"payload": ..., "weight": n}.')
+        raise InvalidSweep(
+            'Weighted payloads must be a list of {"payload": ..., "weight": n}.',
+            "weighted_payloads",
+        )
     out = []
     for index, item in enumerate(weighted_payloads):
         if not isinstance(item, dict) or "payload" not in item or "weight" not in item:
-            raise ValueError(
-                f'Weighted payload #{index + 1} must be {{"payload": ..., "weight": n}}.'
+            raise InvalidSweep(
+                f'Weighted payload #{index + 1} must be {{"payload": ..., "weight": n}}.',
+                "weighted_payloads",
             )
-        weight = _float(item["weight"], f"Weight of payload #{index + 1}", 0, 1e9)
+        weight = _float(
+            item["weight"], f"Weight of payload #{index + 1}", 0, 1e9, "weighted_payloads"
+        )
         if weight <= 0:
-            raise ValueError(f"Weight of payload #{index + 1} must be greater than 0.")
-        out.append({"payload": _json_ready(item["payload"], "Each payload"), "weight": weight})
+            raise InvalidSweep(
+                f"Weight of payload #{index + 1} must be greater than 0.", "weighted_payloads"
+            )
+        out.append(
+            {
+                "payload": _json_ready(item["payload"], "Each payload", "weighted_payloads"),
+                "weight": weight,
+            }
+        )
     if len(out) > invocations_per_size:
-        raise ValueError(
+        raise InvalidSweep(
             f"{len(out)} weighted payloads need at least {len(out)} invocations per size "
-            f"(one per payload); got {invocations_per_size}."
+            f"(one per payload); got {invocations_per_size}.",
+            "weighted_payloads",
         )
     return out
 
@@ -277,11 +301,18 @@ def start_run(
     """
     parsed = parse_function(function)
     sizes = normalise_sizes(memory_sizes)
-    num = _int(invocations_per_size, "Invocations per size", 1, MAX_INVOCATIONS_PER_SIZE)
+    num = _int(
+        invocations_per_size,
+        "Invocations per size",
+        1,
+        MAX_INVOCATIONS_PER_SIZE,
+        "invocations_per_size",
+    )
     if len(sizes) * num > MAX_TOTAL_INVOCATIONS:
-        raise ValueError(
+        raise InvalidSweep(
             f"{len(sizes)} sizes × {num} invocations = {len(sizes) * num:,} invocations; "
-            f"keep a sweep under {MAX_TOTAL_INVOCATIONS:,}."
+            f"keep a sweep under {MAX_TOTAL_INVOCATIONS:,}.",
+            "invocations_per_size",
         )
     if (
         account is not None
@@ -289,12 +320,13 @@ def start_run(
         and account.account_id
         and parsed["account_id"] != account.account_id
     ):
-        raise ValueError(
+        raise InvalidSweep(
             f"The ARN is in account {parsed['account_id']} but account {account.name!r} "
-            f"is {account.account_id}."
+            f"is {account.account_id}.",
+            "account",
         )
     if parsed["region"] and region and parsed["region"] != region:
-        raise ValueError(f"The ARN is in region {parsed['region']}, not {region}.")
+        raise InvalidSweep(f"The ARN is in region {parsed['region']}, not {region}.", "region")
     region = (
         parsed["region"]
         or region
@@ -302,29 +334,42 @@ def start_run(
         or settings.TUNEBOARD_DEFAULT_REGION
     )
     if region not in pricing.known_regions():
-        raise ValueError(
+        raise InvalidSweep(
             f"No Lambda prices are known for region {region!r}, so costs cannot be computed; "
-            f"known regions: {', '.join(pricing.known_regions())}."
+            f"known regions: {', '.join(pricing.known_regions())}.",
+            "region",
         )
     if strategy not in analysis.STRATEGIES:
-        raise ValueError(
-            f"Unknown strategy {strategy!r}: choose one of {', '.join(analysis.STRATEGIES)}."
+        raise InvalidSweep(
+            f"Unknown strategy {strategy!r}: choose one of {', '.join(analysis.STRATEGIES)}.",
+            "strategy",
         )
-    weight = _float(balanced_weight, "Balanced weight", 0, 1)
-    discard = _float(discard_fraction, "Discard fraction", 0, analysis.MAX_DISCARD)
-    error_share = _float(max_error_share, "Maximum error share", 0, 1)
-    cap = _int(concurrency, "Concurrency", 1, MAX_CONCURRENCY)
-    sleep_ms = _int(sleep_between_ms, "Sleep between invocations (ms)", 0, MAX_SLEEP_BETWEEN_MS)
+    weight = _float(balanced_weight, "Balanced weight", 0, 1, "balanced_weight")
+    discard = _float(
+        discard_fraction, "Discard fraction", 0, analysis.MAX_DISCARD, "discard_fraction"
+    )
+    error_share = _float(max_error_share, "Maximum error share", 0, 1, "max_error_share")
+    cap = _int(concurrency, "Concurrency", 1, MAX_CONCURRENCY, "concurrency")
+    sleep_ms = _int(
+        sleep_between_ms,
+        "Sleep between invocations (ms)",
+        0,
+        MAX_SLEEP_BETWEEN_MS,
+        "sleep_between_ms",
+    )
     weighted = normalise_weighted_payloads(weighted_payloads, num)
-    payload = _json_ready({} if payload is None else payload, "Payload")
+    payload = _json_ready({} if payload is None else payload, "Payload", "payload")
     target = (auto_apply_target or "").strip()
     if target and target != "$LATEST" and not _ALIAS_RE.match(target):
-        raise ValueError(
+        raise InvalidSweep(
             f"Auto-apply target {target!r} must be $LATEST or an alias name (letters, digits, "
-            "- and _; not only digits)."
+            "- and _; not only digits).",
+            "auto_apply_target",
         )
     if target.startswith("tb-"):
-        raise ValueError("Aliases starting with 'tb-' belong to Tuneboard's own sweeps.")
+        raise InvalidSweep(
+            "Aliases starting with 'tb-' belong to Tuneboard's own sweeps.", "auto_apply_target"
+        )
     key = _function_key(account, region, parsed["name"])
     try:
         with transaction.atomic():
@@ -1337,6 +1382,7 @@ def apply_memory(run, user, target="$LATEST", memory_mb=None, *, _during_run=Fal
 
 __all__ = [
     "CodeChanged",
+    "InvalidSweep",
     "SweepRefused",
     "Strategy",
     "apply_memory",

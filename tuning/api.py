@@ -1,0 +1,204 @@
+"""JSON API of sweeps (mounted under /api/; session or ``Authorization: Bearer <token>``).
+
+* ``GET /api/runs/`` — newest first, ``?page=`` (from 1), ``?page_size=`` (1..100, default
+  20), filters ``?function=`` (name, or the name/ARN as given) and ``?status=``; answers
+  ``{"count", "next", "previous", "results": [run, ...]}``.
+* ``POST /api/runs/`` — start a sweep (permission ``tuning.add_tuningrun``; an auto-apply
+  target also needs ``tuning.change_tuningrun``). JSON body with the keyword arguments of
+  ``tuning.sweep.start_run`` (``account`` by name). 201 with the run; 400 with
+  ``{"error", "fields": {name: message}}``; 409 when the function already has an active sweep.
+* ``GET /api/runs/<uuid>/`` — one run (``tuning.serializers.run_to_dict``); 404 JSON.
+* ``POST /api/runs/<uuid>/cancel/`` — cancel (the creator or ``tuning.add_tuningrun``);
+  202 with the run; 409 when it already finished.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from urllib.parse import urlencode
+
+from django.db.models import Prefetch, Q
+from django.http import JsonResponse
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from dashboard.api import api_error, api_view
+from tuning import sweep
+from tuning.models import ACTIVE_STATUSES, AwsAccount, PowerResult, RunStatus, TuningRun
+from tuning.serializers import run_to_dict
+
+START_PERMISSION = "tuning.add_tuningrun"
+APPLY_PERMISSION = "tuning.change_tuningrun"
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+#: Body keys of POST /api/runs/ (start_run keywords, account by name).
+START_FIELDS = {
+    "function",
+    "memory_sizes",
+    "invocations_per_size",
+    "account",
+    "region",
+    "payload",
+    "weighted_payloads",
+    "parallel",
+    "concurrency",
+    "strategy",
+    "balanced_weight",
+    "discard_fraction",
+    "cold_starts_only",
+    "sleep_between_ms",
+    "max_error_share",
+    "auto_apply_target",
+}
+
+
+def _runs():
+    return TuningRun.objects.select_related("account", "created_by", "applied_by").prefetch_related(
+        Prefetch("results", queryset=PowerResult.objects.order_by("memory_mb"))
+    )
+
+
+def _get_run(pk):
+    try:
+        key = uuid.UUID(str(pk))
+    except ValueError:
+        return None
+    return _runs().filter(pk=key).first()
+
+
+def _positive(value, default: int, name: str, maximum: int | None = None):
+    if value in (None, ""):
+        return default, None
+    try:
+        number = int(value)
+    except ValueError:
+        return None, f"{name} must be a whole number, got {value!r}."
+    if number < 1 or (maximum is not None and number > maximum):
+        limit = f" and at most {maximum}" if maximum else ""
+        return None, f"{name} must be at least 1{limit}, got {number}."
+    return number, None
+
+
+@api_view
+@require_http_methods(["GET", "POST"])
+def runs(request):
+    if request.method == "POST":
+        return _start(request)
+    page_size, problem = _positive(
+        request.GET.get("page_size"), DEFAULT_PAGE_SIZE, "page_size", MAX_PAGE_SIZE
+    )
+    if problem:
+        return api_error(problem, 400)
+    page, problem = _positive(request.GET.get("page"), 1, "page")
+    if problem:
+        return api_error(problem, 400)
+    queryset = _runs().order_by("-created_at", "-pk")
+    function = (request.GET.get("function") or "").strip()
+    if function:
+        queryset = queryset.filter(Q(function_name=function) | Q(function_arn=function))
+    status = (request.GET.get("status") or "").strip().upper()
+    if status:
+        if status not in RunStatus.values:
+            return api_error(f"Unknown status {status!r}.", 400, allowed=list(RunStatus.values))
+        queryset = queryset.filter(status=status)
+    count = queryset.count()
+    start = (page - 1) * page_size
+    results = [run_to_dict(run) for run in queryset[start : start + page_size]]
+
+    def link(number):
+        query = request.GET.copy()
+        query["page"] = number
+        query["page_size"] = page_size
+        return request.build_absolute_uri(f"{request.path}?{urlencode(sorted(query.items()))}")
+
+    return JsonResponse(
+        {
+            "count": count,
+            "next": link(page + 1) if start + page_size < count else None,
+            "previous": link(page - 1) if page > 1 else None,
+            "results": results,
+        }
+    )
+
+
+def _start(request):
+    if not request.user.has_perm(START_PERMISSION):
+        return api_error("You do not have permission to start sweeps.", 403)
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError as exc:
+        return api_error(f"The body is not JSON: {exc}", 400)
+    if not isinstance(body, dict):
+        return api_error("The body must be a JSON object.", 400)
+    unknown = sorted(set(body) - START_FIELDS)
+    if unknown:
+        return api_error(
+            "Unknown field(s): " + ", ".join(unknown),
+            400,
+            fields={name: "Unknown field." for name in unknown},
+        )
+    if not body.get("function"):
+        return api_error("function is required.", 400, fields={"function": "Required."})
+    if body.get("memory_sizes") in (None, "", []):
+        return api_error(
+            "memory_sizes is required.", 400, fields={"memory_sizes": "Give at least one size."}
+        )
+    if body.get("auto_apply_target") and not request.user.has_perm(APPLY_PERMISSION):
+        return api_error("You do not have permission to change a function's memory.", 403)
+    kwargs = dict(body)
+    account_name = kwargs.pop("account", None)
+    if account_name:
+        account = AwsAccount.objects.filter(name=account_name).first()
+        if account is None:
+            return api_error(
+                f"Unknown account {account_name!r}.",
+                400,
+                fields={"account": f"No account named {account_name!r}."},
+            )
+        kwargs["account"] = account
+    for flag in ("parallel", "cold_starts_only"):
+        if flag in kwargs and not isinstance(kwargs[flag], bool):
+            return api_error(
+                f"{flag} must be true or false.", 400, fields={flag: "Must be true or false."}
+            )
+    try:
+        run = sweep.start_run(created_by=request.user, **kwargs)
+    except sweep.SweepRefused as refusal:
+        return api_error(str(refusal), 409)
+    except sweep.InvalidSweep as invalid:
+        return api_error(str(invalid), 400, fields={invalid.field or "non_field": str(invalid)})
+    except ValueError as invalid:
+        return api_error(str(invalid), 400, fields={"non_field": str(invalid)})
+    response = JsonResponse(run_to_dict(_get_run(run.pk)), status=201)
+    response["Location"] = request.build_absolute_uri(
+        reverse("tuning_api:run_detail", args=[run.pk])
+    )
+    return response
+
+
+@api_view
+@require_http_methods(["GET"])
+def run_detail(request, pk):
+    run = _get_run(pk)
+    if run is None:
+        return api_error("No such run.", 404)
+    return JsonResponse(run_to_dict(run))
+
+
+@api_view
+@require_POST
+def run_cancel(request, pk):
+    run = _get_run(pk)
+    if run is None:
+        return api_error("No such run.", 404)
+    allowed = request.user.has_perm(START_PERMISSION) or (
+        run.created_by_id is not None and run.created_by_id == request.user.pk
+    )
+    if not allowed:
+        return api_error("You may only cancel your own sweeps.", 403)
+    if run.status not in ACTIVE_STATUSES:
+        return api_error(f"The run already finished ({run.status}); nothing to cancel.", 409)
+    sweep.request_cancel(run, request.user)
+    return JsonResponse(run_to_dict(_get_run(run.pk)), status=202)
