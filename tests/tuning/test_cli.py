@@ -1,0 +1,76 @@
+"""manage.py sweep: arguments, exit codes, JSON (the worker side is in tests/integration)."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from tuning.models import TuningRun
+from tuning.serializers import run_to_dict
+
+pytestmark = pytest.mark.django_db
+
+
+def sweep(*args):
+    return call_command("sweep", *args)
+
+
+def test_without_wait_it_queues_the_run_and_prints_its_json(capsys):
+    sweep("tuneboard-cpu", "--power", "1024,128", "--num", "3", "--parallel", "--json")
+    out = capsys.readouterr()
+    run = TuningRun.objects.get()
+    assert json.loads(out.out) == json.loads(json.dumps(run_to_dict(run)))
+    assert run.memory_sizes == [128, 1024]
+    assert (run.parallel, run.concurrency) == (True, 10)
+    assert f"sweep {run.id} queued" in out.err
+
+
+def test_the_options_reach_the_run():
+    sweep(
+        "tuneboard-io",
+        "--power",
+        "128",
+        "--concurrency",
+        "3",
+        "--strategy",
+        "balanced",
+        "--weight",
+        "0.25",
+        "--payload",
+        '{"wait_s": 0.01}',
+        "--region",
+        "eu-west-1",
+        "--discard",
+        "0.1",
+    )
+    run = TuningRun.objects.get()
+    assert (run.parallel, run.concurrency) == (True, 3)  # a cap implies parallel
+    assert (run.strategy, run.balanced_weight, run.discard_fraction) == ("balanced", 0.25, 0.1)
+    assert run.payload == {"wait_s": 0.01}
+    assert run.region == "eu-west-1"
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--power", "128,lots"], "--power must be comma-separated MB values"),
+        (["--power", "64"], "between 128 and 10240"),
+        (["--power", "128", "--payload", "{nope"], "--payload is not JSON"),
+        (["--power", "128", "--account", "prod"], "No account named 'prod'"),
+    ],
+)
+def test_invalid_arguments_exit_with_code_2_and_a_clear_message(args, message):
+    with pytest.raises(CommandError) as raised:
+        sweep("tuneboard-cpu", *args)
+    assert message in str(raised.value)
+    assert raised.value.returncode == 2
+    assert not TuningRun.objects.exists()
+
+
+def test_a_refused_sweep_exits_with_code_3():
+    sweep("tuneboard-cpu", "--power", "128")
+    with pytest.raises(CommandError) as raised:
+        sweep("tuneboard-cpu", "--power", "256")
+    assert raised.value.returncode == 3
+    assert "already has an active sweep" in str(raised.value)
