@@ -1,0 +1,86 @@
+"""Admin: accounts editable; runs, results and invocations read-mostly (state belongs to the
+sweep service: change them through the UI/API so cleanup and the one-sweep lock stay right)."""
+
+from django.contrib import admin
+
+from tuning.models import AwsAccount, Invocation, PowerResult, ShareLink, TuningRun
+
+
+@admin.register(AwsAccount)
+class AwsAccountAdmin(admin.ModelAdmin):
+    list_display = ("name", "account_id", "default_region", "role_arn", "created_at")
+    search_fields = ("name", "account_id", "role_arn")
+
+
+class PowerResultInline(admin.TabularInline):
+    model = PowerResult
+    extra = 0
+    can_delete = False
+    fields = (
+        "memory_mb",
+        "status",
+        "version",
+        "alias",
+        "invocations_done",
+        "errors",
+        "cold_starts",
+        "avg_duration_ms",
+        "p95_duration_ms",
+        "avg_cost_usd",
+        "noisy",
+        "error_message",
+    )
+    readonly_fields = fields
+
+
+@admin.register(TuningRun)
+class TuningRunAdmin(admin.ModelAdmin):
+    list_display = (
+        "function_name",
+        "region",
+        "account",
+        "status",
+        "phase",
+        "invocations_done",
+        "invocations_total",
+        "created_by",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = ("status", "strategy", "region", "parallel", "cold_starts_only")
+    search_fields = ("function_name", "function_arn", "id", "error_message")
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in TuningRun._meta.fields]
+    inlines = [PowerResultInline]
+
+    def has_add_permission(self, request):
+        return False  # sweeps start through start_run (validation, lock, enqueue)
+
+
+@admin.register(Invocation)
+class InvocationAdmin(admin.ModelAdmin):
+    list_display = (
+        "run",
+        "memory_mb",
+        "sequence",
+        "duration_ms",
+        "billed_duration_ms",
+        "cold_start",
+        "error_type",
+    )
+    list_filter = ("cold_start", "memory_mb")
+    search_fields = ("request_id", "error_type", "run__function_name")
+    raw_id_fields = ("run", "result")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(admin.ModelAdmin):
+    list_display = ("run", "created_by", "created_at", "expires_at", "revoked_at")
+    raw_id_fields = ("run",)
+    readonly_fields = ("token",)
