@@ -84,6 +84,8 @@ AWS_ATTEMPTS = 10
 INVOKE_ATTEMPTS = 8
 BACKOFF_BASE_S = 0.1
 BACKOFF_MAX_S = 5.0
+#: How often executors re-read cancel/stop/size-failed flags (per batch).
+STATE_CHECK_INTERVAL_S = 0.3
 #: How often executors compare $LATEST's CodeSha256 with the run's.
 CODE_CHECK_INTERVAL_S = 5.0
 
@@ -707,12 +709,13 @@ def _publish_all(run) -> None:
         log.info("published %s MB as version %s", mb, result.version)
         for index, (start, count) in enumerate(batches):
             invoke_batch_task.delay(str(run.id), result.pk, index, start, count)
-    _restore_latest(run)
+    _restore_latest(run, wait=False)
 
 
-def _restore_latest(run) -> bool:
+def _restore_latest(run, *, wait: bool = True) -> bool:
     """Put back $LATEST's MemorySize (and environment, in cold-starts mode) as recorded;
-    True when something had to change."""
+    True when something had to change. ``wait=False`` (right after the last publish) does
+    not wait for the update to finish: executors are busy meanwhile, and cleanup waits."""
     original = run.original_config or {}
     if not original.get("MemorySize"):
         return False
@@ -724,12 +727,13 @@ def _restore_latest(run) -> bool:
     original_env = (original.get("Environment") or {}).get("Variables") or {}
     if COLD_START_ENV_VAR in current["environment"] and current["environment"] != original_env:
         changes["environment"] = original_env
+    if current["last_update_status"] == "InProgress" and (changes or wait):
+        _retrying(aws.wait_updated, acct, region, name)
     if not changes:
         return False
-    if current["last_update_status"] == "InProgress":
-        _retrying(aws.wait_updated, acct, region, name)
     _retrying(aws.update_configuration, acct, region, name, **changes)
-    _retrying(aws.wait_updated, acct, region, name)
+    if wait:
+        _retrying(aws.wait_updated, acct, region, name)
     log.info("restored $LATEST of %s: %s", name, changes)
     return True
 
@@ -753,6 +757,7 @@ class _Batch:
         self._lock = threading.Lock()
         self._last_code_check = time.monotonic()
         self._last_state_check = 0.0
+        self._stopping = False
 
     def execute(self, sequences: list[int]) -> None:
         if not sequences:
@@ -801,6 +806,16 @@ class _Batch:
                 connection.close()
 
     def _should_stop(self) -> bool:
+        """Cancel, stop, or this size already failing? Read at most every
+        STATE_CHECK_INTERVAL_S per batch (a stop is noticed within that time); a size failing
+        in this process is seen at once."""
+        with self._lock:
+            if self._stopping:
+                return True
+            now = time.monotonic()
+            if now - self._last_state_check < STATE_CHECK_INTERVAL_S:
+                return False
+            self._last_state_check = now
         row = (
             PowerResult.objects.filter(pk=self.result.pk)
             .values(
@@ -812,15 +827,17 @@ class _Batch:
             )
             .first()
         )
-        if row is None:
-            return True
-        return bool(
+        stopping = row is None or bool(
             row["error_message"]
             or row["run__cancel_requested"]
             or row["run__stop_reason"]
             or row["run__status"] != RunStatus.RUNNING
             or row["run__phase"] not in (Phase.PUBLISHING, Phase.INVOKING)
         )
+        if stopping:
+            with self._lock:
+                self._stopping = True
+        return stopping
 
     def _acquire(self) -> bool:
         """Wait for one of the run's concurrency slots; False when the run must stop."""
@@ -873,21 +890,30 @@ class _Batch:
         self._maybe_check_code()
 
     def _judge(self, outcome) -> None:
+        if outcome.failed:
+            self._judge_failure(outcome)
+
+    def _fail_size(self, reason: str) -> None:
+        self.result.mark_failing(reason)
+        with self._lock:
+            self._stopping = True
+
+    def _judge_failure(self, outcome) -> None:
         mb = self.result.memory_mb
         if outcome.out_of_memory:
             used = getattr(outcome.report, "max_memory_used_mb", None)
-            self.result.mark_failing(
+            self._fail_size(
                 f"Out of memory at {mb} MB ({outcome.error_type}: {outcome.error_message})"
                 + (f"; max memory used {used} MB" if used else "")
             )
         elif outcome.timed_out:
-            self.result.mark_failing(f"Timed out at {mb} MB: {outcome.error_message}")
+            self._fail_size(f"Timed out at {mb} MB: {outcome.error_message}")
         elif outcome.failed:
             errors = PowerResult.objects.filter(pk=self.result.pk).values_list("errors", flat=True)
             count = errors.first() or 0
             allowed = self.run.max_error_share * self.run.invocations_per_size
             if count > allowed:
-                self.result.mark_failing(
+                self._fail_size(
                     f"{count} of {self.run.invocations_per_size} invocations failed (more than "
                     f"{self.run.max_error_share:.0%} allowed); last error: "
                     f"{outcome.error_type}: {outcome.error_message}"
@@ -931,26 +957,24 @@ def _record(run, result, seq: int, payload_index: int, outcome) -> bool:
             ephemeral_storage_mb=run.ephemeral_storage_mb,
         )
     cold = bool(report is not None and report.init_duration_ms is not None)
-    with transaction.atomic():
-        _invocation, created = Invocation.objects.get_or_create(
-            result=result,
-            sequence=seq,
-            defaults={
-                "run_id": run.pk,
-                "memory_mb": result.memory_mb,
-                "payload_index": payload_index,
-                "request_id": (getattr(report, "request_id", None) or "")[:64],
-                "duration_ms": getattr(report, "duration_ms", None),
-                "billed_duration_ms": getattr(report, "billed_duration_ms", None),
-                "init_duration_ms": getattr(report, "init_duration_ms", None),
-                "max_memory_used_mb": getattr(report, "max_memory_used_mb", None),
-                "cold_start": cold,
-                "cost_usd": cost,
-                "error_type": error_type,
-                "error_message": error_message,
-            },
-        )
-        if created:
+    try:
+        with transaction.atomic():
+            Invocation.objects.create(
+                result=result,
+                sequence=seq,
+                run_id=run.pk,
+                memory_mb=result.memory_mb,
+                payload_index=payload_index,
+                request_id=(getattr(report, "request_id", None) or "")[:64],
+                duration_ms=getattr(report, "duration_ms", None),
+                billed_duration_ms=getattr(report, "billed_duration_ms", None),
+                init_duration_ms=getattr(report, "init_duration_ms", None),
+                max_memory_used_mb=getattr(report, "max_memory_used_mb", None),
+                cold_start=cold,
+                cost_usd=cost,
+                error_type=error_type,
+                error_message=error_message,
+            )
             PowerResult.objects.filter(pk=result.pk).update(
                 invocations_done=F("invocations_done") + 1,
                 errors=F("errors") + (1 if error_type else 0),
@@ -959,7 +983,9 @@ def _record(run, result, seq: int, payload_index: int, outcome) -> bool:
             TuningRun.objects.filter(pk=run.pk).update(
                 invocations_done=F("invocations_done") + 1, heartbeat_at=timezone.now()
             )
-    return created
+    except IntegrityError:
+        return False  # recorded before (a redelivered or retried batch): once is enough
+    return True
 
 
 def run_batch(run_id, result_id, batch: int, start: int, count: int) -> None:
@@ -1225,12 +1251,6 @@ def cleanup(run) -> list[str]:
     problems = []
     acct, region, name = run.account, run.region, run.function_name
     try:
-        _restore_latest(run)
-    except AwsError as exc:
-        if exc.code in aws.NOT_FOUND_CODES:
-            return []  # the function is gone: nothing left to clean
-        problems.append(f"$LATEST could not be restored: {exc}")
-    try:
         prefix = run.alias_prefix + "-"
         for alias in _retrying(aws.list_aliases, acct, region, name):
             if alias["name"].startswith(prefix):
@@ -1239,8 +1259,16 @@ def cleanup(run) -> list[str]:
             if version["description"].startswith(run.version_marker):
                 _retrying(aws.delete_version, acct, region, name, version["version"])
     except AwsError as exc:
+        if exc.code in aws.NOT_FOUND_CODES:
+            return []  # the function is gone: nothing left to clean
+        problems.append(f"aliases/versions of the run could not all be deleted: {exc}")
+    try:
+        # Last, so the deletions overlap an update still in progress; waits until $LATEST
+        # is settled with its original configuration.
+        _restore_latest(run)
+    except AwsError as exc:
         if exc.code not in aws.NOT_FOUND_CODES:
-            problems.append(f"aliases/versions of the run could not all be deleted: {exc}")
+            problems.append(f"$LATEST could not be restored: {exc}")
     return problems
 
 

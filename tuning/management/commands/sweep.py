@@ -18,7 +18,7 @@ from tuning.models import AwsAccount, RunStatus, TuningRun
 from tuning.serializers import run_to_dict
 
 EXIT_FAILED, EXIT_INVALID, EXIT_REFUSED, EXIT_CANCELLED, EXIT_TIMEOUT = 1, 2, 3, 4, 5
-POLL_S = 0.25
+POLL_S = 0.1
 
 
 def _sizes(text: str) -> list[int]:

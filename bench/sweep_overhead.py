@@ -1,0 +1,253 @@
+"""How much does Tuneboard add on top of the AWS calls a sweep needs?
+
+Starts its own sandbox (``python -m sandbox``, seeded functions) and a Celery worker, then
+times the same sweep — 5 sizes × 20 invocations of ``tuneboard-io``, parallel, at most 10
+invocations at a time — three ways, each as a fresh process:
+
+1. ``manage.py sweep tuneboard-io --power ... --num 20 --parallel --concurrency 10 --wait``;
+2. a minimal direct boto3 script making the same AWS calls, pipelined like Tuneboard
+   (invocations of a size start as soon as its alias exists; one pool of 10 threads);
+3. the same direct script without pipelining (publish everything, then invoke).
+
+Prints each wall time (median of ``--repeat`` rounds) and the ratios. No assertion: timings
+are never asserted (see bench/README or DESIGN.md). Services:
+
+* ``--services embedded`` (default): SQLite and kombu's filesystem broker in a temporary
+  data folder — nothing to install;
+* ``--services local``: the PostgreSQL/Redis of ``DATABASE_URL`` / ``CELERY_BROKER_URL``
+  (migrated first).
+
+Usage: ``.venv/bin/python bench/sweep_overhead.py [--repeat 3] [--services embedded|local]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FUNCTION = "tuneboard-io"
+SIZES = [128, 256, 512, 1024, 2048]
+NUM = 20
+CONCURRENCY = 10
+WAITER_DELAY_S = 0.1  # the same poll delay as tuning.aws
+
+
+# ----------------------------------------------------------------------------- direct script
+
+
+def direct_sweep(pipelined: bool) -> None:
+    """The AWS calls of a sweep, nothing else (run in a child process by --direct)."""
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "lambda", config=Config(retries={"mode": "standard"}, max_pool_connections=50)
+    )
+    marker = f"direct bench {os.getpid()} {time.time()}"
+    original = client.get_function_configuration(FunctionName=FUNCTION)["MemorySize"]
+    waiter = client.get_waiter("function_updated_v2")
+    pool = ThreadPoolExecutor(max_workers=CONCURRENCY)
+    futures = []
+    aliases, versions = [], []
+
+    def invoke(alias):
+        answer = client.invoke(
+            FunctionName=FUNCTION, Qualifier=alias, LogType="Tail", Payload=b"{}"
+        )
+        answer["Payload"].read()
+
+    for mb in SIZES:
+        client.update_function_configuration(FunctionName=FUNCTION, MemorySize=mb)
+        waiter.wait(FunctionName=FUNCTION, WaiterConfig={"Delay": WAITER_DELAY_S})
+        version = client.publish_version(FunctionName=FUNCTION, Description=f"{marker} {mb}")
+        alias = f"bench-{os.getpid()}-{mb}"
+        client.create_alias(FunctionName=FUNCTION, Name=alias, FunctionVersion=version["Version"])
+        aliases.append(alias)
+        versions.append(version["Version"])
+        if pipelined:
+            futures += [pool.submit(invoke, alias) for _ in range(NUM)]
+    client.update_function_configuration(FunctionName=FUNCTION, MemorySize=original)
+    if not pipelined:
+        futures = [pool.submit(invoke, alias) for alias in aliases for _ in range(NUM)]
+    wait(futures)
+    for future in futures:
+        future.result()
+    waiter.wait(FunctionName=FUNCTION, WaiterConfig={"Delay": WAITER_DELAY_S})
+    for alias in aliases:
+        client.delete_alias(FunctionName=FUNCTION, Name=alias)
+    for version in versions:
+        client.delete_function(FunctionName=FUNCTION, Qualifier=version)
+    pool.shutdown()
+
+
+# ----------------------------------------------------------------------------- harness
+
+
+def start_sandbox() -> tuple[subprocess.Popen, dict]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "--lambda-port",
+            "0",
+            "--aws-port",
+            "0",
+            "--seed-parts",
+            "functions",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    exports = {}
+    for line in proc.stdout:
+        if line.startswith("export "):
+            key, _, value = line[len("export ") :].strip().partition("=")
+            exports[key] = value
+        if line.startswith("# sandbox ready"):
+            break
+    else:
+        raise SystemExit("the sandbox did not start")
+    threading.Thread(target=lambda: proc.stdout.read(), daemon=True).start()
+    return proc, exports
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def timed(cmd: list[str], env: dict) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--services", choices=["embedded", "local"], default="embedded")
+    parser.add_argument("--worker-concurrency", type=int, default=6)
+    parser.add_argument("--direct", choices=["pipelined", "serial"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.direct:
+        direct_sweep(args.direct == "pipelined")
+        return
+
+    data_dir = Path(tempfile.mkdtemp(prefix="tb-bench-"))
+    sandbox, exports = start_sandbox()
+    env = {**os.environ, **exports, "LOG_LEVEL": "WARNING"}
+    if args.services == "embedded":
+        for key in ("DATABASE_URL", "CELERY_BROKER_URL"):
+            env.pop(key, None)
+        env["TUNEBOARD_DATA_DIR"] = str(data_dir)
+    env.pop("TEST_DATABASE_NAME", None)
+    worker = None
+    try:
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "dashboard",
+                "worker",
+                "-Q",
+                "sweeps,invocations",
+                "-c",
+                str(args.worker_concurrency),
+                "-n",
+                f"bench-{os.getpid()}@tuneboard",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "WARNING",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        subprocess.run(
+            [sys.executable, "manage.py", "probe_worker", "--timeout", "60"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        tuneboard_cmd = [
+            sys.executable,
+            "manage.py",
+            "sweep",
+            FUNCTION,
+            "--power",
+            ",".join(map(str, SIZES)),
+            "--num",
+            str(NUM),
+            "--parallel",
+            "--concurrency",
+            str(CONCURRENCY),
+            "--wait",
+        ]
+        direct_cmd = [sys.executable, str(Path(__file__).resolve()), "--direct"]
+        times = {"tuneboard": [], "direct pipelined": [], "direct not pipelined": []}
+        timed(direct_cmd + ["pipelined"], env)  # warm the sandbox's environments once
+        for _ in range(args.repeat):
+            times["tuneboard"].append(timed(tuneboard_cmd, env))
+            times["direct pipelined"].append(timed(direct_cmd + ["pipelined"], env))
+            times["direct not pipelined"].append(timed(direct_cmd + ["serial"], env))
+    finally:
+        if worker is not None:
+            stop(worker)
+        stop(sandbox)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    print(
+        f"sweep: {FUNCTION}, {len(SIZES)} sizes x {NUM} invocations, parallel, cap "
+        f"{CONCURRENCY}; services: {args.services}; median of {args.repeat}"
+    )
+    for name, values in times.items():
+        rounds = ", ".join(f"{v:.2f}" for v in values)
+        print(f"  {name:<22} {medians[name]:6.2f} s   ({rounds})")
+    ratio = medians["tuneboard"] / medians["direct pipelined"]
+    print(f"  tuneboard / direct pipelined     = {ratio:.3f}")
+    print(
+        "  tuneboard / direct not pipelined = "
+        f"{medians['tuneboard'] / medians['direct not pipelined']:.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
