@@ -283,3 +283,65 @@ def test_a_worker_killed_mid_sweep_is_cleaned_up_by_the_reaper_and_the_run_fails
     assert "stopped responding" in run.error_message
     assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
     assert function_state(lambda_client, "tuneboard-cpu")["memory"] == before["memory"]
+
+
+def test_cold_starts_only_measures_a_cold_start_every_time_and_auto_apply_sets_the_winner(
+    worker, lambda_client
+):
+    before = function_state(lambda_client, "tuneboard-io")
+    run = sweep.start_run(
+        function="tuneboard-io",
+        memory_sizes=[128, 256],
+        invocations_per_size=3,
+        cold_starts_only=True,
+        weighted_payloads=[
+            {"payload": {"wait_s": 0.01}, "weight": 2},
+            {"payload": {"wait_s": 0.05}, "weight": 1},
+        ],
+        strategy="speed",
+        auto_apply_target="$LATEST",
+    )
+    run = wait_finished(run, worker=worker)
+    try:
+        assert run.status == RunStatus.SUCCEEDED, run.error_message
+        invocations = Invocation.objects.filter(run=run)
+        assert invocations.count() == 6
+        assert all(i.cold_start and i.init_duration_ms for i in invocations)
+        assert sorted(
+            invocations.filter(memory_mb=128).values_list("payload_index", flat=True)
+        ) == [0, 0, 1]
+        winner = run.recommendation("speed")["memory_mb"]
+        after = function_state(lambda_client, "tuneboard-io")
+        assert (run.applied_memory_mb, run.applied_to) == (winner, "$LATEST")
+        assert after["memory"] == winner
+        assert after["environment"] == before["environment"]  # no TUNEBOARD_COLD_START left
+        assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
+    finally:
+        lambda_client.update_function_configuration(
+            FunctionName="tuneboard-io", MemorySize=before["memory"]
+        )
+        lambda_client.get_waiter("function_updated_v2").wait(
+            FunctionName="tuneboard-io", WaiterConfig={"Delay": 0.2}
+        )
+
+
+def test_a_size_with_too_many_errors_fails_while_the_others_are_measured(worker, lambda_client):
+    run = sweep.start_run(
+        function="tuneboard-flaky",
+        memory_sizes=[128, 256],
+        invocations_per_size=4,
+        weighted_payloads=[
+            {"payload": {"failure_rate": 0}, "weight": 1},
+            {"payload": {"failure_rate": 1}, "weight": 1},
+        ],
+        max_error_share=0.2,
+    )
+    run = wait_finished(run, worker=worker)
+    # Half the calls raise at every size: more than 20 % errors, so no size is usable.
+    assert run.status == RunStatus.FAILED
+    assert run.error_message.startswith("No memory size succeeded.")
+    for result in run.results.all():
+        assert result.status == ResultStatus.FAILED
+        assert "invocations failed (more than 20% allowed)" in result.error_message
+        assert "FlakyError" in result.error_message
+    assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
