@@ -6,15 +6,15 @@ Per cluster we keep ``len(CLUSTER_METRICS)`` = 21 cluster series plus 8 series p
 and one series per fronted table. Count series are stored for every minute (a missing
 minute is a real 0 for DAX), gauges only when published, so a 3-node cluster has about
 21 + 3 x 8 = 45 series x 1,440 minutes = 64,800 points a day. ``MetricPoint`` has a
-composite primary key (series, ts) and no surrogate id: a row is ~52 bytes of heap
-(24-byte tuple header + 8 + 8 + 8 + item pointer) plus ~32 bytes of primary-key index,
-about 85 bytes on PostgreSQL. Retention is 15 days of 1-minute points:
+composite primary key (series, ts) and no other index. Measured on PostgreSQL by
+``bench/collect.py`` (7.5 M points): 91 bytes per point including the primary-key index,
+135 bytes per hourly rollup. Retention is 15 days of 1-minute points:
 
-    64,800 x 15 x 85 B ~= 83 MB per 3-node cluster (~40 MB for a 1-node cluster)
+    64,800 x 15 x 91 B ~= 88 MB per 3-node cluster (~57 MB for a 1-node cluster)
 
-Hourly rollups (sum, count, min, max: ~100 B with index) are kept 15 months:
+Hourly rollups (count, sum, min, max) are kept 15 months:
 
-    45 x 24 x 456 days x 100 B ~= 49 MB per 3-node cluster
+    45 x 24 x 456 days x 135 B ~= 66 MB per 3-node cluster (~43 MB for a 1-node cluster)
 
 The hourly ``rollup_cache_metrics_task`` writes rollups and deletes what is past retention.
 """

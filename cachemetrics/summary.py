@@ -171,6 +171,11 @@ class ClusterReport:
     flags: list[analysis.Flag]
     sparkline: list[float | None] = field(default_factory=list)
     node_totals: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    covered_hours: float = 0.0  # hours of the range that have data (savings extrapolate these)
+
+    @property
+    def partial_range(self) -> bool:
+        return self.covered_hours < self.range.hours - 1e-9
 
     @property
     def exact_tables(self) -> bool:
@@ -264,7 +269,10 @@ def cluster_report(
         )
         for r in table_reports
     ] or [analysis.TableUse("(no table mapped)", counts.hits, counts.lookups)]
-    saved = analysis.savings(uses, rng.hours, monthly_cost)
+    covered = covered_hours(
+        [s.pk for s in cluster_level.values() if s.metric == catalog.TOTAL_REQUESTS], start, end
+    )
+    saved = analysis.savings(uses, covered or rng.hours, monthly_cost)
 
     halves = load(
         [s.pk for s in cluster_level.values() if s.metric == catalog.EVICTED],
@@ -302,10 +310,29 @@ def cluster_report(
         savings=saved,
         flags=analysis.health_flags(health),
         node_totals=dict(node_totals),
+        covered_hours=covered or rng.hours,
     )
     if sparkline:
         report.sparkline = hourly_item_ratio(cluster_level.values(), end - timedelta(hours=24), end)
     return report
+
+
+def covered_hours(series_ids: list[int], start: datetime, end: datetime) -> float | None:
+    """Hours of [start, end) from the first stored minute (or rolled-up hour) on."""
+    if not series_ids:
+        return None
+    firsts = [
+        MetricPoint.objects.filter(series_id__in=series_ids, ts__gte=start, ts__lt=end).aggregate(
+            m=Min("ts")
+        )["m"],
+        MetricRollup.objects.filter(
+            series_id__in=series_ids, hour__gte=start, hour__lt=end
+        ).aggregate(m=Min("hour"))["m"],
+    ]
+    firsts = [f for f in firsts if f is not None]
+    if not firsts:
+        return None
+    return (end - min(firsts)).total_seconds() / 3600
 
 
 def _max_of(series, metric: str, aggs) -> float | None:
@@ -445,7 +472,7 @@ def table_report(table: CachedTable, range_key: str | None = None) -> TableRepor
                     table.name, counts.hits, counts.lookups, table.avg_item_kb, table.billing_mode
                 )
             ],
-            rng.hours,
+            max(part.covered_hours for part, _ in parts),
             allocated,
         )
         if parts

@@ -41,6 +41,15 @@ class MotoAws:
         return seed_dax(self.url, region=REGION, **kwargs)
 
 
+def _post(url: str) -> None:
+    import urllib.request
+
+    assert url.startswith("http://127.0.0.1:")
+    request = urllib.request.Request(url, data=b"", method="POST")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - local moto
+        response.read()
+
+
 @pytest.fixture(scope="module")
 def aws():
     from moto.server import ThreadedMotoServer
@@ -63,9 +72,12 @@ def aws():
     try:
         from sandbox.seed_dax import make_dax_immediate
 
+        # moto's backends are global to the process: start every module from nothing
+        _post(f"{url}/moto-api/reset")
         make_dax_immediate(url)
         yield MotoAws(url)
     finally:
+        _post(f"{url}/moto-api/reset")
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)

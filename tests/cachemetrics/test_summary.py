@@ -131,3 +131,15 @@ def test_the_undersized_session_cache_is_flagged_with_reasons(collected):
     assert "bypass" in codes  # 40 % strongly consistent reads
     assert "costs_more" in codes
     assert all(flag.reason for flag in report.flags)
+
+
+def test_savings_extrapolate_only_the_hours_that_have_data(collected):
+    cluster = DaxCluster.objects.get(name="orders-cache")
+
+    one_hour = summary.cluster_report(cluster, "1h")
+    one_week = summary.cluster_report(cluster, "7d")
+
+    assert one_week.covered_hours == pytest.approx(1.0)
+    assert one_week.partial_range and not one_hour.partial_range
+    assert one_week.savings.window_hours == pytest.approx(1.0)
+    assert one_week.savings.monthly_saving_usd == pytest.approx(one_hour.savings.monthly_saving_usd)
