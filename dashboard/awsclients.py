@@ -12,7 +12,11 @@ from botocore.config import Config
 
 # Retries of our own (with backoff and clear errors) happen in the services; botocore's
 # standard mode still absorbs short blips.
-CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=50)
+# read_timeout above Lambda's 900 s maximum: a synchronous Invoke must never time out and be
+# retried by botocore, which would run the function twice.
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=50, read_timeout=910
+)
 
 _lock = threading.Lock()
 
