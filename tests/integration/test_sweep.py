@@ -83,9 +83,9 @@ def worker(sandbox, start_celery_worker):
 def test_a_full_sweep_of_the_cpu_function_gets_faster_with_memory_and_leaves_nothing_behind(
     sandbox, start_celery_worker, lambda_client
 ):
-    # Two processes: the publisher plus one executor at a time while publishing, then two
-    # sizes at once; more would make sizes compete for this machine's 2 cores.
-    worker = start_celery_worker(concurrency=2)
+    # One worker process: sizes are measured one after the other, so none competes with
+    # another for this machine's 2 cores (two at once made 1769 MB look slower than 1024 MB).
+    worker = start_celery_worker(concurrency=1)
     before = function_state(lambda_client, "tuneboard-cpu")
     run = sweep.start_run(
         function="tuneboard-cpu",
