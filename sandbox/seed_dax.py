@@ -293,6 +293,17 @@ def _ensure_cluster(dax: Any, spec: ClusterSpec, role_arn: str, existing: set[st
 # --------------------------------------------------------------------------- metrics
 
 
+def _datum(name: str, dimensions: list, ts: datetime, value: float, unit: str) -> dict:
+    """One PutMetricData entry."""
+    return {
+        "MetricName": name,
+        "Dimensions": dimensions,
+        "Timestamp": ts,
+        "Value": value,
+        "Unit": unit,
+    }
+
+
 def _add(totals: dict[str, float], name: str, value: float) -> None:
     totals[name] = totals.get(name, 0.0) + value
 
@@ -325,27 +336,11 @@ def _cluster_metric_data(
             for n, node in enumerate(node_ids):
                 value = minute.node_counts[n][j]
                 if value:
-                    node_append(
-                        {
-                            "MetricName": name,
-                            "Dimensions": node_dims[n],
-                            "Timestamp": ts,
-                            "Value": value,
-                            "Unit": unit,
-                        }
-                    )
+                    node_append(_datum(name, node_dims[n], ts, value, unit))
                     _add(node_totals[node], name, value)
                     cluster_value += value
             if cluster_value:
-                append(
-                    {
-                        "MetricName": name,
-                        "Dimensions": cluster_dims,
-                        "Timestamp": ts,
-                        "Value": cluster_value,
-                        "Unit": unit,
-                    }
-                )
+                append(_datum(name, cluster_dims, ts, cluster_value, unit))
                 _add(cluster_totals, name, cluster_value)
         for name in GAUGE_METRICS:
             unit = METRIC_UNITS[name]
@@ -353,15 +348,7 @@ def _cluster_metric_data(
             for n, node in enumerate(node_ids):
                 value = minute.node_gauges[n][name]
                 if value:
-                    node_append(
-                        {
-                            "MetricName": name,
-                            "Dimensions": node_dims[n],
-                            "Timestamp": ts,
-                            "Value": value,
-                            "Unit": unit,
-                        }
-                    )
+                    node_append(_datum(name, node_dims[n], ts, value, unit))
                     _add(node_totals[node], name, value)
                     values.append(value)
             if not values:
