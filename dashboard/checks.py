@@ -3,8 +3,12 @@
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
+#: Tag of these checks, so a command can run them without Django's URL checks (which import
+#: every view, and the charting library with them).
+CONFIGURATION = "configuration"
 
-@register()
+
+@register(CONFIGURATION)
 def check_configuration(app_configs, **kwargs):
     problems = []
     if not settings.DEBUG and not settings.SECRET_KEY_FROM_ENV:

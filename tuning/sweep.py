@@ -712,13 +712,14 @@ def _publish_all(run) -> None:
     _restore_latest(run, wait=False)
 
 
-def _restore_latest(run, *, wait: bool = True) -> bool:
+def _restore_latest(run, *, wait: bool = True) -> dict | None:
     """Put back $LATEST's MemorySize (and environment, in cold-starts mode) as recorded;
-    True when something had to change. ``wait=False`` (right after the last publish) does
-    not wait for the update to finish: executors are busy meanwhile, and cleanup waits."""
+    returns $LATEST's configuration as read before (None when nothing was recorded).
+    ``wait=False`` (right after the last publish) does not wait for the update to finish:
+    executors are busy meanwhile, and cleanup waits."""
     original = run.original_config or {}
     if not original.get("MemorySize"):
-        return False
+        return None
     acct, region, name = run.account, run.region, run.function_name
     current = _retrying(aws.get_function_configuration, acct, region, name)
     changes = {}
@@ -729,13 +730,12 @@ def _restore_latest(run, *, wait: bool = True) -> bool:
         changes["environment"] = original_env
     if current["last_update_status"] == "InProgress" and (changes or wait):
         _retrying(aws.wait_updated, acct, region, name)
-    if not changes:
-        return False
-    _retrying(aws.update_configuration, acct, region, name, **changes)
-    if wait:
-        _retrying(aws.wait_updated, acct, region, name)
-    log.info("restored $LATEST of %s: %s", name, changes)
-    return True
+    if changes:
+        _retrying(aws.update_configuration, acct, region, name, **changes)
+        if wait:
+            _retrying(aws.wait_updated, acct, region, name)
+        log.info("restored $LATEST of %s: %s", name, changes)
+    return current
 
 
 # =========================================================================== executors
@@ -1199,7 +1199,6 @@ def _try_finish(run) -> None:
     with _Heartbeat(run.id, always=True):
         status, message = RunStatus.SUCCEEDED, ""
         try:
-            _check_code(run)
             run.analysis = build_analysis(run)
             run.save(update_fields=["analysis"])
             if not run.analysis["recommendation"].get(run.strategy):
@@ -1208,10 +1207,6 @@ def _try_finish(run) -> None:
                     for r in run.results.filter(status=ResultStatus.FAILED)
                 )
                 status, message = RunStatus.FAILED, f"No memory size succeeded. {failures}"
-        except CodeChanged as exc:
-            status, message = RunStatus.FAILED, str(exc)
-        except AwsError as exc:
-            status, message = RunStatus.FAILED, str(exc)
         except Exception as exc:
             log.exception("analysis failed")
             status, message = RunStatus.FAILED, f"Analysis failed: {type(exc).__name__}: {exc}"
@@ -1245,10 +1240,15 @@ def _stop_from(run, phases) -> bool:
     return True
 
 
-def cleanup(run) -> list[str]:
+def cleanup(run) -> tuple[list[str], dict | None]:
     """Restore $LATEST, delete every alias and version this run created. Idempotent; returns
-    what could not be cleaned up (messages), [] when everything is clean."""
+    what could not be cleaned up (messages, [] when everything is clean) and $LATEST's
+    configuration as last read (None when it could not be read).
+
+    Deletions are serial on purpose: Lambda allows about 15 control-plane requests per
+    second, so parallel deletes would only trade a few milliseconds for throttling."""
     problems = []
+    latest = None
     acct, region, name = run.account, run.region, run.function_name
     try:
         prefix = run.alias_prefix + "-"
@@ -1260,21 +1260,26 @@ def cleanup(run) -> list[str]:
                 _retrying(aws.delete_version, acct, region, name, version["version"])
     except AwsError as exc:
         if exc.code in aws.NOT_FOUND_CODES:
-            return []  # the function is gone: nothing left to clean
+            return [], None  # the function is gone: nothing left to clean
         problems.append(f"aliases/versions of the run could not all be deleted: {exc}")
     try:
         # Last, so the deletions overlap an update still in progress; waits until $LATEST
         # is settled with its original configuration.
-        _restore_latest(run)
+        latest = _restore_latest(run)
     except AwsError as exc:
         if exc.code not in aws.NOT_FOUND_CODES:
             problems.append(f"$LATEST could not be restored: {exc}")
-    return problems
+    return problems, latest
 
 
 def _cleanup_and_finish(run, status: str, message: str) -> None:
     run.refresh_from_db()
-    problems = cleanup(run)
+    problems, latest = cleanup(run)
+    code_now = (latest or {}).get("code_sha256")
+    if status == RunStatus.SUCCEEDED and code_now and code_now != run.original_code_sha256:
+        # The sweep's last code check, on the configuration the restore has just read.
+        message = _code_changed_message(run.original_code_sha256, code_now)
+        status = RunStatus.FAILED
     open_status = ResultStatus.CANCELLED if status == RunStatus.CANCELLED else ResultStatus.FAILED
     run.results.filter(status__in=OPEN_RESULT_STATUSES).update(
         status=open_status,

@@ -210,17 +210,6 @@ def test_cancelling_mid_sweep_stops_invoking_and_cleans_up(worker, lambda_client
 
 
 def test_a_code_change_mid_sweep_stops_the_run_with_that_reason(worker, lambda_client):
-    original_code = build_zip("tuneboard-cpu")
-    changed = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(original_code)) as source,
-        zipfile.ZipFile(changed, "w") as target,
-    ):
-        for item in source.infolist():
-            data = source.read(item)
-            if item.filename == "handler.py":
-                data += b"\n# a new deployment\n"
-            target.writestr(item, data)
     run = sweep.start_run(
         function="tuneboard-cpu",
         memory_sizes=[128, 256],
@@ -229,27 +218,65 @@ def test_a_code_change_mid_sweep_stops_the_run_with_that_reason(worker, lambda_c
     )
     wait_for(lambda: Invocation.objects.filter(run=run).count() >= 2, "invocations", 120)
     try:
-        for _ in range(50):
-            try:
-                lambda_client.update_function_code(
-                    FunctionName="tuneboard-cpu", ZipFile=changed.getvalue()
-                )
-                break
-            except lambda_client.exceptions.ResourceConflictException:
-                time.sleep(0.2)
+        deploy(lambda_client, "tuneboard-cpu", changed_code("tuneboard-cpu"))
         run = wait_finished(run, worker=worker)
         assert run.status == RunStatus.FAILED
         assert "code changed during the sweep" in run.error_message
         assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
         assert function_state(lambda_client, "tuneboard-cpu")["memory"] == 128
     finally:
-        lambda_client.get_waiter("function_updated_v2").wait(
-            FunctionName="tuneboard-cpu", WaiterConfig={"Delay": 0.2}
-        )
-        lambda_client.update_function_code(FunctionName="tuneboard-cpu", ZipFile=original_code)
-        lambda_client.get_waiter("function_updated_v2").wait(
-            FunctionName="tuneboard-cpu", WaiterConfig={"Delay": 0.2}
-        )
+        deploy(lambda_client, "tuneboard-cpu", build_zip("tuneboard-cpu"))
+
+
+def changed_code(function: str) -> bytes:
+    """The function's deployment package with one more line in handler.py."""
+    changed = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(build_zip(function))) as source,
+        zipfile.ZipFile(changed, "w") as target,
+    ):
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "handler.py":
+                data += b"\n# a new deployment\n"
+            target.writestr(item, data)
+    return changed.getvalue()
+
+
+def deploy(lambda_client, function: str, code: bytes) -> None:
+    """UpdateFunctionCode, retried while a sweep's own configuration update is in progress."""
+    waiter = lambda_client.get_waiter("function_updated_v2")
+    for _ in range(50):
+        waiter.wait(FunctionName=function, WaiterConfig={"Delay": 0.2})
+        try:
+            lambda_client.update_function_code(FunctionName=function, ZipFile=code)
+            break
+        except lambda_client.exceptions.ResourceConflictException:
+            time.sleep(0.2)
+    else:
+        pytest.fail(f"{function} stayed busy; its code could not be updated")
+    waiter.wait(FunctionName=function, WaiterConfig={"Delay": 0.2})
+
+
+def test_a_code_change_after_the_last_code_check_still_fails_the_run(worker, lambda_client):
+    # Two 1.5 s invocations end before the executor's periodic code check (every 5 s), so
+    # only the check made while finishing can see the new deployment.
+    run = sweep.start_run(
+        function="tuneboard-io",
+        memory_sizes=[256],
+        invocations_per_size=2,
+        payload={"wait_s": 1.5},
+    )
+    wait_for(lambda: Invocation.objects.filter(run=run).exists(), "the first invocation", 120)
+    try:
+        deploy(lambda_client, "tuneboard-io", changed_code("tuneboard-io"))
+        run = wait_finished(run, worker=worker)
+        assert run.status == RunStatus.FAILED
+        assert "code changed during the sweep" in run.error_message
+        assert run.invocations_done == 2
+        assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
+    finally:
+        deploy(lambda_client, "tuneboard-io", build_zip("tuneboard-io"))
 
 
 def test_a_worker_killed_mid_sweep_is_cleaned_up_by_the_reaper_and_the_run_fails(

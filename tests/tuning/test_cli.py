@@ -4,7 +4,7 @@ import json
 
 import pytest
 from django.core.management import call_command
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, SystemCheckError
 
 from tuning.models import TuningRun
 from tuning.serializers import run_to_dict
@@ -74,3 +74,11 @@ def test_a_refused_sweep_exits_with_code_3():
         sweep("tuneboard-cpu", "--power", "256")
     assert raised.value.returncode == 3
     assert "already has an active sweep" in str(raised.value)
+
+
+def test_a_misconfigured_broker_stops_the_command_before_anything_is_queued(settings):
+    # The command skips Django's slow URL checks but keeps Tuneboard's configuration checks.
+    settings.CELERY_BROKER_URL = "kafka://127.0.0.1:9092"
+    with pytest.raises(SystemCheckError, match="dashboard.E003"):
+        call_command("sweep", "tuneboard-cpu", "--power", "128", skip_checks=False)
+    assert not TuningRun.objects.exists()
