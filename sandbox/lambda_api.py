@@ -32,7 +32,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from sandbox.lambda_state import LATEST, LambdaError, LambdaState
+from sandbox.lambda_state import LATEST, LambdaError, LambdaState, parse_function_id
 
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
 MAX_ASYNC_PAYLOAD = 1024 * 1024
@@ -171,7 +171,9 @@ class LambdaApi:
             r.params["fn"], r.query.get("Qualifier"), self._code_url))
 
     def delete_function(self, r: Request) -> Response:
-        self.state.delete_function(r.params["fn"], r.query.get("Qualifier"))
+        name, qualifier = parse_function_id(r.params["fn"], r.query.get("Qualifier"))
+        self.state.delete_function(name, qualifier)
+        self.pool.retire(name, qualifier)
         return Response(204)
 
     def get_function_configuration(self, r: Request) -> Response:

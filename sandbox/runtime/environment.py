@@ -109,6 +109,7 @@ class Environment:
         self.created = time.time()
         self.invocations = 0
         self.init_ms: float | None = None
+        self.retired = False  # its function or version was deleted: close, never reuse
         self._to_child = None
         self._from_child = None
         self._log_offset = 0

@@ -79,6 +79,16 @@ class EnvironmentPool:
                 for env in self._envs
             ]
 
+    def retire(self, function_name: str, version: str | None = None) -> None:
+        """Close the environments of a deleted function (every version) or of one deleted
+        version, as Lambda does; a busy one closes when its invocation ends. Without this a
+        sweep's versions would keep their processes until the idle timeout."""
+        with self._lock:
+            for env in self._envs:
+                if env.spec.function_name == function_name and version in (None, env.spec.version):
+                    env.retired = True
+        self._reap()
+
     def cgroup_dirs(self) -> list[str]:
         """This pool's own cgroup directories (one per hierarchy), for diagnostics."""
         return self._isolation.group_dirs()
@@ -112,7 +122,11 @@ class EnvironmentPool:
         with self._lock:
             if self._closed:
                 raise RuntimeError("EnvironmentPool has been shut down")
-            idle = [e for e in self._envs if e.spec.key == spec.key and not e.busy and e.alive]
+            idle = [
+                e
+                for e in self._envs
+                if e.spec.key == spec.key and not e.busy and e.alive and not e.retired
+            ]
             if idle:
                 env = max(idle, key=lambda e: e.idle_since or 0.0)
                 env.busy, env.idle_since = True, None
@@ -125,7 +139,7 @@ class EnvironmentPool:
 
     def _release(self, env: Environment) -> None:
         with self._lock:
-            keep = env.alive and not self._closed
+            keep = env.alive and not self._closed and not env.retired
             if keep:
                 env.busy, env.idle_since = False, time.time()
                 return
@@ -148,8 +162,10 @@ class EnvironmentPool:
                 e
                 for e in self._envs
                 if not e.busy
-                and e.idle_since is not None
-                and now - e.idle_since >= self.idle_timeout_s
+                and (
+                    e.retired
+                    or (e.idle_since is not None and now - e.idle_since >= self.idle_timeout_s)
+                )
             ]
             for env in expired:
                 env.busy = True  # nobody may pick it up while it is being closed

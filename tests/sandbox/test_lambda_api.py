@@ -160,6 +160,24 @@ def test_version_numbers_are_never_reused_after_a_delete(lambda_client, make_fun
     assert versions == ["$LATEST", "2"]
 
 
+def test_deleting_a_version_stops_its_execution_environments(
+        sandbox, lambda_client, make_function):
+    name = make_function(SLEEPY)
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.invoke(FunctionName=name, Qualifier=version, Payload=b"{}")
+    lambda_client.invoke(FunctionName=name, Payload=b"{}")
+
+    def versions_running():
+        return sorted(e["key"].split(":")[1] for e in sandbox.stats()["environments"]
+                      if e["function_name"] == name)
+
+    assert versions_running() == ["$LATEST", version]
+    lambda_client.delete_function(FunctionName=name, Qualifier=version)
+    assert versions_running() == ["$LATEST"]
+    lambda_client.delete_function(FunctionName=name)
+    assert versions_running() == []
+
+
 def test_deleting_a_version_an_alias_points_to_is_refused_with_a_resource_conflict(
         lambda_client, make_function):
     name = make_function(SLEEPY)

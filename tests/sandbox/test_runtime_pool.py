@@ -393,3 +393,38 @@ def test_it_keeps_pools_apart_when_several_exist():
     finally:
         first.shutdown()
         second.shutdown()
+
+
+def test_retiring_a_deleted_version_closes_its_environments_and_only_those():
+    pool = EnvironmentPool(idle_timeout_s=300)
+    try:
+        deleted = make_spec(function_name="fn-retire", version="1", key="fn-retire:1")
+        kept = make_spec(function_name="fn-retire", version="2", key="fn-retire:2")
+        call(pool, deleted, {"action": "echo"})
+        call(pool, kept, {"action": "echo"})
+        [gone] = [e for e in pool.environments() if e["key"] == deleted.key]
+
+        pool.retire("fn-retire", "1")
+
+        assert [e["key"] for e in pool.environments()] == [kept.key]
+        assert not pid_exists(gone["pid"])
+        assert not any(os.path.exists(path) for path in gone["cgroups"])
+        assert not call(pool, kept, {"action": "echo"})[0].cold_start
+    finally:
+        pool.shutdown()
+
+
+def test_an_environment_retired_while_busy_closes_when_its_invocation_ends():
+    pool = EnvironmentPool(idle_timeout_s=300)
+    try:
+        spec = make_spec(function_name="fn-busy", version="3", key="fn-busy:3")
+        worker = threading.Thread(target=call, args=(pool, spec, {"action": "sleep", "seconds": 1}))
+        worker.start()
+        assert wait_for(lambda: any(e["busy"] for e in pool.environments()))
+
+        pool.retire("fn-busy")
+        worker.join()
+
+        assert wait_for(lambda: not pool.environments())
+    finally:
+        pool.shutdown()
