@@ -243,6 +243,13 @@ def _summary(cfg: dict) -> dict:
     }
 
 
+def account_id(account, region: str) -> str:
+    """The 12-digit id of the AWS account the credentials act in (through the account's role,
+    when it has one): STS GetCallerIdentity, which needs no permission."""
+    with _Call("sts:GetCallerIdentity", account=account, region=region):
+        return _client("sts", account, region).get_caller_identity()["Account"]
+
+
 def list_functions(account, region: str) -> list[dict]:
     """Every function of the account/region, sorted by name (summaries, see ``_summary``)."""
     client = lambda_client(account, region)
