@@ -23,6 +23,8 @@ def test_a_finished_run_shows_its_charts_and_the_slider_repicks_the_balanced_win
     page.goto(f"{live_server.url}/runs/{run.id}/")
     page.wait_for_function("document.querySelectorAll('svg.main-svg').length >= 4 * 2")
     assert page.locator("#results-table tbody tr[data-memory]").count() == 6
+    table_wrap = page.locator("#results-table").locator("xpath=..")
+    assert table_wrap.evaluate("el => el.scrollWidth <= el.clientWidth"), "table scrolls sideways"
     winner = page.locator("#rec-balanced [data-role=size]")
     slider = page.locator("#balanced-weight")
     slider.fill("0")
