@@ -157,6 +157,9 @@ def main() -> None:
     if args.direct:
         direct_sweep(args.direct == "pipelined")
         return
+    # Imported only here: the direct script must not pay for importing Celery.
+    sys.path.insert(0, str(ROOT))
+    from dashboard.celery import worker_command
 
     data_dir = Path(tempfile.mkdtemp(prefix="tb-bench-"))
     sandbox, exports = start_sandbox()
@@ -175,24 +178,12 @@ def main() -> None:
             check=True,
         )
         worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "dashboard",
-                "worker",
-                "-Q",
+            worker_command(
                 "sweeps,invocations",
-                "-c",
-                str(args.worker_concurrency),
-                "-n",
+                args.worker_concurrency,
                 f"bench-{os.getpid()}@tuneboard",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel",
-                "WARNING",
-            ],
+                loglevel="WARNING",
+            ),
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 
+from dashboard.celery import worker_command
 from dashboard.models import WorkerProbe
 from dashboard.tasks import handle_probe_task
 
@@ -53,22 +54,7 @@ def test_the_embedded_default_needs_no_server(tmp_path):
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "dashboard",
-            "worker",
-            "-Q",
-            "sweeps",
-            "-c",
-            "1",
-            "-n",
-            "embedded@tuneboard",
-            "--without-gossip",
-            "--without-mingle",
-        ],
+        worker_command("sweeps", 1, "embedded@tuneboard"),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
