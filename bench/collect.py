@@ -34,7 +34,8 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from benchdb import setup_django
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -43,24 +44,6 @@ SERVICES = ("CLOUDWATCH", "DAX", "DYNAMODB", "STS")
 
 
 # --------------------------------------------------------------------------- database
-
-
-def database_url() -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tuneboard")
-    if not base.startswith("postgres"):
-        sys.exit("bench/collect.py needs PostgreSQL: set DATABASE_URL=postgres://...")
-    return urlunsplit(urlsplit(base)._replace(path=f"/{BENCH_DB}"))
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    admin = admin.replace("postgres://", "postgresql://", 1)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
 
 
 def empty_cache_tables() -> None:
@@ -229,17 +212,7 @@ def main() -> None:
     parser.add_argument("--moto-scan", action="store_true", help="keep moto's scanning query")
     args = parser.parse_args()
 
-    url = database_url()
-    ensure_database(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    setup_django(BENCH_DB)
     empty_cache_tables()
 
     from cachemetrics import catalog, collector, rollup

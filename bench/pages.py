@@ -9,12 +9,12 @@ prints median, p95 and the SQL query count per page.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from benchdb import setup_django
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -22,25 +22,6 @@ BENCH_DB = "tb_bench_pages"
 SIZES = (128, 256, 512, 1024, 1769, 3008)
 DURATIONS = {128: 1600.0, 256: 800.0, 512: 400.0, 1024: 150.0, 1769: 88.0, 3008: 86.0}
 FUNCTIONS = ("tuneboard-cpu", "tuneboard-io", "tuneboard-memory", "orders-api", "thumbnailer")
-
-
-def database_url() -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tuneboard")
-    if not base.startswith("postgres"):
-        sys.exit("bench/pages.py needs PostgreSQL: set DATABASE_URL=postgres://...")
-    parts = urlsplit(base)
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    admin = urlunsplit(parts._replace(path="/postgres")).replace("postgres://", "postgresql://", 1)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
 
 
 def seed(runs: int) -> None:
@@ -187,22 +168,13 @@ def main() -> None:
     parser.add_argument("--reseed", action="store_true", help="empty the bench database first")
     args = parser.parse_args()
 
-    url = database_url()
-    ensure_database(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
+    setup_django(BENCH_DB)
     from django.conf import settings
-    from django.core.management import call_command
     from django.test import Client
 
     from tuning.models import TuningRun
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    call_command("migrate", verbosity=0)
     if args.reseed:
         TuningRun.objects.all().delete()
     have = TuningRun.objects.count()

@@ -1,0 +1,35 @@
+"""Set-up shared by the benchmarks that fill a PostgreSQL database of their own.
+
+Not a benchmark itself: ``make bench`` skips it.
+"""
+
+import os
+import sys
+from urllib.parse import urlsplit, urlunsplit
+
+
+def setup_django(database: str) -> None:
+    """Create ``database`` on the PostgreSQL server of DATABASE_URL when missing (default
+    postgres://postgres@127.0.0.1:5432), point Django at it, set Django up and migrate."""
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tuneboard")
+    if not base.startswith("postgres"):
+        sys.exit(f"{sys.argv[0]} needs PostgreSQL: set DATABASE_URL=postgres://...")
+    _create_if_missing(base, database)
+    os.environ["DATABASE_URL"] = urlunsplit(urlsplit(base)._replace(path=f"/{database}"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _create_if_missing(base_url: str, database: str) -> None:
+    import psycopg
+
+    admin = urlunsplit(urlsplit(base_url)._replace(path="/postgres"))
+    with psycopg.connect(admin.replace("postgres://", "postgresql://", 1), autocommit=True) as db:
+        if not db.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
+            db.execute(f'CREATE DATABASE "{database}"')
