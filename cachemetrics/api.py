@@ -133,43 +133,33 @@ def cluster_detail(request, pk: int):
     return JsonResponse(data)
 
 
+def _table(request, table, **figures) -> dict:
+    return {
+        "id": table.pk,
+        "name": table.name,
+        "region": table.region,
+        "billing_mode": table.billing_mode,
+        "avg_item_kb": table.avg_item_kb,
+        **figures,
+        "url": request.build_absolute_uri(reverse("cachemetrics:table_detail", args=[table.pk])),
+    }
+
+
 @api_view
 @require_GET
 def table_list(request):
     _, rows, unmapped = overview_rows()
-    tables = []
-    for row in rows:
-        t = row["table"]
-        tables.append(
-            {
-                "id": t.pk,
-                "name": t.name,
-                "region": t.region,
-                "billing_mode": t.billing_mode,
-                "avg_item_kb": t.avg_item_kb,
-                "clusters": [c.name for c in row["clusters"]],
-                "figures": "exact" if row["exact"] else "estimated",
-                "item_hit_ratio_24h": _round(row["hit_ratio"]),
-                "reads_served_by_cache_24h": _round(row.get("served", 0.0), 3),
-                "reads_reaching_table_24h": _round(row["reaching"], 3),
-                "url": request.build_absolute_uri(
-                    reverse("cachemetrics:table_detail", args=[t.pk])
-                ),
-            }
+    tables = [
+        _table(
+            request,
+            row["table"],
+            clusters=[c.name for c in row["clusters"]],
+            figures="exact" if row["exact"] else "estimated",
+            item_hit_ratio_24h=_round(row["hit_ratio"]),
+            reads_served_by_cache_24h=_round(row.get("served", 0.0), 3),
+            reads_reaching_table_24h=_round(row["reaching"], 3),
         )
-    for t in unmapped:
-        tables.append(
-            {
-                "id": t.pk,
-                "name": t.name,
-                "region": t.region,
-                "billing_mode": t.billing_mode,
-                "avg_item_kb": t.avg_item_kb,
-                "clusters": [],
-                "figures": None,
-                "url": request.build_absolute_uri(
-                    reverse("cachemetrics:table_detail", args=[t.pk])
-                ),
-            }
-        )
+        for row in rows
+    ]
+    tables += [_table(request, t, clusters=[], figures=None) for t in unmapped]
     return JsonResponse({"tables": tables})
