@@ -318,6 +318,19 @@ def recommend(candidates, strategy: str, weight: float = 0.5):
     )
 
 
+#: Positions of the balanced-weight slider on the run page: 0, 0.05, … 1.
+BALANCED_WEIGHT_STEPS = 20
+
+
+def balanced_by_weight(candidates, steps: int = BALANCED_WEIGHT_STEPS) -> dict[str, int | None]:
+    """The balanced winner's memory size at each slider position: {"0.05": 512, ...}."""
+    winners = {}
+    for step in range(steps + 1):
+        pick = pick_balanced(candidates, Fraction(step, steps))
+        winners[f"{step / steps:.2f}"] = pick.memory_mb if pick else None
+    return winners
+
+
 def pareto_frontier(candidates) -> list:
     """Sizes no other size beats on both cost and duration, sorted by duration.
 

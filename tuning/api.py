@@ -4,8 +4,8 @@
   20), filters ``?function=`` (name, or the name/ARN as given) and ``?status=``; answers
   ``{"count", "next", "previous", "results": [run, ...]}``.
 * ``POST /api/runs/`` — start a sweep (permission ``tuning.add_tuningrun``; an auto-apply
-  target also needs ``tuning.change_tuningrun``). JSON body with the keyword arguments of
-  ``tuning.sweep.start_run`` (``account`` by name). 201 with the run; 400 with
+  target also needs ``tuning.change_tuningrun``). JSON body with the fields of
+  ``tuning.params.SweepParams`` (``account`` by name). 201 with the run; 400 with
   ``{"error", "fields": {name: message}}``; 409 when the function already has an active sweep.
 * ``GET /api/runs/<uuid>/`` — one run (``tuning.serializers.run_to_dict``); 404 JSON.
 * ``POST /api/runs/<uuid>/cancel/`` — cancel (the creator or ``tuning.add_tuningrun``);
@@ -24,34 +24,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard.api import api_error, api_view
-from tuning import sweep
-from tuning.models import ACTIVE_STATUSES, AwsAccount, PowerResult, RunStatus, TuningRun
+from tuning import runs as commands
+from tuning.models import ACTIVE_STATUSES, PowerResult, RunStatus, SweepRefused, TuningRun
+from tuning.params import InvalidSweep, SweepParams
 from tuning.serializers import run_to_dict
 
-START_PERMISSION = "tuning.add_tuningrun"
-APPLY_PERMISSION = "tuning.change_tuningrun"
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-
-#: Body keys of POST /api/runs/ (start_run keywords, account by name).
-START_FIELDS = {
-    "function",
-    "memory_sizes",
-    "invocations_per_size",
-    "account",
-    "region",
-    "payload",
-    "weighted_payloads",
-    "parallel",
-    "concurrency",
-    "strategy",
-    "balanced_weight",
-    "discard_fraction",
-    "cold_starts_only",
-    "sleep_between_ms",
-    "max_error_share",
-    "auto_apply_target",
-}
 
 
 def _runs():
@@ -124,7 +103,7 @@ def runs(request):
 
 
 def _start(request):
-    if not request.user.has_perm(START_PERMISSION):
+    if not commands.can_start(request.user):
         return api_error("You do not have permission to start sweeps.", 403)
     try:
         body = json.loads(request.body or b"{}")
@@ -132,45 +111,18 @@ def _start(request):
         return api_error(f"The body is not JSON: {exc}", 400)
     if not isinstance(body, dict):
         return api_error("The body must be a JSON object.", 400)
-    unknown = sorted(set(body) - START_FIELDS)
-    if unknown:
-        return api_error(
-            "Unknown field(s): " + ", ".join(unknown),
-            400,
-            fields={name: "Unknown field." for name in unknown},
-        )
-    if not body.get("function"):
-        return api_error("function is required.", 400, fields={"function": "Required."})
-    if body.get("memory_sizes") in (None, "", []):
-        return api_error(
-            "memory_sizes is required.", 400, fields={"memory_sizes": "Give at least one size."}
-        )
-    if body.get("auto_apply_target") and not request.user.has_perm(APPLY_PERMISSION):
+    missing = [name for name in ("function", "memory_sizes") if body.get(name) in (None, "", [])]
+    if missing:
+        fields = {name: "Required." for name in missing}
+        return api_error(f"{missing[0]} is required.", 400, fields=fields)
+    if body.get("auto_apply_target") and not commands.can_apply(request.user):
         return api_error("You do not have permission to change a function's memory.", 403)
-    kwargs = dict(body)
-    account_name = kwargs.pop("account", None)
-    if account_name:
-        account = AwsAccount.objects.filter(name=account_name).first()
-        if account is None:
-            return api_error(
-                f"Unknown account {account_name!r}.",
-                400,
-                fields={"account": f"No account named {account_name!r}."},
-            )
-        kwargs["account"] = account
-    for flag in ("parallel", "cold_starts_only"):
-        if flag in kwargs and not isinstance(kwargs[flag], bool):
-            return api_error(
-                f"{flag} must be true or false.", 400, fields={flag: "Must be true or false."}
-            )
     try:
-        run = sweep.start_run(created_by=request.user, **kwargs)
-    except sweep.SweepRefused as refusal:
+        run = commands.start_run(SweepParams.parse(body), created_by=request.user)
+    except SweepRefused as refusal:
         return api_error(str(refusal), 409)
-    except sweep.InvalidSweep as invalid:
-        return api_error(str(invalid), 400, fields={invalid.field or "non_field": str(invalid)})
-    except ValueError as invalid:
-        return api_error(str(invalid), 400, fields={"non_field": str(invalid)})
+    except InvalidSweep as invalid:
+        return api_error(str(invalid), 400, fields=invalid.errors)
     response = JsonResponse(run_to_dict(_get_run(run.pk)), status=201)
     response["Location"] = request.build_absolute_uri(
         reverse("tuning_api:run_detail", args=[run.pk])
@@ -193,12 +145,9 @@ def run_cancel(request, pk):
     run = _get_run(pk)
     if run is None:
         return api_error("No such run.", 404)
-    allowed = request.user.has_perm(START_PERMISSION) or (
-        run.created_by_id is not None and run.created_by_id == request.user.pk
-    )
-    if not allowed:
+    if not commands.can_control(request.user, run):
         return api_error("You may only cancel your own sweeps.", 403)
     if run.status not in ACTIVE_STATUSES:
         return api_error(f"The run already finished ({run.status}); nothing to cancel.", 409)
-    sweep.request_cancel(run, request.user)
+    commands.request_cancel(run, request.user)
     return JsonResponse(run_to_dict(_get_run(run.pk)), status=202)

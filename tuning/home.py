@@ -4,26 +4,18 @@ from django.db.models import Prefetch
 from django.urls import reverse
 
 from tuning.models import PowerResult, TuningRun
+from tuning.runs import can_start
 
 LATEST = 5
 
 
 def home_card(request) -> dict:
-    from tuning.views import FLOWER_CLASS, winner
-
     runs = list(
         TuningRun.objects.select_related("created_by")
         .prefetch_related(Prefetch("results", queryset=PowerResult.objects.order_by("memory_mb")))
         .order_by("-created_at")[:LATEST]
     )
-    rows = [
-        {
-            "run": run,
-            "winner": winner(run, list(run.results.all())),
-            "status_class": FLOWER_CLASS.get(run.status, "pending"),
-        }
-        for run in runs
-    ]
+    rows = [{"run": run, "winner": run.winner()} for run in runs]
     return {
         "title": "Latest tuning runs",
         "url": reverse("tuning:run_list"),
@@ -31,6 +23,6 @@ def home_card(request) -> dict:
         "data": {
             "rows": rows,
             "new_url": reverse("tuning:run_new"),
-            "can_start": request.user.has_perm("tuning.add_tuningrun"),
+            "can_start": can_start(request.user),
         },
     }

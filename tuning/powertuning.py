@@ -191,9 +191,10 @@ def run_visualizer_url(results) -> str | None:
 
 
 def import_run(
-    imported: Imported, *, function: dict, region: str, account=None, strategy="cost", user=None
+    imported: Imported, *, function, region: str, account=None, strategy="cost", user=None
 ):
-    """Store an imported Power Tuning result as a finished run (marked imported)."""
+    """Store an imported Power Tuning result as a finished run (marked imported), analysed like
+    a run Tuneboard measured. ``function`` is a ``tuning.params.FunctionRef``."""
     from django.db import transaction
     from django.utils import timezone
 
@@ -203,11 +204,11 @@ def import_run(
     sizes = sorted({p.memory_mb for p in imported.points})
     with transaction.atomic():
         run = TuningRun.objects.create(
-            function_arn=function["function"],
-            function_name=function["name"],
-            qualifier=function.get("qualifier", ""),
+            function_arn=function.text,
+            function_name=function.name,
+            qualifier=function.qualifier,
             region=region,
-            function_key=f"{account.pk if account else '-'}:{region}:{function['name']}",
+            function_key=f"{account.pk if account else '-'}:{region}:{function.name}",
             account=account,
             memory_sizes=sizes,
             invocations_per_size=0,
@@ -238,4 +239,5 @@ def import_run(
             )
             for point in {p.memory_mb: p for p in imported.points}.values()
         )
+        run.store_analysis()
     return run

@@ -58,7 +58,8 @@ from __future__ import annotations
 import re
 
 from tuning.analysis import STRATEGIES
-from tuning.models import TuningRun
+from tuning.models import TuningRun, money
+from tuning.params import run_params_json
 
 _ACCOUNT_IN_ARN = re.compile(r"(arn:aws[a-zA-Z-]*:[a-z0-9-]+:[a-z0-9-]*:)\d{12}")
 _ACCOUNT_ID = re.compile(r"\b\d{12}\b")
@@ -73,11 +74,6 @@ def redact(text: str) -> str:
 
 def _iso(value):
     return value.isoformat() if value else None
-
-
-def money(value) -> str | None:
-    """A Decimal as a plain (never exponent) string: "0.000000833334"."""
-    return format(value, "f") if value is not None else None
 
 
 def result_to_dict(result, *, private: bool = True) -> dict:
@@ -129,30 +125,15 @@ def run_to_dict(run: TuningRun, *, private: bool = True) -> dict:
         }
     data = {
         "id": str(run.id),
-        "function": run.function_arn,
+        **run_params_json(run),
         "function_name": run.function_name,
         "qualifier": run.qualifier,
-        "region": run.region,
-        "account": run.account.name if run.account_id else None,
         "account_id": (run.account.account_id if run.account_id else "")
         or _account_from_arn(original.get("FunctionArn", "")),
         "status": run.status,
         "phase": run.phase,
         "error_message": run.error_message,
         "cancel_requested": run.cancel_requested,
-        "memory_sizes": list(run.memory_sizes or []),
-        "invocations_per_size": run.invocations_per_size,
-        "parallel": run.parallel,
-        "concurrency": run.concurrency,
-        "strategy": run.strategy,
-        "balanced_weight": run.balanced_weight,
-        "discard_fraction": run.discard_fraction,
-        "cold_starts_only": run.cold_starts_only,
-        "sleep_between_ms": run.sleep_between_ms,
-        "max_error_share": run.max_error_share,
-        "auto_apply_target": run.auto_apply_target,
-        "payload": run.payload,
-        "weighted_payloads": run.weighted_payloads,
         "progress": run.progress,
         "recommendation": recommendation,
         "best": recommendation.get(run.strategy),

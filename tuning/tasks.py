@@ -1,4 +1,4 @@
-"""Celery tasks of a sweep: thin wrappers that load by id and call tuning.sweep.
+"""Celery tasks of a sweep: thin wrappers that load by id and call ``tuning.engine``.
 
 Queues (settings.CELERY_TASK_ROUTES): ``invoke_*`` → ``invocations``, the rest → ``sweeps``.
 Only idempotent tasks use ``acks_late``: a batch skips the sequences it already recorded, so
@@ -11,8 +11,8 @@ import random
 
 from celery import shared_task
 
-from tuning import sweep
 from tuning.aws import TransientAwsError
+from tuning.engine import execute, finish, publish
 
 #: Celery-level retries of a batch whose invocations AWS kept throttling (each attempt already
 #: retried every invocation in place with backoff).
@@ -21,25 +21,25 @@ BATCH_MAX_RETRIES = 6
 
 @shared_task(acks_late=False)
 def start_sweep_task(run_id: str) -> None:
-    sweep.start_sweep(run_id)
+    publish.start_sweep(run_id, enqueue_batch=invoke_batch_task.delay)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=BATCH_MAX_RETRIES)
 def invoke_batch_task(self, run_id: str, result_id: int, batch: int, start: int, count: int):
     try:
-        sweep.run_batch(run_id, result_id, batch, start, count)
+        execute.run_batch(run_id, result_id, batch, start, count)
     except TransientAwsError as exc:
         if self.request.retries < self.max_retries:
             countdown = min(60, 2 ** (self.request.retries + 1)) * (0.5 + random.random() / 2)
             raise self.retry(exc=exc, countdown=countdown) from exc
-        sweep.give_up_batch(run_id, result_id, batch, start, count, str(exc))
+        execute.give_up_batch(run_id, result_id, batch, start, count, str(exc))
 
 
 @shared_task(acks_late=True)
 def cancel_sweep_task(run_id: str) -> None:
-    sweep.stop_run(run_id)
+    finish.stop_run(run_id)
 
 
 @shared_task(acks_late=True)
 def reap_stale_runs_task() -> list[str]:
-    return sweep.reap_stale_runs()
+    return finish.reap_stale_runs()

@@ -24,39 +24,23 @@
       .catch(function () { box.innerHTML = '<p class="error">The monthly cost chart could not be loaded.</p>'; });
   }
 
-  // Balanced winner, Power Tuning's formula: min w·cost/maxCost + (1−w)·duration/maxDuration.
-  function pickBalanced(sizes, w) {
-    var usable = sizes.filter(function (s) { return !s.failed; });
-    if (!usable.length) return null;
-    var maxCost = Math.max.apply(null, usable.map(function (s) { return s.avg_cost_usd; }));
-    var maxDuration = Math.max.apply(null, usable.map(function (s) { return s.avg_duration_ms; }));
-    var best = null, bestScore = Infinity;
-    usable.forEach(function (s) {
-      var score = w * (maxCost ? s.avg_cost_usd / maxCost : 0) + (1 - w) * (maxDuration ? s.avg_duration_ms / maxDuration : 0);
-      if (score < bestScore - 1e-12 || (Math.abs(score - bestScore) <= 1e-12 && best && s.memory_mb < best.memory_mb)) {
-        best = s; bestScore = score;
-      }
-    });
-    return best;
-  }
-
+  // The balanced winner at each slider position was computed by the server when the run
+  // finished (the same exact arithmetic as the stored recommendation).
   function initSlider() {
-    var slider = $("balanced-weight"), data = $("sizes-data"), card = $("rec-balanced");
+    var slider = $("balanced-weight"), data = $("balanced-slider"), card = $("rec-balanced");
     if (!slider || !data || !card) return;
-    var sizes = JSON.parse(data.textContent);
-    function update() {
-      var w = parseFloat(slider.value);
-      $("balanced-weight-value").textContent = w.toFixed(2);
-      var best = pickBalanced(sizes, w);
+    var winners = JSON.parse(data.textContent);
+    slider.addEventListener("input", function () {
+      var w = parseFloat(slider.value).toFixed(2);
+      $("balanced-weight-value").textContent = w;
+      var best = winners[w];
       if (!best) return;
       card.querySelector('[data-role="size"]').textContent = best.memory_mb.toLocaleString() + " MB";
       var cost = card.querySelector('[data-role="cost"]'), duration = card.querySelector('[data-role="duration"]');
       if (cost) cost.textContent = best.cost_label;
       if (duration) duration.textContent = best.duration_label;
       card.dataset.winner = best.memory_mb;
-    }
-    slider.addEventListener("input", update);
-    update();
+    });
   }
 
   function initResults() { initSlider(); loadMonthly(); }

@@ -42,11 +42,9 @@ def test_the_run_history_and_an_empty_history_look_right(logged_in_page, live_se
     assert page.get_by_text("No tuning runs yet").is_visible()
     screenshot(page, "runs-empty")
     for index, function in enumerate(("tuneboard-cpu", "tuneboard-io", "tuneboard-memory")):
-        make_run(function=function, sizes=(128, 512, 1024, 1769)[: index + 2], invocations=False)
-    make_run(
-        function="tuneboard-flaky", status="FAILED", failed_sizes=(128, 512), invocations=False
-    )
-    make_run(function="tuneboard-powertools", status="RUNNING", invocations=False)
+        make_run(function=function, sizes=(128, 512, 1024, 1769)[: index + 2])
+    make_run(function="tuneboard-flaky", status="FAILED", failed_sizes=(128, 512))
+    make_run(function="tuneboard-powertools", status="RUNNING")
     page.goto(f"{live_server.url}/runs/")
     assert page.locator("table.tb-runs tbody tr").count() == 5
     screenshot(page, "runs-history")

@@ -1,11 +1,13 @@
 """The whole tuning journey in Chromium: live server, a real Celery worker and the sandbox."""
 
-import json
 import re
 import shutil
 from pathlib import Path
 
 import pytest
+
+from tuning.analysis import Candidate, pick_balanced
+from tuning.models import PowerResult
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,19 +22,14 @@ def empty_cache():
     cache.clear()
 
 
-def balanced_pick(sizes, weight):
-    """Power Tuning's balanced formula, the same the page's slider uses."""
-    usable = [s for s in sizes if not s["failed"]]
-    max_cost = max(s["avg_cost_usd"] for s in usable)
-    max_duration = max(s["avg_duration_ms"] for s in usable)
-    return min(
-        usable,
-        key=lambda s: (
-            weight * s["avg_cost_usd"] / max_cost
-            + (1 - weight) * s["avg_duration_ms"] / max_duration,
-            s["memory_mb"],
-        ),
-    )["memory_mb"]
+def balanced_pick(run_id, weight):
+    """The balanced winner recomputed from the run's stored per-size results."""
+    results = PowerResult.objects.filter(run_id=run_id, avg_duration_ms__isnull=False)
+    candidates = [
+        Candidate(r.memory_mb, r.avg_cost_usd, r.avg_duration_ms, failed=r.status == "FAILED")
+        for r in results
+    ]
+    return pick_balanced(candidates, weight).memory_mb
 
 
 def test_a_user_sweeps_a_function_watches_it_finish_and_shares_the_result(
@@ -79,16 +76,16 @@ def test_a_user_sweeps_a_function_watches_it_finish_and_shares_the_result(
         assert page.locator(f"#{chart} svg.main-svg").count() >= 1
 
     # The balanced winner follows the slider (it changes where speed and cost disagree).
-    sizes = json.loads(page.inner_text("#sizes-data"))
+    run_id = run_url.rstrip("/").rsplit("/", 1)[-1]
     winner = page.locator("#rec-balanced [data-role=size]")
     seen = set()
     for weight in ("0", "0.5", "1"):
         page.locator("#balanced-weight").fill(weight)
-        expected = balanced_pick(sizes, float(weight))
+        expected = balanced_pick(run_id, float(weight))
         assert winner.inner_text() == f"{expected:,} MB"
         seen.add(expected)
-    fastest = balanced_pick(sizes, 0.0)
-    cheapest = balanced_pick(sizes, 1.0)
+    fastest = balanced_pick(run_id, 0.0)
+    cheapest = balanced_pick(run_id, 1.0)
     assert len(seen) >= (2 if fastest != cheapest else 1)
     page.locator("#balanced-weight").fill("0.5")
     page.locator("#monthly svg.main-svg").first.wait_for()

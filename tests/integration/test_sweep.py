@@ -11,8 +11,9 @@ import zipfile
 import pytest
 
 from sandbox.seed_functions import build_zip
-from tuning import sweep
-from tuning.models import Invocation, Phase, ResultStatus, RunStatus, TuningRun
+from tests.tuning.runfactory import start_run
+from tuning import runs
+from tuning.models import Invocation, Phase, ResultStatus, RunStatus, SweepRefused, TuningRun
 from tuning.serializers import run_to_dict
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -87,7 +88,7 @@ def test_a_full_sweep_of_the_cpu_function_gets_faster_with_memory_and_leaves_not
     # another for this machine's 2 cores (two at once made 1769 MB look slower than 1024 MB).
     worker = start_celery_worker(concurrency=1)
     before = function_state(lambda_client, "tuneboard-cpu")
-    run = sweep.start_run(
+    run = start_run(
         function="tuneboard-cpu",
         memory_sizes=[3008, 128, 512, 1024, 1769, 512],
         invocations_per_size=3,
@@ -124,7 +125,7 @@ def test_a_full_sweep_of_the_cpu_function_gets_faster_with_memory_and_leaves_not
 def test_the_memory_hungry_function_fails_at_128_mb_and_the_run_still_recommends_a_size(
     worker, lambda_client
 ):
-    run = sweep.start_run(
+    run = start_run(
         function="tuneboard-memory",
         memory_sizes=[128, 512, 1024],
         invocations_per_size=2,
@@ -149,17 +150,17 @@ def test_the_memory_hungry_function_fails_at_128_mb_and_the_run_still_recommends
 def test_a_second_sweep_of_the_same_function_is_refused_while_the_first_is_active(
     worker, lambda_client
 ):
-    first = sweep.start_run(
+    first = start_run(
         function="tuneboard-io", memory_sizes=[128, 256], invocations_per_size=2
     )
-    with pytest.raises(sweep.SweepRefused) as refused:
-        sweep.start_run(function="tuneboard-io", memory_sizes=[512], invocations_per_size=1)
+    with pytest.raises(SweepRefused) as refused:
+        start_run(function="tuneboard-io", memory_sizes=[512], invocations_per_size=1)
     assert "tuneboard-io already has an active sweep (started" in str(refused.value)
     assert TuningRun.objects.filter(function_name="tuneboard-io").count() == 1
     wait_finished(first, worker=worker)
     assert first.status == RunStatus.SUCCEEDED, first.error_message
     # Once finished, the function can be swept again.
-    second = sweep.start_run(function="tuneboard-io", memory_sizes=[512], invocations_per_size=1)
+    second = start_run(function="tuneboard-io", memory_sizes=[512], invocations_per_size=1)
     assert wait_finished(second, worker=worker).status == RunStatus.SUCCEEDED
 
 
@@ -168,7 +169,7 @@ def test_a_throttled_parallel_sweep_records_every_invocation_eventually(
 ):
     previous = sandbox.configure(concurrency_limit=2)
     try:
-        run = sweep.start_run(
+        run = start_run(
             function="tuneboard-io",
             memory_sizes=[128, 256, 512],
             invocations_per_size=8,
@@ -192,14 +193,14 @@ def test_a_throttled_parallel_sweep_records_every_invocation_eventually(
 
 def test_cancelling_mid_sweep_stops_invoking_and_cleans_up(worker, lambda_client):
     before = function_state(lambda_client, "tuneboard-cpu")
-    run = sweep.start_run(
+    run = start_run(
         function="tuneboard-cpu",
         memory_sizes=[128, 256],
         invocations_per_size=40,
         payload=LIGHT_CPU,
     )
     wait_for(lambda: Invocation.objects.filter(run=run).count() >= 2, "the first invocations", 120)
-    sweep.request_cancel(run)
+    runs.request_cancel(run)
     run = wait_finished(run, worker=worker)
 
     assert run.status == RunStatus.CANCELLED
@@ -210,7 +211,7 @@ def test_cancelling_mid_sweep_stops_invoking_and_cleans_up(worker, lambda_client
 
 
 def test_a_code_change_mid_sweep_stops_the_run_with_that_reason(worker, lambda_client):
-    run = sweep.start_run(
+    run = start_run(
         function="tuneboard-cpu",
         memory_sizes=[128, 256],
         invocations_per_size=40,
@@ -261,7 +262,7 @@ def deploy(lambda_client, function: str, code: bytes) -> None:
 def test_a_code_change_after_the_last_code_check_still_fails_the_run(worker, lambda_client):
     # Two 1.5 s invocations end before the executor's periodic code check (every 5 s), so
     # only the check made while finishing can see the new deployment.
-    run = sweep.start_run(
+    run = start_run(
         function="tuneboard-io",
         memory_sizes=[256],
         invocations_per_size=2,
@@ -284,7 +285,7 @@ def test_a_worker_killed_mid_sweep_is_cleaned_up_by_the_reaper_and_the_run_fails
 ):
     before = function_state(lambda_client, "tuneboard-cpu")
     first = start_celery_worker(concurrency=2)
-    run = sweep.start_run(
+    run = start_run(
         function="tuneboard-cpu",
         memory_sizes=[128, 256, 512],
         invocations_per_size=30,
@@ -316,7 +317,7 @@ def test_cold_starts_only_measures_a_cold_start_every_time_and_auto_apply_sets_t
     worker, lambda_client
 ):
     before = function_state(lambda_client, "tuneboard-io")
-    run = sweep.start_run(
+    run = start_run(
         function="tuneboard-io",
         memory_sizes=[128, 256],
         invocations_per_size=3,
@@ -353,7 +354,7 @@ def test_cold_starts_only_measures_a_cold_start_every_time_and_auto_apply_sets_t
 
 
 def test_a_size_with_too_many_errors_fails_while_the_others_are_measured(worker, lambda_client):
-    run = sweep.start_run(
+    run = start_run(
         function="tuneboard-flaky",
         memory_sizes=[128, 256],
         invocations_per_size=4,

@@ -1,15 +1,41 @@
-"""Runs written straight into the database, shaped like the engine leaves them."""
+"""Runs built through the code paths a real sweep takes — start_run, the executor's recording of
+each invocation, the size statistics, the stored analysis, the status transitions — with only
+the AWS side (invoking, publishing, cleanup) left out: invocations get made-up REPORTs."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 from django.utils import timezone
 
-from tuning import pricing
-from tuning.models import Invocation, PowerResult, TuningRun
+from tuning import runs
+from tuning.aws import InvokeOutcome
+from tuning.engine.execute import record_invocation
+from tuning.engine.finish import finalize_size
+from tuning.models import Phase, RunStatus, TuningRun
+from tuning.params import SweepParams
+from tuning.reports import Report
 
 # A CPU-bound function: durations fall with memory until ~1 vCPU (1769 MB).
 CPU_DURATIONS = {128: 1600.0, 256: 800.0, 512: 400.0, 1024: 150.0, 1769: 88.0, 3008: 86.0}
+
+
+def _outcome(size: int, duration: float, sequence: int, failed: bool) -> InvokeOutcome:
+    report = Report(
+        duration_ms=duration,
+        billed_duration_ms=float(int(duration) + 1),
+        init_duration_ms=180.0 if sequence == 0 else None,
+        restore_duration_ms=None,
+        billed_restore_duration_ms=None,
+        memory_size_mb=size,
+        max_memory_used_mb=size if failed else min(size, 90),
+        request_id=f"req-{size}-{sequence}",
+    )
+    return InvokeOutcome(
+        report=report,
+        error_type="Runtime.OutOfMemory" if failed else "",
+        error_message="signal: killed" if failed else "",
+        executed_version="1",
+        log_tail="",
+    )
 
 
 def make_run(
@@ -26,81 +52,67 @@ def make_run(
     failed_sizes=(),
     created_at=None,
     original_memory=128,
-    invocations=True,
-    **fields,
+    error_message="",
 ):
+    """A run in ``status``; a finished one has ``num`` invocations per size (durations spread
+    ±4 % around ``durations[size]``) and every size in ``failed_sizes`` ran out of memory."""
     durations = durations or CPU_DURATIONS
-    now = timezone.now()
-    run = TuningRun.objects.create(
-        function_arn=function,
-        function_name=function.split(":")[-1] if not function.startswith("arn:") else function,
-        region=region,
-        function_key=f"{region}:{function}",
-        account=account,
-        memory_sizes=list(sizes),
-        invocations_per_size=num,
-        status=status,
-        phase="done" if status == "SUCCEEDED" else "invoking",
-        strategy=strategy,
-        balanced_weight=weight,
-        created_by=user,
-        started_at=now - timedelta(seconds=42),
-        finished_at=now if status in ("SUCCEEDED", "FAILED", "CANCELLED") else None,
-        invocations_total=num * len(sizes),
-        invocations_done=num * len(sizes) if status == "SUCCEEDED" else 0,
-        original_config={"MemorySize": original_memory, "Architectures": ["x86_64"]},
-        **{"payload": {"n": 25}, **fields},
+    params = SweepParams.parse(
+        {
+            "function": function,
+            "memory_sizes": list(sizes),
+            "invocations_per_size": num,
+            "account": account,
+            "region": region,
+            "strategy": strategy,
+            "balanced_weight": weight,
+            "payload": {"n": 25},
+        }
     )
+    run = runs.start_run(params, created_by=user)
     if created_at is not None:
         TuningRun.objects.filter(pk=run.pk).update(created_at=created_at)
+    if status == RunStatus.CANCELLED:
+        run.cancel_pending()
+        TuningRun.objects.filter(pk=run.pk).update(error_message=error_message)
+    if status in (RunStatus.PENDING, RunStatus.CANCELLED):
         run.refresh_from_db()
-    if status not in ("SUCCEEDED", "FAILED"):
-        for size in sizes:
-            PowerResult.objects.create(run=run, memory_mb=size, status="PENDING")
         return run
-    for size in sizes:
-        failed = size in failed_sizes
+    run.claim_start()
+    # What record_original stores (it reads it from AWS).
+    run.original_config = {
+        "MemorySize": original_memory,
+        "Architectures": ["x86_64"],
+        "EphemeralStorage": {"Size": 512},
+    }
+    run.save(update_fields=["original_config"])
+    if status == RunStatus.RUNNING:
+        return run
+    for result in run.results.all():
+        size, failed = result.memory_mb, result.memory_mb in failed_sizes
         base = durations.get(size, 100.0)
-        values = [base * (1 + 0.02 * ((i % 5) - 2)) for i in range(num)]
-        billed = [float(int(v) + 1) for v in values]
-        avg_billed = sum(billed) / num
-        cost = pricing.invocation_cost(size, Decimal(str(avg_billed)))
-        result = PowerResult.objects.create(
-            run=run,
-            memory_mb=size,
-            status="FAILED" if failed else "SUCCEEDED",
-            invocations_done=num,
-            errors=num if failed else 0,
-            cold_starts=1,
-            error_message="Runtime.OutOfMemory: signal: killed" if failed else "",
-            avg_duration_ms=None if failed else base,
-            mean_duration_ms=None if failed else base,
-            p50_duration_ms=None if failed else base,
-            p95_duration_ms=None if failed else base * 1.04,
-            p99_duration_ms=None if failed else base * 1.04,
-            ci95_low_ms=None if failed else base * 0.98,
-            ci95_high_ms=None if failed else base * 1.02,
-            avg_billed_duration_ms=None if failed else avg_billed,
-            avg_cost_usd=None if failed else cost,
-            max_memory_used_mb=min(size, 90),
-            finished_at=now,
-        )
-        if invocations:
-            Invocation.objects.bulk_create(
-                Invocation(
-                    result=result,
-                    run=run,
-                    memory_mb=size,
-                    sequence=i,
-                    request_id=f"req-{size}-{i}",
-                    duration_ms=value,
-                    billed_duration_ms=billed[i],
-                    init_duration_ms=180.0 if i == 0 else None,
-                    max_memory_used_mb=min(size, 90),
-                    cold_start=i == 0,
-                    cost_usd=pricing.invocation_cost(size, Decimal(str(billed[i]))),
-                    error_type="Runtime.OutOfMemory" if failed else "",
-                )
-                for i, value in enumerate(values)
-            )
+        result.batches_total = 1
+        result.save(update_fields=["batches_total"])
+        for sequence in range(num):
+            duration = base * (1 + 0.02 * ((sequence % 5) - 2))
+            record_invocation(run, result, sequence, 0, _outcome(size, duration, sequence, failed))
+        if failed:
+            result.mark_failing(f"Out of memory at {size} MB (Runtime.OutOfMemory: signal: killed)")
+        result.complete_batch(0)
+        finalize_size(run, result)
+    run.mark_published()
+    assert run.claim_finish()
+    run.store_analysis()
+    run.claim_cleanup(from_phases=[Phase.ANALYSING])
+    run.finish(status, error_message)
+    started = created_at or timezone.now() - timedelta(seconds=42)
+    TuningRun.objects.filter(pk=run.pk).update(
+        started_at=started, finished_at=started + timedelta(seconds=42)
+    )
+    run.refresh_from_db()
     return run
+
+
+def start_run(created_by=None, **values):
+    """``runs.start_run`` with parameters given as the API would send them."""
+    return runs.start_run(SweepParams.parse(values), created_by=created_by)

@@ -6,9 +6,10 @@ import uuid
 import pytest
 from django.contrib.auth.models import Permission
 
+from aws.models import AwsAccount
 from dashboard.models import ApiToken
-from tuning import sweep
-from tuning.models import AwsAccount, RunStatus, TuningRun
+from tests.tuning.runfactory import start_run
+from tuning.models import RunStatus, TuningRun
 from tuning.serializers import run_to_dict
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,7 @@ def bearer(user) -> dict:
 def make_runs(count: int, function="tuneboard-cpu", status=RunStatus.SUCCEEDED):
     runs = []
     for _ in range(count):
-        run = sweep.start_run(function=function, memory_sizes=[128], invocations_per_size=1)
+        run = start_run(function=function, memory_sizes=[128], invocations_per_size=1)
         TuningRun.objects.filter(pk=run.pk).update(status=status)
         runs.append(run)
     return runs

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError, SystemCheckError
 
 from tuning.models import TuningRun
+from tuning.params import DEFAULT_CONCURRENCY
 from tuning.serializers import run_to_dict
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ def test_without_wait_it_queues_the_run_and_prints_its_json(capsys):
     run = TuningRun.objects.get()
     assert json.loads(out.out) == json.loads(json.dumps(run_to_dict(run)))
     assert run.memory_sizes == [128, 1024]
-    assert (run.parallel, run.concurrency) == (True, 10)
+    assert (run.parallel, run.concurrency) == (True, DEFAULT_CONCURRENCY)
     assert f"sweep {run.id} queued" in out.err
 
 
@@ -54,10 +55,11 @@ def test_the_options_reach_the_run():
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["--power", "128,lots"], "--power must be comma-separated MB values"),
-        (["--power", "64"], "between 128 and 10240"),
-        (["--power", "128", "--payload", "{nope"], "--payload is not JSON"),
-        (["--power", "128", "--account", "prod"], "No account named 'prod'"),
+        (["--power", "128,lots"], "--power: “lots” is not a whole number of MB"),
+        (["--power", "64"], "--power: 64 MB is below Lambda's minimum of 128 MB"),
+        (["--power", "128", "--payload", "{nope"], "--payload: Payload is not valid JSON"),
+        (["--power", "128", "--account", "prod"], "--account: No account named 'prod'"),
+        (["--power", "128", "--num", "0"], "--num: Invocations per size must be between 1"),
     ],
 )
 def test_invalid_arguments_exit_with_code_2_and_a_clear_message(args, message):

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 
-from tuning import sweep
+from tests.tuning.runfactory import start_run
 from tuning.models import PowerResult, ResultStatus, RunStatus, TuningRun
 from tuning.serializers import redact, run_to_dict
 
@@ -18,7 +18,7 @@ ARN = "arn:aws:lambda:us-east-1:123456789012:function:orders"
 @pytest.fixture
 def finished_run():
     alice = get_user_model().objects.create_user("alice")
-    run = sweep.start_run(
+    run = start_run(
         function=ARN,
         memory_sizes=[128, 512, 1024],
         invocations_per_size=4,
@@ -49,8 +49,7 @@ def finished_run():
         original_config={"MemorySize": 128, "FunctionArn": ARN, "Architectures": ["arm64"]},
     )
     run.refresh_from_db()
-    run.analysis = sweep.build_analysis(run)
-    run.save(update_fields=["analysis"])
+    run.store_analysis()
     return run
 
 
@@ -118,7 +117,7 @@ def test_the_public_json_hides_payloads_people_and_account_ids(finished_run):
 
 
 def test_a_run_without_analysis_has_empty_recommendations():
-    run = sweep.start_run(function="f", memory_sizes=[128], invocations_per_size=1)
+    run = start_run(function="f", memory_sizes=[128], invocations_per_size=1)
     data = run_to_dict(run)
     assert data["recommendation"] == {"cost": None, "speed": None, "balanced": None}
     assert data["results"][0]["status"] == "PENDING"

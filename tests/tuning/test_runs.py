@@ -1,4 +1,5 @@
-"""start_run validation and refusal, payload shares, batch plans, run state transitions.
+"""Starting, refusing, cancelling and re-running runs; payload shares, batch plans and the run's
+state transitions.
 
 No AWS here: start_run only writes rows and enqueues on commit (which a rolled-back test
 transaction never reaches); the worker side is covered by tests/integration/test_sweep.py.
@@ -8,13 +9,17 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from tuning import sweep
+from aws.models import AwsAccount
+from tests.tuning.runfactory import start_run
+from tuning import runs
+from tuning.engine.execute import payload_plan
+from tuning.engine.publish import plan_batches
 from tuning.models import (
-    AwsAccount,
     Phase,
     PowerResult,
     ResultStatus,
     RunStatus,
+    SweepRefused,
     TuningRun,
 )
 
@@ -24,7 +29,7 @@ pytestmark = pytest.mark.django_db
 def start(**overrides):
     params = {"function": "tuneboard-cpu", "memory_sizes": [128, 512], "invocations_per_size": 5}
     params.update(overrides)
-    return sweep.start_run(**params)
+    return start_run(**params)
 
 
 def test_start_run_creates_a_pending_run_with_sorted_unique_sizes_and_one_row_per_size():
@@ -50,16 +55,16 @@ def test_start_run_enqueues_the_sweep_only_when_the_transaction_commits(
     "overrides,message",
     [
         ({"memory_sizes": []}, "at least one memory size"),
-        ({"memory_sizes": [64]}, "between 128 and 10240"),
-        ({"memory_sizes": [128, 20000]}, "between 128 and 10240"),
-        ({"memory_sizes": [128.5]}, "whole number"),
+        ({"memory_sizes": [64]}, "64 MB is below Lambda's minimum of 128 MB"),
+        ({"memory_sizes": [128, 20000]}, "20000 MB is above Lambda's maximum of 10240 MB"),
+        ({"memory_sizes": [128.5]}, "“128.5” is not a whole number of MB"),
         ({"invocations_per_size": 0}, "Invocations per size must be between 1 and 1000"),
         ({"function": "not a function!"}, "is not a Lambda function name or ARN"),
         ({"strategy": "cheapest"}, "Unknown strategy 'cheapest'"),
         ({"balanced_weight": 1.5}, "Balanced weight must be between 0 and 1"),
         ({"discard_fraction": 0.5}, "Discard fraction must be between 0 and 0.4"),
         ({"region": "mars-north-1"}, "No Lambda prices are known for region 'mars-north-1'"),
-        ({"parallel": True, "concurrency": 0}, "Concurrency must be between 1 and 1000"),
+        ({"parallel": True, "concurrency": 0}, "Concurrency cap must be between 1 and 1000"),
         ({"payload": {"when": object()}}, "Payload must be JSON"),
         ({"auto_apply_target": "42"}, "must be $LATEST or an alias name"),
         (
@@ -89,7 +94,7 @@ def test_a_qualified_arn_gives_the_name_qualifier_and_region():
 def test_a_second_active_sweep_of_the_same_function_is_refused_and_names_who_started_the_first():
     alice = get_user_model().objects.create_user("alice")
     start(created_by=alice)
-    with pytest.raises(sweep.SweepRefused) as refused:
+    with pytest.raises(SweepRefused) as refused:
         start(function="tuneboard-cpu:live", memory_sizes=[256])
     assert "tuneboard-cpu already has an active sweep (started" in str(refused.value)
     assert "by alice" in str(refused.value)
@@ -113,7 +118,7 @@ def test_a_finished_sweep_no_longer_blocks_the_function():
 def test_the_refusal_is_raised_inside_an_outer_transaction_without_breaking_it():
     start()
     with transaction.atomic():
-        with pytest.raises(sweep.SweepRefused):
+        with pytest.raises(SweepRefused):
             start()
         assert TuningRun.objects.count() == 1  # the outer transaction is still usable
 
@@ -121,7 +126,7 @@ def test_the_refusal_is_raised_inside_an_outer_transaction_without_breaking_it()
 def test_cancelling_a_pending_run_cancels_it_at_once():
     user = get_user_model().objects.create_user("bob")
     run = start()
-    sweep.request_cancel(run, user)
+    runs.request_cancel(run, user)
     assert run.status == RunStatus.CANCELLED
     assert run.error_message == "Cancelled by bob."
     assert set(run.results.values_list("status", flat=True)) == {ResultStatus.CANCELLED}
@@ -131,7 +136,7 @@ def test_cancelling_a_pending_run_cancels_it_at_once():
 def test_rerun_starts_a_new_run_with_the_same_parameters():
     run = start(parallel=True, concurrency=3, strategy="balanced", balanced_weight=0.3)
     TuningRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)
-    again = sweep.rerun(run, None)
+    again = runs.rerun(run, None)
     assert again.pk != run.pk
     for field in ("function_arn", "memory_sizes", "parallel", "concurrency", "strategy"):
         assert getattr(again, field) == getattr(run, field)
@@ -139,25 +144,25 @@ def test_rerun_starts_a_new_run_with_the_same_parameters():
 
 
 def test_weighted_payloads_get_their_share_of_the_invocations_interleaved():
-    plan = sweep.payload_plan(10, [{"payload": "a", "weight": 3}, {"payload": "b", "weight": 1}])
+    plan = payload_plan(10, [{"payload": "a", "weight": 3}, {"payload": "b", "weight": 1}])
     assert len(plan) == 10
     assert plan.count(0) == 7 or plan.count(0) == 8
     assert plan.count(0) + plan.count(1) == 10
     assert plan[:4] != [0, 0, 0, 0] or plan[4:8] != [0, 0, 0, 0]  # spread, not grouped
     # Every payload runs at least once, however small its weight.
-    rare = sweep.payload_plan(3, [{"payload": 1, "weight": 100}, {"payload": 2, "weight": 0.01}])
+    rare = payload_plan(3, [{"payload": 1, "weight": 100}, {"payload": 2, "weight": 0.01}])
     assert sorted(rare) == [0, 0, 1]
 
 
 def test_without_weighted_payloads_every_invocation_uses_the_single_payload():
-    assert sweep.payload_plan(4, []) == [0, 0, 0, 0]
+    assert payload_plan(4, []) == [0, 0, 0, 0]
 
 
 def test_serial_runs_use_one_executor_task_per_size_and_parallel_runs_split_into_batches():
     serial = start(invocations_per_size=50)
-    assert sweep.plan_batches(serial) == [(0, 50)]
+    assert plan_batches(serial) == [(0, 50)]
     parallel = start(function="f2", invocations_per_size=50, parallel=True, concurrency=10)
-    assert sweep.plan_batches(parallel) == [(0, 20), (20, 20), (40, 10)]
+    assert plan_batches(parallel) == [(0, 20), (20, 20), (40, 10)]
 
 
 def test_only_one_worker_can_claim_a_pending_run():

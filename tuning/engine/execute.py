@@ -1,0 +1,363 @@
+"""Executors: invoke one size's alias for a range of sequence numbers and store every invocation.
+
+A batch skips the sequence numbers it already recorded, so a redelivered or retried batch
+never records one twice."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+
+from aws.retry import Backoff
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from dashboard.logging import current_run_id
+from tuning import aws, pricing
+from tuning.aws import PermanentAwsError, TransientAwsError
+from tuning.engine.finish import finalize_size, stop_from, try_finish
+from tuning.engine.latest import CodeChanged, check_code
+from tuning.engine.liveness import Heartbeat, run_context, stop_requested
+from tuning.models import Invocation, Phase, PowerResult, ResultStatus, RunStatus, TuningRun
+
+log = logging.getLogger(__name__)
+
+#: Invocations retried in place on throttling/5xx before the batch task retries later.
+INVOKE_BACKOFF = Backoff(attempts=8)
+#: How often executors re-read cancel/stop/size-failed flags (per batch).
+STATE_CHECK_INTERVAL_S = 0.3
+#: How often executors compare $LATEST's CodeSha256 with the run's.
+CODE_CHECK_INTERVAL_S = 5.0
+
+
+def payload_plan(invocations: int, weighted_payloads: list[dict]) -> list[int]:
+    """Payload index of each sequence number: each payload gets its weight's share of the
+    invocations (largest remainder, at least one each), interleaved over the sweep."""
+    if not weighted_payloads:
+        return [0] * invocations
+    weights = [float(p["weight"]) for p in weighted_payloads]
+    total = sum(weights)
+    exact = [invocations * w / total for w in weights]
+    counts = [max(1, int(x)) for x in exact]
+    while sum(counts) > invocations:
+        i = max(range(len(counts)), key=lambda k: (counts[k] - exact[k], counts[k]))
+        counts[i] -= 1
+    order = sorted(range(len(counts)), key=lambda k: exact[k] - int(exact[k]), reverse=True)
+    k = 0
+    while sum(counts) < invocations:
+        counts[order[k % len(order)]] += 1
+        k += 1
+    # Interleave: spread each payload's share evenly over the sequence numbers.
+    slots = []
+    for index, count in enumerate(counts):
+        slots.extend(((j + 0.5) / count, index) for j in range(count))
+    return [index for _, index in sorted(slots)]
+
+
+def _payload_bytes(payload) -> bytes:
+    return json.dumps(payload if payload is not None else {}).encode()
+
+
+class _Batch:
+    """Invokes one size's alias for a list of sequence numbers (threads in parallel mode)."""
+
+    def __init__(self, run, result, heartbeat: Heartbeat):
+        self.run = run
+        self.result = result
+        self.heartbeat = heartbeat
+        self.payloads = [_payload_bytes(p["payload"]) for p in (run.weighted_payloads or [])] or [
+            _payload_bytes(run.payload)
+        ]
+        self.plan = payload_plan(run.invocations_per_size, run.weighted_payloads or [])
+        self.stop = threading.Event()
+        self.error: BaseException | None = None
+        self._lock = threading.Lock()
+        self._last_code_check = time.monotonic()
+        self._last_state_check = 0.0
+        self._stopping = False
+
+    def execute(self, sequences: list[int]) -> None:
+        if not sequences:
+            return
+        threads = min(self.run.concurrency, len(sequences)) if self.run.parallel else 1
+        queue = iter(sequences)
+        if threads == 1:
+            self._lane(queue, threaded=False)
+        else:
+            workers = [
+                threading.Thread(target=self._lane, args=(queue, True), daemon=True)
+                for _ in range(threads)
+            ]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+        if self.error is not None:
+            raise self.error
+
+    def _next(self, queue):
+        with self._lock:
+            return next(queue, None)
+
+    def _lane(self, queue, threaded: bool) -> None:
+        token = current_run_id.set(str(self.run.id))
+        first = True
+        try:
+            while not self.stop.is_set():
+                seq = self._next(queue)
+                if seq is None:
+                    return
+                if self._should_stop():
+                    self.stop.set()
+                    return
+                if not self.run.parallel and not first and self.run.sleep_between_ms:
+                    time.sleep(self.run.sleep_between_ms / 1000)
+                first = False
+                self._one(seq)
+        except BaseException as exc:  # noqa: BLE001 - handed to the task thread
+            self.error = self.error or exc
+            self.stop.set()
+        finally:
+            current_run_id.reset(token)
+            if threaded:
+                connection.close()
+
+    def _should_stop(self) -> bool:
+        """Cancel, stop, or this size already failing? Read at most every
+        STATE_CHECK_INTERVAL_S per batch (a stop is noticed within that time); a size failing
+        in this process is seen at once."""
+        with self._lock:
+            if self._stopping:
+                return True
+            now = time.monotonic()
+            if now - self._last_state_check < STATE_CHECK_INTERVAL_S:
+                return False
+            self._last_state_check = now
+        row = (
+            PowerResult.objects.filter(pk=self.result.pk)
+            .values(
+                "error_message",
+                "run__cancel_requested",
+                "run__stop_reason",
+                "run__status",
+                "run__phase",
+            )
+            .first()
+        )
+        stopping = row is None or bool(
+            row["error_message"]
+            or row["run__cancel_requested"]
+            or row["run__stop_reason"]
+            or row["run__status"] != RunStatus.RUNNING
+            or row["run__phase"] not in (Phase.PUBLISHING, Phase.INVOKING)
+        )
+        if stopping:
+            with self._lock:
+                self._stopping = True
+        return stopping
+
+    def _acquire(self) -> bool:
+        """Wait for one of the run's concurrency slots; False when the run must stop."""
+        if not self.run.parallel:
+            return True
+        last_check = time.monotonic()
+        while not self.run.acquire_slot():
+            if time.monotonic() - last_check > 0.5:
+                if self._should_stop():
+                    return False
+                last_check = time.monotonic()
+            time.sleep(0.005 + random.random() * 0.02)
+        return True
+
+    def _qualifier(self, seq: int) -> str:
+        if self.run.cold_starts_only:
+            return self.run.cold_alias_name(self.result.memory_mb, seq)
+        return self.result.alias or self.run.alias_name(self.result.memory_mb)
+
+    def _invoke(self, seq: int, payload: bytes):
+        for attempt in range(INVOKE_BACKOFF.attempts):
+            try:
+                with self.heartbeat.busy():
+                    return aws.invoke(
+                        self.run.account,
+                        self.run.region,
+                        self.run.function_name,
+                        self._qualifier(seq),
+                        payload,
+                    )
+            except TransientAwsError:
+                if attempt == INVOKE_BACKOFF.attempts - 1 or self._should_stop():
+                    raise
+                time.sleep(INVOKE_BACKOFF.delay(attempt))
+        raise AssertionError("unreachable")
+
+    def _one(self, seq: int) -> None:
+        index = self.plan[seq] if seq < len(self.plan) else 0
+        payload = self.payloads[min(index, len(self.payloads) - 1)]
+        if not self._acquire():
+            self.stop.set()
+            return
+        try:
+            outcome = self._invoke(seq, payload)
+        finally:
+            if self.run.parallel:
+                self.run.release_slot()
+        record_invocation(self.run, self.result, seq, index, outcome)
+        if outcome.failed:
+            self._judge_failure(outcome)
+        self._maybe_check_code()
+
+    def _fail_size(self, reason: str) -> None:
+        self.result.mark_failing(reason)
+        with self._lock:
+            self._stopping = True
+
+    def _judge_failure(self, outcome) -> None:
+        mb = self.result.memory_mb
+        if outcome.out_of_memory:
+            used = getattr(outcome.report, "max_memory_used_mb", None)
+            self._fail_size(
+                f"Out of memory at {mb} MB ({outcome.error_type}: {outcome.error_message})"
+                + (f"; max memory used {used} MB" if used else "")
+            )
+        elif outcome.timed_out:
+            self._fail_size(f"Timed out at {mb} MB: {outcome.error_message}")
+        else:
+            errors = PowerResult.objects.filter(pk=self.result.pk).values_list("errors", flat=True)
+            count = errors.first() or 0
+            allowed = self.run.max_error_share * self.run.invocations_per_size
+            if count > allowed:
+                self._fail_size(
+                    f"{count} of {self.run.invocations_per_size} invocations failed (more than "
+                    f"{self.run.max_error_share:.0%} allowed); last error: "
+                    f"{outcome.error_type}: {outcome.error_message}"
+                )
+
+    def _maybe_check_code(self) -> None:
+        with self._lock:
+            if time.monotonic() - self._last_code_check < CODE_CHECK_INTERVAL_S:
+                return
+            self._last_code_check = time.monotonic()
+        check_code(self.run)
+
+
+def record_invocation(run, result, seq: int, payload_index: int, outcome) -> bool:
+    """Store one invocation (once per (result, sequence)); update progress and heartbeat."""
+    report = outcome.report
+    error_type = outcome.error_type
+    error_message = outcome.error_message
+    if report is None and not error_type:
+        error_type = "ReportMissing"
+        error_message = "The log tail held no REPORT line, so the invocation was not measured."
+    cost = None
+    if report is not None:
+        cost = pricing.invocation_cost(
+            result.memory_mb,
+            report.billed_duration_ms,
+            architecture=run.architecture,
+            region=run.region,
+            ephemeral_storage_mb=run.ephemeral_storage_mb,
+        )
+    cold = bool(report is not None and report.init_duration_ms is not None)
+    try:
+        with transaction.atomic():
+            Invocation.objects.create(
+                result=result,
+                sequence=seq,
+                run_id=run.pk,
+                memory_mb=result.memory_mb,
+                payload_index=payload_index,
+                request_id=(getattr(report, "request_id", None) or "")[:64],
+                duration_ms=getattr(report, "duration_ms", None),
+                billed_duration_ms=getattr(report, "billed_duration_ms", None),
+                init_duration_ms=getattr(report, "init_duration_ms", None),
+                max_memory_used_mb=getattr(report, "max_memory_used_mb", None),
+                cold_start=cold,
+                cost_usd=cost,
+                error_type=error_type,
+                error_message=error_message,
+            )
+            PowerResult.objects.filter(pk=result.pk).update(
+                invocations_done=F("invocations_done") + 1,
+                errors=F("errors") + (1 if error_type else 0),
+                cold_starts=F("cold_starts") + (1 if cold else 0),
+            )
+            TuningRun.objects.filter(pk=run.pk).update(
+                invocations_done=F("invocations_done") + 1, heartbeat_at=timezone.now()
+            )
+    except IntegrityError:
+        return False  # recorded before (a redelivered or retried batch): once is enough
+    return True
+
+
+def run_batch(run_id, result_id, batch: int, start: int, count: int) -> None:
+    """Executor: invoke sequences [start, start+count) of one size (skips recorded ones, so a
+    redelivered or retried task never records twice). Raises TransientAwsError when AWS kept
+    throttling; the task retries later."""
+    run = TuningRun.objects.select_related("account").filter(pk=run_id).first()
+    result = PowerResult.objects.filter(pk=result_id).first()
+    if run is None or result is None:
+        return
+    with run_context(run.id):
+        if stop_requested(run.pk):
+            _after_stop(run)
+            return
+        PowerResult.objects.filter(pk=result.pk, status=ResultStatus.PUBLISHED).update(
+            status=ResultStatus.RUNNING
+        )
+        recorded = set(
+            Invocation.objects.filter(
+                result=result, sequence__gte=start, sequence__lt=start + count
+            ).values_list("sequence", flat=True)
+        )
+        todo = [seq for seq in range(start, start + count) if seq not in recorded]
+        with Heartbeat(run.id) as heartbeat:
+            executor = _Batch(run, result, heartbeat)
+            try:
+                executor.execute(todo)
+            except (CodeChanged, PermanentAwsError) as exc:
+                run.request_stop(str(exc))
+            except TransientAwsError:
+                raise
+            except Exception as exc:
+                log.exception("executor crashed")
+                run.request_stop(f"Internal error while invoking: {type(exc).__name__}: {exc}")
+        if stop_requested(run.pk):
+            _after_stop(run)
+            return
+        _complete_batch(run, result, batch, start, count)
+
+
+def give_up_batch(run_id, result_id, batch: int, start: int, count: int, reason: str) -> None:
+    """The batch's retries are exhausted (AWS kept throttling): the size fails, the run goes on."""
+    run = TuningRun.objects.select_related("account").filter(pk=run_id).first()
+    result = PowerResult.objects.filter(pk=result_id).first()
+    if run is None or result is None:
+        return
+    with run_context(run.id):
+        result.mark_failing(f"Gave up at {result.memory_mb} MB after repeated retries: {reason}")
+        _complete_batch(run, result, batch, start, count)
+
+
+def _complete_batch(run, result, batch, start, count) -> None:
+    done = Invocation.objects.filter(
+        result=result, sequence__gte=start, sequence__lt=start + count
+    ).count()
+    if count > done:
+        TuningRun.objects.filter(pk=run.pk).update(
+            invocations_skipped=F("invocations_skipped") + (count - done)
+        )
+    if result.complete_batch(batch):
+        finalize_size(run, result)
+        run.refresh_from_db()
+        try_finish(run)
+
+
+def _after_stop(run) -> None:
+    run.refresh_from_db()
+    if run.stop_reason or run.cancel_requested:
+        stop_from(run, [Phase.INVOKING])

@@ -1,0 +1,231 @@
+"""Finishing a run: statistics per size, the analysis, cleanup of everything the run created
+(on success, failure, cancel and worker death alike) and the reaper that finds dead runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal
+
+from aws.retry import retrying
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+
+from tuning import analysis, aws
+from tuning.aws import AwsError
+from tuning.engine.apply import apply_memory
+from tuning.engine.latest import code_changed_message, restore_latest
+from tuning.engine.liveness import Heartbeat, run_context
+from tuning.models import (
+    OPEN_RESULT_STATUSES,
+    Phase,
+    PowerResult,
+    ResultStatus,
+    RunStatus,
+    SweepRefused,
+    TuningRun,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _trimmed_decimal(values: list[Decimal], discard: float) -> Decimal | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    drop = int(len(ordered) * min(max(float(discard), 0.0), analysis.MAX_DISCARD))
+    kept = ordered[drop : len(ordered) - drop]
+    return sum(kept, Decimal(0)) / len(kept)
+
+
+def finalize_size(run, result) -> None:
+    """Statistics of one size from its stored invocations; SUCCEEDED or FAILED."""
+    result.refresh_from_db()
+    rows = list(result.invocations.all())
+    ok = [r for r in rows if not r.error_type and r.duration_ms is not None]
+    errors = sum(1 for r in rows if r.error_type)
+    fields: dict = {
+        "invocations_done": len(rows),
+        "errors": errors,
+        "cold_starts": sum(1 for r in rows if r.cold_start),
+        "finished_at": timezone.now(),
+    }
+    if ok:
+        stats = analysis.summarize([r.duration_ms for r in ok], run.discard_fraction)
+        billed = [r.billed_duration_ms for r in ok if r.billed_duration_ms is not None]
+        costs = [r.cost_usd for r in ok if r.cost_usd is not None]
+        used = [r.max_memory_used_mb for r in rows if r.max_memory_used_mb is not None]
+        fields.update(
+            avg_duration_ms=stats.trimmed_mean,
+            mean_duration_ms=stats.mean,
+            min_duration_ms=stats.min,
+            max_duration_ms=stats.max,
+            p50_duration_ms=stats.p50,
+            p95_duration_ms=stats.p95,
+            p99_duration_ms=stats.p99,
+            stdev_duration_ms=stats.stdev,
+            ci95_low_ms=stats.ci95_low,
+            ci95_high_ms=stats.ci95_high,
+            noisy=stats.noisy,
+            avg_billed_duration_ms=analysis.trimmed_mean(billed, run.discard_fraction)
+            if billed
+            else None,
+            avg_cost_usd=_trimmed_decimal(costs, run.discard_fraction),
+            max_memory_used_mb=max(used) if used else None,
+        )
+    reason = result.error_message
+    if not reason and rows and errors / len(rows) > run.max_error_share:
+        last = next(r for r in reversed(rows) if r.error_type)
+        reason = (
+            f"{errors} of {len(rows)} invocations failed (more than {run.max_error_share:.0%} "
+            f"allowed); last error: {last.error_type}: {last.error_message}"
+        )
+    if not reason and not ok:
+        reason = f"No successful invocation at {result.memory_mb} MB."
+    fields["status"] = ResultStatus.FAILED if reason else ResultStatus.SUCCEEDED
+    fields["error_message"] = reason
+    PowerResult.objects.filter(pk=result.pk, status__in=OPEN_RESULT_STATUSES).update(**fields)
+
+
+def try_finish(run) -> None:
+    """The last executor (or the publisher, if executors were faster) finishes the run."""
+    if not run.claim_finish():
+        run.refresh_from_db()
+        if run.stop_reason or run.cancel_requested:
+            stop_from(run, [Phase.INVOKING])
+        return
+    with Heartbeat(run.id, always=True):
+        status, message = RunStatus.SUCCEEDED, ""
+        try:
+            run.store_analysis()
+            if not run.recommendation():
+                failures = "; ".join(
+                    f"{r.memory_mb} MB: {r.error_message}"
+                    for r in run.results.filter(status=ResultStatus.FAILED)
+                )
+                status, message = RunStatus.FAILED, f"No memory size succeeded. {failures}"
+        except Exception as exc:
+            log.exception("analysis failed")
+            status, message = RunStatus.FAILED, f"Analysis failed: {type(exc).__name__}: {exc}"
+        run.claim_cleanup(from_phases=[Phase.ANALYSING])
+        _cleanup_and_finish(run, status, message)
+
+
+def stop_run(run_id) -> None:
+    """Cancel task: clean up a run whose stop/cancel was requested (when publishing is over;
+    during publishing the publisher does it itself)."""
+    run = TuningRun.objects.select_related("account").filter(pk=run_id).first()
+    if run is None:
+        return
+    with run_context(run.id):
+        stop_from(run, [Phase.INVOKING])
+
+
+def stop_from(run, phases) -> bool:
+    """Clean up and finish a run asked to stop, if it is in one of ``phases``."""
+    run.refresh_from_db()
+    if not (run.stop_reason or run.cancel_requested):
+        return False
+    cancelled = run.cancel_requested and not run.stop_reason
+    reason = run.stop_reason or run.error_message or "Cancelled."
+    if not run.claim_cleanup(from_phases=phases, reason=reason):
+        return False
+    with Heartbeat(run.id, always=True):
+        _cleanup_and_finish(run, RunStatus.CANCELLED if cancelled else RunStatus.FAILED, reason)
+    return True
+
+
+def cleanup(run) -> tuple[list[str], dict | None]:
+    """Restore $LATEST, delete every alias and version this run created. Idempotent; returns
+    what could not be cleaned up (messages, [] when everything is clean) and $LATEST's
+    configuration as last read (None when it could not be read).
+
+    Deletions are serial on purpose: Lambda allows about 15 control-plane requests per
+    second, so parallel deletes would only trade a few milliseconds for throttling."""
+    problems = []
+    latest = None
+    acct, region, name = run.account, run.region, run.function_name
+    try:
+        prefix = run.alias_prefix + "-"
+        for alias in retrying(aws.list_aliases, acct, region, name):
+            if alias["name"].startswith(prefix):
+                retrying(aws.delete_alias, acct, region, name, alias["name"])
+        for version in retrying(aws.list_versions, acct, region, name):
+            if version["description"].startswith(run.version_marker):
+                retrying(aws.delete_version, acct, region, name, version["version"])
+    except AwsError as exc:
+        if exc.code in aws.NOT_FOUND_CODES:
+            return [], None  # the function is gone: nothing left to clean
+        problems.append(f"aliases/versions of the run could not all be deleted: {exc}")
+    try:
+        # Last, so the deletions overlap an update still in progress; waits until $LATEST
+        # is settled with its original configuration.
+        latest = restore_latest(run)
+    except AwsError as exc:
+        if exc.code not in aws.NOT_FOUND_CODES:
+            problems.append(f"$LATEST could not be restored: {exc}")
+    return problems, latest
+
+
+def _cleanup_and_finish(run, status: str, message: str) -> None:
+    run.refresh_from_db()
+    problems, latest = cleanup(run)
+    code_now = (latest or {}).get("code_sha256")
+    if status == RunStatus.SUCCEEDED and code_now and code_now != run.original_code_sha256:
+        # The sweep's last code check, on the configuration the restore has just read.
+        message = code_changed_message(run.original_code_sha256, code_now)
+        status = RunStatus.FAILED
+    open_status = ResultStatus.CANCELLED if status == RunStatus.CANCELLED else ResultStatus.FAILED
+    run.results.filter(status__in=OPEN_RESULT_STATUSES).update(
+        status=open_status,
+        error_message="Not measured: the run stopped before this size finished.",
+        finished_at=timezone.now(),
+    )
+    if status == RunStatus.SUCCEEDED and run.auto_apply_target and not problems:
+        try:
+            apply_memory(run, None, target=run.auto_apply_target, during_run=True)
+        except (AwsError, ValueError, SweepRefused) as exc:
+            message = f"Auto-apply to {run.auto_apply_target} failed: {exc}"
+    if problems:
+        note = "Cleanup incomplete: " + "; ".join(problems)
+        message = f"{message} {note}".strip() if message else note
+        if status == RunStatus.SUCCEEDED:
+            status = RunStatus.FAILED
+    run.finish(status, message)
+    log.info("sweep finished: %s %s", status, message)
+
+
+def reap_stale_runs(stale_seconds: int | None = None) -> list[str]:
+    """Clean up RUNNING runs whose heartbeat is older than the threshold (their worker died)
+    and fail PENDING runs no worker started for a long time. Returns the ids handled."""
+    stale = int(
+        stale_seconds if stale_seconds is not None else settings.TUNEBOARD_STALE_RUN_SECONDS
+    )
+    now = timezone.now()
+    cutoff = now - dt.timedelta(seconds=stale)
+    handled = []
+    for run in TuningRun.objects.select_related("account").filter(
+        status=RunStatus.RUNNING, heartbeat_at__lt=cutoff
+    ):
+        reason = (
+            f"The worker running this sweep stopped responding (no heartbeat for over {stale} s); "
+            "Tuneboard deleted the run's aliases and versions and restored $LATEST."
+        )
+        if run.stop_reason:
+            reason = f"{run.stop_reason} ({reason})"
+        with run_context(run.id):
+            if not run.claim_stale(cutoff, reason):
+                continue
+            log.warning("reaping stale run (phase %s)", run.phase)
+            with Heartbeat(run.id, always=True):
+                _cleanup_and_finish(run, RunStatus.FAILED, reason)
+        handled.append(str(run.id))
+    pending_cutoff = now - dt.timedelta(seconds=max(600, 5 * stale))
+    for run in TuningRun.objects.filter(status=RunStatus.PENDING, created_at__lt=pending_cutoff):
+        if run.fail_unstarted(
+            "No worker started this sweep in time; is a Celery worker consuming the 'sweeps' queue?"
+        ):
+            handled.append(str(run.id))
+    close_old_connections()
+    return handled

@@ -1,0 +1,96 @@
+"""``$LATEST`` as the run found it: recorded before the first change, checked for code changes,
+and put back after the last publish and at cleanup."""
+
+from __future__ import annotations
+
+import logging
+
+from aws.retry import retrying
+from django.utils import timezone
+
+from tuning import aws
+from tuning.aws import PermanentAwsError
+
+log = logging.getLogger(__name__)
+
+#: Set on $LATEST before each cold-starts-only publish, so every version is a new one.
+COLD_START_ENV_VAR = "TUNEBOARD_COLD_START"
+
+
+class CodeChanged(Exception):
+    """The function's code changed during the sweep."""
+
+
+def code_changed_message(old: str, new: str) -> str:
+    return (
+        f"The function's code changed during the sweep (CodeSha256 {old} → {new}); the "
+        "measurements would mix two versions of the code. Start a new sweep."
+    )
+
+
+def record_original(run) -> None:
+    """Store what the sweep will change and the code it measures (before any change)."""
+    acct, region, name = run.account, run.region, run.function_name
+    latest = retrying(aws.get_function_configuration, acct, region, name)
+    if latest["last_update_status"] == "InProgress":
+        retrying(aws.wait_updated, acct, region, name)
+        latest = retrying(aws.get_function_configuration, acct, region, name)
+    if run.qualifier and run.qualifier != "$LATEST":
+        target = retrying(aws.get_function_configuration, acct, region, name, run.qualifier)
+        if target["code_sha256"] != latest["code_sha256"]:
+            raise PermanentAwsError(
+                f"{name}:{run.qualifier} runs other code than $LATEST (CodeSha256 "
+                f"{target['code_sha256']} vs {latest['code_sha256']}). Lambda publishes versions "
+                "only from $LATEST, so the sweep would measure other code: deploy the same code "
+                "to $LATEST, or tune $LATEST."
+            )
+    raw = latest["raw"]
+    run.original_config = {
+        "FunctionArn": raw.get("FunctionArn", ""),
+        "Runtime": raw.get("Runtime", ""),
+        "MemorySize": raw.get("MemorySize"),
+        "Timeout": raw.get("Timeout"),
+        "Description": raw.get("Description", ""),
+        "Environment": {"Variables": latest["environment"]},
+        "Architectures": raw.get("Architectures") or ["x86_64"],
+        "EphemeralStorage": raw.get("EphemeralStorage") or {"Size": 512},
+        "CodeSha256": latest["code_sha256"],
+        "RevisionId": raw.get("RevisionId", ""),
+        "LastModified": raw.get("LastModified", ""),
+    }
+    run.original_code_sha256 = latest["code_sha256"]
+    run.heartbeat_at = timezone.now()
+    run.save(update_fields=["original_config", "original_code_sha256", "heartbeat_at"])
+
+
+def restore_latest(run, *, wait: bool = True) -> dict | None:
+    """Put back $LATEST's MemorySize (and environment, in cold-starts mode) as recorded;
+    returns $LATEST's configuration as read before (None when nothing was recorded).
+    ``wait=False`` (right after the last publish) does not wait for the update to finish:
+    executors are busy meanwhile, and cleanup waits."""
+    original = run.original_config or {}
+    if not original.get("MemorySize"):
+        return None
+    acct, region, name = run.account, run.region, run.function_name
+    current = retrying(aws.get_function_configuration, acct, region, name)
+    changes = {}
+    if current["memory_mb"] != original["MemorySize"]:
+        changes["memory_mb"] = original["MemorySize"]
+    original_env = (original.get("Environment") or {}).get("Variables") or {}
+    if COLD_START_ENV_VAR in current["environment"] and current["environment"] != original_env:
+        changes["environment"] = original_env
+    if current["last_update_status"] == "InProgress" and (changes or wait):
+        retrying(aws.wait_updated, acct, region, name)
+    if changes:
+        retrying(aws.update_configuration, acct, region, name, **changes)
+        if wait:
+            retrying(aws.wait_updated, acct, region, name)
+        log.info("restored $LATEST of %s: %s", name, changes)
+    return current
+
+
+def check_code(run) -> None:
+    """CodeChanged when $LATEST's code is no longer the code the run measures."""
+    latest = retrying(aws.get_function_configuration, run.account, run.region, run.function_name)
+    if run.original_code_sha256 and latest["code_sha256"] != run.original_code_sha256:
+        raise CodeChanged(code_changed_message(run.original_code_sha256, latest["code_sha256"]))

@@ -1,0 +1,54 @@
+"""``python manage.py show_run RUN_ID [--json]``: a run's results and recommendations in a
+terminal (what ``manage.py sweep --wait`` prints at the end), e.g. for a run started from the
+web or imported from Power Tuning."""
+
+import json
+import uuid
+
+from django.core.management.base import BaseCommand, CommandError
+
+from tuning.analysis import STRATEGIES
+from tuning.models import RunStatus, TuningRun
+from tuning.serializers import run_to_dict
+
+
+def print_run(out, run, *, as_json: bool) -> None:
+    """The run as JSON (``GET /api/runs/<uuid>/``) or as a table with its recommendations."""
+    run = TuningRun.objects.select_related("account", "created_by").get(pk=run.pk)
+    if as_json:
+        out.write(json.dumps(run_to_dict(run), indent=2))
+        return
+    out.write(f"run {run.id}: {run.status}")
+    if run.status in (RunStatus.PENDING, RunStatus.RUNNING):
+        return
+    out.write(f"{'MB':>6}  {'status':<10} {'avg ms':>10} {'p95 ms':>10} {'USD/inv':>16}")
+    for result in run.results.order_by("memory_mb"):
+        avg = f"{result.avg_duration_ms:.1f}" if result.avg_duration_ms is not None else "-"
+        p95 = f"{result.p95_duration_ms:.1f}" if result.p95_duration_ms is not None else "-"
+        cost = format(result.avg_cost_usd, "f") if result.avg_cost_usd is not None else "-"
+        out.write(
+            f"{result.memory_mb:>6}  {result.status:<10} {avg:>10} {p95:>10} {cost:>16}"
+            + (f"  {result.error_message}" if result.error_message else "")
+        )
+    for strategy in STRATEGIES:
+        rec = run.recommendation(strategy)
+        if rec:
+            out.write(
+                f"{strategy:>8}: {rec['memory_mb']} MB "
+                f"({rec['avg_duration_ms']:.1f} ms, ${rec['avg_cost_usd']} per invocation)"
+            )
+
+
+class Command(BaseCommand):
+    help = "Print a tuning run's results and recommendations."
+
+    def add_arguments(self, parser):
+        parser.add_argument("run_id", help="the run's id (as in its URL)")
+        parser.add_argument("--json", action="store_true", help="print the run as JSON")
+
+    def handle(self, *args, **options):
+        try:
+            run = TuningRun.objects.get(pk=uuid.UUID(options["run_id"]))
+        except (ValueError, TuningRun.DoesNotExist):
+            raise CommandError(f"No run with id {options['run_id']!r}.") from None
+        print_run(self.stdout, run, as_json=options["json"])

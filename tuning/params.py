@@ -1,0 +1,576 @@
+"""Every sweep parameter and limit, declared once.
+
+``SweepParams`` is what a sweep is asked to do. Each of its fields carries a ``Param`` (label,
+help text, limits, command-line flag), and everything that takes or shows sweep parameters is
+built from those: the web form (``tuning.forms.SweepForm``), the JSON API body, the
+``manage.py sweep`` options, the run's JSON (``tuning.serializers``), "re-run" and the form
+values of "re-run with changes". A new field added here reaches all of them.
+
+``SweepParams.parse(values)`` validates raw values (JSON values from the API, text from the
+form and the command line) and raises ``InvalidSweep`` naming every bad field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+from tuning import analysis, pricing
+
+MIN_MEMORY_MB = 128
+MAX_MEMORY_MB = 10240
+MAX_INVOCATIONS_PER_SIZE = 1000
+MAX_TOTAL_INVOCATIONS = 20000
+MAX_CONCURRENCY = 1000
+MAX_SLEEP_BETWEEN_MS = 60_000
+DEFAULT_CONCURRENCY = 5
+
+_NAME = r"[A-Za-z0-9_-]{1,64}"
+_QUALIFIER = r"\$LATEST|[A-Za-z0-9_-]{1,128}"
+FUNCTION_ARN_RE = re.compile(
+    rf"^arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z]{{2}}(?:-[a-z]+)+-\d):"
+    rf"(?P<account>\d{{12}}):function:(?P<name>{_NAME})(?::(?P<qualifier>{_QUALIFIER}))?$"
+)
+_PARTIAL_ARN_RE = re.compile(
+    rf"^(?P<account>\d{{12}}):function:(?P<name>{_NAME})(?::(?P<qualifier>{_QUALIFIER}))?$"
+)
+_NAME_RE = re.compile(rf"^(?P<name>{_NAME})(?::(?P<qualifier>{_QUALIFIER}))?$")
+#: An alias name: not only digits (that would be a version number).
+ALIAS_RE = re.compile(r"^(?!\d+$)[A-Za-z0-9_-]{1,128}$")
+#: Aliases named like this belong to Tuneboard's own sweeps.
+OWN_ALIAS_PREFIX = "tb-"
+
+
+class InvalidSweep(ValueError):
+    """Sweep parameters are invalid. ``errors`` maps each bad field to a message a user can act
+    on; ``field`` is the first of them, ``str()`` all of the messages."""
+
+    def __init__(self, errors: dict[str, str] | str, field: str = ""):
+        if isinstance(errors, str):
+            errors = {field: errors}
+        self.errors = dict(errors)
+        self.field = next(iter(self.errors), "")
+        super().__init__(" ".join(self.errors.values()))
+
+
+@dataclass(frozen=True)
+class FunctionRef:
+    """A function as a user named it: name, optional qualifier, region/account from an ARN."""
+
+    text: str
+    name: str
+    qualifier: str = ""
+    region: str = ""
+    account_id: str = ""
+
+
+def parse_function(text) -> FunctionRef:
+    """A name, ``name:qualifier``, a partial ARN (``123456789012:function:name``) or a full
+    ARN, optionally qualified. InvalidSweep on anything else."""
+    text = str(text or "").strip()
+    for pattern in (FUNCTION_ARN_RE, _PARTIAL_ARN_RE, _NAME_RE):
+        match = pattern.match(text)
+        if match:
+            parts = match.groupdict()
+            return FunctionRef(
+                text=text,
+                name=parts["name"],
+                qualifier=parts.get("qualifier") or "",
+                region=parts.get("region") or "",
+                account_id=parts.get("account") or "",
+            )
+    if text.startswith("arn:"):
+        message = (
+            "This ARN is not a Lambda function ARN. Expected "
+            "arn:aws:lambda:REGION:ACCOUNT_ID:function:NAME[:VERSION_OR_ALIAS]."
+        )
+    else:
+        message = (
+            f"{text!r} is not a Lambda function name or ARN: enter a name (letters, digits, - and "
+            "_, at most 64 characters), optionally with :VERSION or :ALIAS, or a function ARN."
+        )
+    raise InvalidSweep(message, "function")
+
+
+# --------------------------------------------------------------------------- value parsers
+# Each takes a raw value (``text=True``: as typed in a form or a terminal) and returns the
+# clean value or raises ValueError with a message for users.
+
+
+def parse_json_text(text: str, what: str):
+    """JSON text -> value; a syntax error names its line and column."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        lines = text.splitlines() or [""]
+        line = lines[error.lineno - 1] if 0 < error.lineno <= len(lines) else ""
+        raise ValueError(
+            f"{what} is not valid JSON: line {error.lineno}, column {error.colno}: {error.msg}."
+            + (f" The line reads: {line.strip()[:80]}" if line.strip() else "")
+        ) from None
+
+
+def parse_memory_sizes(value) -> list[int]:
+    """'128, 512 1024MB' or [128, 512] -> sorted unique sizes, each within Lambda's limits."""
+    if isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        items = [item for item in re.split(r"[\s,;]+", str(value or "").strip()) if item]
+    if not items:
+        raise ValueError("Enter at least one memory size in MB, e.g. 128, 512, 1024.")
+    errors, sizes = [], set()
+    for item in items:
+        text = str(item).lower().removesuffix("mb").strip()
+        if isinstance(item, bool) or not re.fullmatch(r"\d+(\.0*)?", text):
+            errors.append(f"“{item}” is not a whole number of MB.")
+            continue
+        size = int(float(text))
+        if size < MIN_MEMORY_MB:
+            errors.append(f"{size} MB is below Lambda's minimum of {MIN_MEMORY_MB} MB.")
+        elif size > MAX_MEMORY_MB:
+            errors.append(f"{size} MB is above Lambda's maximum of {MAX_MEMORY_MB} MB.")
+        else:
+            sizes.add(size)
+    if errors:
+        raise ValueError(" ".join(errors))
+    return sorted(sizes)
+
+
+def _whole(value, label: str, low: int, high: int) -> int:
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    is_whole_float = isinstance(value, float) and value.is_integer()
+    is_digits = isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,18}\s*", value)
+    if not (is_int or is_whole_float or is_digits):
+        raise ValueError(f"{label} must be a whole number, got {value!r}.")
+    number = int(value)
+    if not low <= number <= high:
+        raise ValueError(f"{label} must be between {low} and {high}, got {number}.")
+    return number
+
+
+def _number(value, label: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or value is None or value == "":
+        raise ValueError(f"{label} must be a number, got {value!r}.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{label} must be a number, got {value!r}.") from None
+    if math.isnan(number) or not low <= number <= high:
+        raise ValueError(f"{label} must be between {low:g} and {high:g}, got {value!r}.")
+    return number
+
+
+def _flag(value, label: str, text: bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    if text and str(value).lower() in ("on", "true", "1", "yes"):
+        return True
+    if text and str(value).lower() in ("", "off", "false", "0", "no"):
+        return False
+    raise ValueError(f"{label} must be true or false.")
+
+
+def _json_value(value, label: str, text: bool):
+    if text and isinstance(value, str):
+        return parse_json_text(value, label) if value.strip() else {}
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{label} must be JSON: {exc}") from None
+    return value
+
+
+def _weighted(value, label: str, text: bool) -> list[dict]:
+    if text and isinstance(value, str):
+        value = parse_json_text(value, label) if value.strip() else []
+    if not value:
+        return []
+    if not isinstance(value, list):
+        raise ValueError(f'{label} must be a JSON list: [{{"payload": {{...}}, "weight": 3}}, …].')
+    out = []
+    for index, item in enumerate(value, start=1):
+        if not isinstance(item, dict) or "payload" not in item:
+            raise ValueError(f'Weighted payload #{index} needs a "payload" key.')
+        weight = item.get("weight", 1)
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not weight > 0:
+            raise ValueError(f'Weighted payload #{index}: "weight" must be greater than 0.')
+        if not math.isfinite(weight):
+            raise ValueError(f'Weighted payload #{index}: "weight" must be a finite number.')
+        out.append(
+            {"payload": _json_value(item["payload"], "Each payload", False), "weight": weight}
+        )
+    return out
+
+
+def _account(value):
+    """An AwsAccount, its name, or nothing (the workers' own credentials)."""
+    from aws.models import AwsAccount
+
+    if value in (None, ""):
+        return None
+    if isinstance(value, AwsAccount):
+        return value
+    account = AwsAccount.objects.filter(name=str(value)).first()
+    if account is None:
+        known = ", ".join(AwsAccount.objects.values_list("name", flat=True)) or "none"
+        raise ValueError(f"No account named {value!r} (known: {known}).")
+    return account
+
+
+def _region(value) -> str:
+    region = str(value or "").strip()
+    if region and region not in pricing.known_regions():
+        raise ValueError(
+            f"No Lambda prices are known for region {region!r}, so costs cannot be computed; "
+            f"known regions: {', '.join(pricing.known_regions())}."
+        )
+    return region
+
+
+def _strategy(value) -> str:
+    if value not in analysis.STRATEGIES:
+        raise ValueError(
+            f"Unknown strategy {value!r}: choose one of {', '.join(analysis.STRATEGIES)}."
+        )
+    return value
+
+
+def _target(value) -> str:
+    target = str(value or "").strip()
+    if target and target != "$LATEST" and not ALIAS_RE.match(target):
+        raise ValueError(
+            f"Auto-apply target {target!r} must be $LATEST or an alias name (letters, digits, "
+            "- and _; not only digits)."
+        )
+    if target.startswith(OWN_ALIAS_PREFIX):
+        raise ValueError("Aliases starting with 'tb-' belong to Tuneboard's own sweeps.")
+    return target
+
+
+# --------------------------------------------------------------------------- declarations
+
+
+@dataclass(frozen=True)
+class Param:
+    """How one sweep parameter is asked for, checked and shown."""
+
+    kind: str  # function|sizes|int|float|bool|json|weighted|strategy|account|region|target
+    label: str
+    help: str = ""
+    low: float | None = None
+    high: float | None = None
+    cli: str = ""  # the manage.py sweep option
+
+    def parse(self, value, *, text: bool = False):
+        kind, label = self.kind, self.label
+        if kind in ("function", "target", "region") and not isinstance(value, str):
+            raise ValueError(f"{label} must be a string, got {value!r}.")
+        if kind == "function":
+            return parse_function(value).text
+        if kind == "sizes":
+            return parse_memory_sizes(value)
+        if kind == "int":
+            return _whole(value, label, int(self.low), int(self.high))
+        if kind == "float":
+            return _number(value, label, self.low, self.high)
+        if kind == "bool":
+            return _flag(value, label, text)
+        if kind == "json":
+            return _json_value(value, label, text)
+        if kind == "weighted":
+            return _weighted(value, label, text)
+        if kind == "strategy":
+            return _strategy(value)
+        if kind == "account":
+            return _account(value)
+        if kind == "region":
+            return _region(value)
+        if kind == "target":
+            return _target(value)
+        raise AssertionError(f"unknown parameter kind {kind}")
+
+    def to_json(self, value):
+        if self.kind == "account":
+            return value.name if value is not None else None
+        return value
+
+    def to_text(self, value) -> str:
+        """The value as typed into the form (for "re-run with changes")."""
+        if self.kind == "sizes":
+            return ", ".join(str(size) for size in value)
+        if self.kind in ("json", "weighted"):
+            return json.dumps(value, indent=2) if value else ("{}" if self.kind == "json" else "")
+        if self.kind == "account":
+            return value.pk if value is not None else ""
+        return value
+
+
+def param(default, **spec):
+    factory = {"default_factory": default} if callable(default) else {"default": default}
+    return field(metadata={"param": Param(**spec)}, **factory)
+
+
+@dataclass(frozen=True)
+class SweepParams:
+    """What a sweep is asked to do (the TuningRun fields of the same names)."""
+
+    function: str = param(
+        "",
+        kind="function",
+        label="Function",
+        help="A name, name:ALIAS, name:VERSION or function ARN. With a qualifier the sweep "
+        "measures $LATEST's code only when the qualifier runs the same code (it is refused "
+        "otherwise); the sweep always publishes its test versions from $LATEST.",
+    )
+    memory_sizes: list = param(
+        list,
+        kind="sizes",
+        label="Memory sizes",
+        help=f"MB, separated by commas; each {MIN_MEMORY_MB}–{MAX_MEMORY_MB}. Duplicates are "
+        "removed and the sizes sorted.",
+        cli="--power",
+    )
+    invocations_per_size: int = param(
+        10,
+        kind="int",
+        label="Invocations per size",
+        help=f"1–{MAX_INVOCATIONS_PER_SIZE}; 10 or more recommended. More invocations, "
+        "narrower confidence intervals.",
+        low=1,
+        high=MAX_INVOCATIONS_PER_SIZE,
+        cli="--num",
+    )
+    account: Any = param(
+        None,
+        kind="account",
+        label="Account",
+        help="Cross-account access goes through the account's IAM role; empty = the workers' "
+        "own credentials.",
+    )
+    region: str = param(
+        "",
+        kind="region",
+        label="Region",
+        help="Where the function is (an ARN says it itself).",
+    )
+    payload: Any = param(
+        dict, kind="json", label="Payload", help="JSON sent as the event of every invocation."
+    )
+    weighted_payloads: list = param(
+        list,
+        kind="weighted",
+        label="Weighted payloads",
+        help='Optional, instead of one payload: [{"payload": {...}, "weight": 3}, …] — each '
+        "payload gets its weight's share of the invocations.",
+    )
+    parallel: bool = param(False, kind="bool", label="Invoke in parallel")
+    concurrency: int = param(
+        DEFAULT_CONCURRENCY,
+        kind="int",
+        label="Concurrency cap",
+        help="At most this many invocations at once (protects downstream systems).",
+        low=1,
+        high=MAX_CONCURRENCY,
+    )
+    strategy: str = param(
+        "cost",
+        kind="strategy",
+        label="Strategy",
+        help="Which size to recommend: lowest cost, fastest, or a balance of both.",
+    )
+    balanced_weight: float = param(
+        0.5,
+        kind="float",
+        label="Balanced weight",
+        help="0 = speed only, 1 = cost only.",
+        low=0,
+        high=1,
+        cli="--weight",
+    )
+    discard_fraction: float = param(
+        0.2,
+        kind="float",
+        label="Discard fraction",
+        help="Share of the slowest and of the fastest invocations left out of the trimmed mean "
+        f"(0–{analysis.MAX_DISCARD:g}, as in Power Tuning).",
+        low=0,
+        high=analysis.MAX_DISCARD,
+        cli="--discard",
+    )
+    cold_starts_only: bool = param(
+        False,
+        kind="bool",
+        label="Cold starts only",
+        help="Every measured invocation is a cold start (slower: one version per invocation).",
+    )
+    sleep_between_ms: int = param(
+        0,
+        kind="int",
+        label="Sleep between invocations (ms)",
+        help="Pause between serial invocations, e.g. to let a downstream system recover.",
+        low=0,
+        high=MAX_SLEEP_BETWEEN_MS,
+        cli="--sleep-ms",
+    )
+    max_error_share: float = param(
+        0.2,
+        kind="float",
+        label="Maximum error share",
+        help="A size fails when more than this share of its invocations errors (0–1).",
+        low=0,
+        high=1,
+    )
+    auto_apply_target: str = param(
+        "",
+        kind="target",
+        label="Apply the winner automatically to",
+        help='Empty = don\'t; "$LATEST" or an alias name.',
+        cli="--auto-apply",
+    )
+
+    # ------------------------------------------------------------------ declarations
+
+    @classmethod
+    def declared(cls) -> dict[str, Param]:
+        """Every parameter, in order: {field name: Param}."""
+        return {f.name: f.metadata["param"] for f in dataclasses.fields(cls)}
+
+    @classmethod
+    def default(cls, name: str):
+        f = next(f for f in dataclasses.fields(cls) if f.name == name)
+        return f.default_factory() if f.default is dataclasses.MISSING else f.default
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def parse(cls, values: dict, *, text: bool = False) -> SweepParams:
+        """Validated parameters from raw values (missing ones take their defaults).
+
+        ``text=True`` for values typed as text (form, terminal): JSON fields are then parsed.
+        Raises InvalidSweep with a message per bad field.
+        """
+        declared = cls.declared()
+        unknown = sorted(set(values) - set(declared))
+        if unknown:
+            raise InvalidSweep({name: f"Unknown field {name!r}." for name in unknown})
+        clean, errors = {}, {}
+        for name, spec in declared.items():
+            if values.get(name) is None:
+                continue  # missing: the default
+            try:
+                clean[name] = spec.parse(values[name], text=text)
+            except ValueError as invalid:  # InvalidSweep is a ValueError too
+                errors[name] = str(invalid)
+        if clean.get("parallel") and values.get("concurrency", 0) is None:
+            errors["concurrency"] = "Parallel mode needs a cap: how many at once?"
+        if errors:
+            raise InvalidSweep(errors)
+        params = cls(**clean)
+        errors = params._conflicts()
+        if errors:
+            raise InvalidSweep(errors)
+        return params.with_defaults()
+
+    def _conflicts(self) -> dict[str, str]:
+        """Checks across fields."""
+        errors = {}
+        if not self.function:
+            errors["function"] = "Enter the function to tune."
+        if not self.memory_sizes:
+            errors["memory_sizes"] = "Enter at least one memory size in MB, e.g. 128, 512, 1024."
+        total = len(self.memory_sizes) * self.invocations_per_size
+        if total > MAX_TOTAL_INVOCATIONS:
+            errors["invocations_per_size"] = (
+                f"{len(self.memory_sizes)} sizes × {self.invocations_per_size} invocations = "
+                f"{total:,} invocations; keep a sweep under {MAX_TOTAL_INVOCATIONS:,}."
+            )
+        weighted = self.weighted_payloads
+        if weighted and self.payload not in (None, {}):
+            errors["weighted_payloads"] = (
+                "Give either one payload or weighted payloads, not both "
+                "(empty the payload field or this one)."
+            )
+        elif len(weighted) > self.invocations_per_size:
+            errors["weighted_payloads"] = (
+                f"{len(weighted)} weighted payloads need at least {len(weighted)} invocations per "
+                f"size (one per payload); got {self.invocations_per_size}."
+            )
+        if self.function:
+            ref = self.target
+            if ref.region and self.region and ref.region != self.region:
+                errors["region"] = f"The ARN is in region {ref.region}, not {self.region}."
+            account = self.account
+            known_id = account.account_id if account is not None else ""
+            if ref.account_id and known_id and ref.account_id != known_id:
+                errors["account"] = (
+                    f"The ARN is in account {ref.account_id} but account {account.name!r} "
+                    f"is {known_id}."
+                )
+        return errors
+
+    def with_defaults(self) -> SweepParams:
+        """The region the sweep runs in, and a concurrency of 1 when it is serial."""
+        region = (
+            self.target.region
+            or self.region
+            or (self.account.default_region if self.account is not None else "")
+            or settings.TUNEBOARD_DEFAULT_REGION
+        )
+        try:
+            region = _region(region)
+        except ValueError as invalid:
+            raise InvalidSweep(str(invalid), "region") from None
+        return dataclasses.replace(
+            self, region=region, concurrency=self.concurrency if self.parallel else 1
+        )
+
+    @property
+    def target(self) -> FunctionRef:
+        return parse_function(self.function)
+
+    # ------------------------------------------------------------------ runs
+
+    @classmethod
+    def from_run(cls, run) -> SweepParams:
+        """The parameters a run was started with (for re-runs)."""
+        values = _run_values(run)
+        if not run.parallel:
+            values["concurrency"] = DEFAULT_CONCURRENCY  # what the form offers when ticked
+        return cls.parse(values)
+
+    def run_fields(self) -> dict:
+        """The TuningRun fields these parameters set."""
+        ref = self.target
+        fields = {name: getattr(self, name) for name in self.declared()}
+        fields.pop("function")
+        fields.update(
+            function_arn=ref.text,
+            function_name=ref.name,
+            qualifier=ref.qualifier,
+            invocations_total=len(self.memory_sizes) * self.invocations_per_size,
+            payload=self.payload if not self.weighted_payloads else {},
+        )
+        return fields
+
+    def form_initial(self) -> dict:
+        """Form values that repeat these parameters ("re-run with changes")."""
+        return {name: spec.to_text(getattr(self, name)) for name, spec in self.declared().items()}
+
+
+def _run_values(run) -> dict:
+    """The parameter values stored on a run (the TuningRun fields of the same names)."""
+    values = {name: getattr(run, name) for name in SweepParams.declared()}
+    values["function"] = run.function_arn
+    return values
+
+
+def run_params_json(run) -> dict:
+    """A run's parameters as JSON (the keys of the API body that would start it again)."""
+    values = _run_values(run)
+    return {name: spec.to_json(values[name]) for name, spec in SweepParams.declared().items()}

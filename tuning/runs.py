@@ -1,0 +1,108 @@
+"""The commands users trigger — start, re-run, cancel, apply — shared by the web pages, the
+JSON API and ``manage.py sweep``. They write rows and enqueue the worker's tasks on commit;
+the work itself is in ``tuning.engine``."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+
+from tuning.engine.apply import apply_memory
+from tuning.models import (
+    OPEN_RESULT_STATUSES,
+    Phase,
+    PowerResult,
+    ResultStatus,
+    RunStatus,
+    SweepRefused,
+    TuningRun,
+)
+from tuning.params import SweepParams
+from tuning.tasks import cancel_sweep_task, start_sweep_task
+
+log = logging.getLogger(__name__)
+
+#: Permission needed to start a sweep (and to re-run or import one).
+START_PERMISSION = "tuning.add_tuningrun"
+#: Permission needed to change a function's memory: auto-apply and "Apply" on a run.
+APPLY_PERMISSION = "tuning.change_tuningrun"
+
+
+def can_start(user) -> bool:
+    return bool(user and user.has_perm(START_PERMISSION))
+
+
+def can_apply(user) -> bool:
+    return bool(user and user.has_perm(APPLY_PERMISSION))
+
+
+def can_control(user, run) -> bool:
+    """Cancel: whoever may start sweeps, and the run's own creator."""
+    return can_start(user) or bool(run.created_by_id and run.created_by_id == user.pk)
+
+
+def function_key(params: SweepParams) -> str:
+    """Identifies the function across qualifiers for the one-active-sweep rule."""
+    account = params.account
+    return f"{account.pk if account else '-'}:{params.region}:{params.target.name}"
+
+
+def start_run(params: SweepParams, *, created_by=None) -> TuningRun:
+    """Create the PENDING run and its per-size rows; enqueue the sweep on commit.
+
+    SweepRefused when the function already has an active sweep.
+    """
+    key = function_key(params)
+    try:
+        with transaction.atomic():
+            run = TuningRun.objects.create(
+                **params.run_fields(),
+                function_key=key,
+                status=RunStatus.PENDING,
+                phase=Phase.QUEUED,
+                created_by=created_by if getattr(created_by, "pk", None) else None,
+            )
+            PowerResult.objects.bulk_create(
+                PowerResult(run=run, memory_mb=mb) for mb in params.memory_sizes
+            )
+    except IntegrityError as exc:
+        if "one_active_sweep_per_function" in str(exc) or TuningRun.objects.active_on(key).exists():
+            raise SweepRefused.for_function(key, params.target.name) from None
+        raise
+    run_id = str(run.id)
+    transaction.on_commit(lambda: start_sweep_task.delay(run_id))
+    log.info("sweep of %s queued", run.function_name, extra={"run_id": run_id})
+    return run
+
+
+def rerun(run, user) -> TuningRun:
+    """A new run with the same parameters (InvalidSweep for a run that cannot be repeated,
+    e.g. an imported one)."""
+    return start_run(SweepParams.from_run(run), created_by=user)
+
+
+def request_cancel(run, user=None) -> None:
+    """Cancel a run: a PENDING one at once; a RUNNING one stops invoking and is cleaned up
+    (CANCELLED). A finished run is left as it is."""
+    who = f"Cancelled by {user.get_username()}." if getattr(user, "pk", None) else "Cancelled."
+    if run.cancel_pending():
+        TuningRun.objects.filter(pk=run.pk).update(error_message=who)
+        run.results.filter(status__in=OPEN_RESULT_STATUSES).update(status=ResultStatus.CANCELLED)
+        run.refresh_from_db()
+        return
+    updated = TuningRun.objects.filter(
+        pk=run.pk, status=RunStatus.RUNNING, cancel_requested=False
+    ).update(cancel_requested=True, error_message=who)
+    if updated:
+        run_id = str(run.pk)
+        transaction.on_commit(lambda: cancel_sweep_task.delay(run_id))
+    run.refresh_from_db()
+
+
+def request_apply(run, user, *, target: str, memory_mb: int) -> None:
+    """Apply a size of a succeeded run to $LATEST or an alias (ValueError, SweepRefused or an
+    AWS error with a message for users)."""
+    if run.imported_from:
+        raise ValueError("An imported run cannot be applied: Tuneboard did not measure it.")
+    apply_memory(run, user, target=target, memory_mb=memory_mb)
