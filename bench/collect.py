@@ -215,8 +215,8 @@ def main() -> None:
     setup_django(BENCH_DB)
     empty_cache_tables()
 
+    from aws import clients as awsclients
     from cachemetrics import catalog, collector, rollup
-    from dashboard import awsclients
     from sandbox.seed_dax import seed_dax, synthetic_clusters
 
     server, moto_url = start_moto()

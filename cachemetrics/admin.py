@@ -1,16 +1,6 @@
 from django.contrib import admin
 
 from cachemetrics.models import CachedTable, Collection, DaxCluster, DaxNodePrice
-from tuning.models import AwsAccount
-
-# The cache overview links to "add an AWS account"; tuning owns the model and may register
-# its own admin (its admin module is imported first, INSTALLED_APPS order).
-if not admin.site.is_registered(AwsAccount):
-
-    @admin.register(AwsAccount)
-    class AwsAccountAdmin(admin.ModelAdmin):
-        list_display = ("name", "account_id", "default_region", "role_arn")
-        search_fields = ("name", "account_id")
 
 
 class TableInline(admin.TabularInline):

@@ -1,77 +1,38 @@
 """The only module of cachemetrics that talks to AWS (DAX, DynamoDB, CloudWatch).
 
 Every call goes through :func:`_call`, which counts it, retries throttling and transient
-faults with exponential backoff, and turns botocore errors into our two kinds:
+faults with backoff (``aws.retry``) and turns botocore errors into the one taxonomy of
+``aws.errors``:
 
 * :class:`TransientAwsError` - throttled or unavailable after the retries; try again later;
 * :class:`PermanentAwsError` - access denied, bad configuration, unknown resource...
 
-Clients come from ``dashboard.awsclients`` (one per process and role); endpoints come from
-botocore's standard environment variables.
+Clients come from ``aws.clients`` (one per process and role); endpoints come from botocore's
+standard environment variables.
 """
 
 from __future__ import annotations
 
-import random
-import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    NoCredentialsError,
-    ParamValidationError,
-)
-from botocore.exceptions import (
-    ConnectionError as BotoConnectionError,
-)
+from botocore.exceptions import BotoCoreError, ClientError
 
-from dashboard import awsclients
+from aws import clients
+from aws.errors import AwsError, PermanentAwsError, TransientAwsError, map_error
+from aws.retry import Backoff, retrying
+
+__all__ = ["AwsError", "Backoff", "PermanentAwsError", "TransientAwsError"]
 
 MAX_QUERIES_PER_CALL = 500  # GetMetricData limit
 DESCRIBE_PAGE_SIZE = 100  # DescribeClusters MaxResults (AWS allows 20-100)
 MAX_DATAPOINTS_PER_CALL = 100_800  # GetMetricData returns at most this many per call
 
-THROTTLING_CODES = {
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestLimitExceeded",
-    "TooManyRequestsException",
-    "RequestThrottled",
-    "RequestThrottledException",
-    "LimitExceededException",
-    "SlowDown",
-}
-TRANSIENT_CODES = THROTTLING_CODES | {
-    "ServiceUnavailable",
-    "ServiceUnavailableException",
-    "InternalFailure",
-    "InternalError",
-    "InternalServerError",
-    "InternalServiceError",
-    "RequestTimeout",
-    "RequestTimeoutException",
-}
-
-
-class AwsError(Exception):
-    def __init__(self, message: str, *, operation: str = "", code: str = ""):
-        super().__init__(message)
-        self.operation = operation
-        self.code = code
-
-
-class TransientAwsError(AwsError):
-    """Worth retrying later: throttling, timeouts, 5xx."""
-
-
-class PermanentAwsError(AwsError):
-    """Retrying will not help: permissions, configuration, missing resources."""
+#: A collection runs in the background every few minutes: it can wait longer than a sweep.
+DEFAULT_BACKOFF = Backoff(attempts=5, base_s=0.5, cap_s=20.0)
 
 
 @dataclass
@@ -94,51 +55,8 @@ class CallStats:
         return dict(sorted(self.calls.items()))
 
 
-@dataclass
-class Backoff:
-    attempts: int = 5
-    base_s: float = 0.5
-    cap_s: float = 20.0
-    sleep: Callable[[float], None] = time.sleep
-
-    def delay(self, attempt: int) -> float:
-        """Full jitter: uniform(0, min(cap, base * 2^attempt))."""
-        return random.uniform(0, min(self.cap_s, self.base_s * 2**attempt))
-
-
-DEFAULT_BACKOFF = Backoff()
-
-
 def _client(service: str, target: Target):
-    return awsclients.client(service, target.region, target.role_arn, target.external_id)
-
-
-def classify(exc: Exception, operation: str) -> AwsError:
-    """Our error for a botocore/boto3 exception."""
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code = error.get("Code", "")
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-        message = f"{operation}: {code}: {error.get('Message', '')}".rstrip(": ")
-        if code in TRANSIENT_CODES or status >= 500 or status == 429:
-            return TransientAwsError(message, operation=operation, code=code)
-        return PermanentAwsError(message, operation=operation, code=code)
-    if isinstance(exc, ParamValidationError):
-        return PermanentAwsError(
-            f"{operation}: invalid request (check the account's role ARN and region): {exc}",
-            operation=operation,
-            code="ParamValidation",
-        )
-    if isinstance(exc, NoCredentialsError):
-        return PermanentAwsError(
-            f"{operation}: no AWS credentials found", operation=operation, code="NoCredentials"
-        )
-    if isinstance(exc, BotoConnectionError):
-        return TransientAwsError(f"{operation}: {exc}", operation=operation, code="Connection")
-    if isinstance(exc, BotoCoreError):
-        code = type(exc).__name__
-        return PermanentAwsError(f"{operation}: {exc}", operation=operation, code=code)
-    raise exc
+    return clients.client(service, target.region, target.role_arn, target.external_id)
 
 
 def _call(
@@ -150,18 +68,18 @@ def _call(
     **params: Any,
 ) -> dict:
     """One API call, counted, with throttling/transient faults retried with backoff."""
-    for attempt in range(backoff.attempts):
+
+    def attempt() -> dict:
         stats.calls[operation] += 1
         try:
-            method = getattr(_client(service, target), _snake(operation))
-            return method(**params)
+            return getattr(_client(service, target), _snake(operation))(**params)
         except (ClientError, BotoCoreError) as exc:
-            error = classify(exc, operation)
-            if isinstance(error, PermanentAwsError) or attempt == backoff.attempts - 1:
-                raise error from exc
-            stats.retries += 1
-            backoff.sleep(backoff.delay(attempt))
-    raise AssertionError("unreachable")
+            raise map_error(exc, operation=operation, where=f"region {target.region}") from exc
+
+    def count_retry(_error, _attempt) -> None:
+        stats.retries += 1
+
+    return retrying(attempt, backoff=backoff, on_retry=count_retry)
 
 
 def _snake(operation: str) -> str:

@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from aws.models import AwsAccount
 from cachemetrics import catalog
 from cachemetrics import cloudwatch as cw
 from cachemetrics.models import (
@@ -44,7 +45,6 @@ from cachemetrics.models import (
     MetricSeries,
 )
 from dashboard.env import envlist
-from tuning.models import AwsAccount
 
 log = logging.getLogger(__name__)
 

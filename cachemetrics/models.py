@@ -26,7 +26,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cachemetrics import catalog
-from tuning.models import AwsAccount
 
 POINT_RETENTION = timedelta(days=15)
 ROLLUP_RETENTION = timedelta(days=456)  # 15 months
@@ -49,7 +48,11 @@ class DaxCluster(models.Model):
     """
 
     account = models.ForeignKey(
-        AwsAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="dax_clusters"
+        "aws.AwsAccount",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="dax_clusters",
     )
     region = models.CharField(max_length=32)
     name = models.CharField(max_length=64)
@@ -106,7 +109,11 @@ class CachedTable(models.Model):
     """A DynamoDB table and the DAX clusters in front of it."""
 
     account = models.ForeignKey(
-        AwsAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="cached_tables"
+        "aws.AwsAccount",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="cached_tables",
     )
     region = models.CharField(max_length=32)
     name = models.CharField(max_length=255)
@@ -232,7 +239,11 @@ class Collection(models.Model):
     """One collector run for one account and region: what it cost and what went wrong."""
 
     account = models.ForeignKey(
-        AwsAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="collections"
+        "aws.AwsAccount",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="collections",
     )
     account_name = models.CharField(max_length=100, default="default credentials")
     region = models.CharField(max_length=32)

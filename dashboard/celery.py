@@ -42,6 +42,6 @@ def worker_command(queues: str, concurrency: int, name: str, loglevel: str = "IN
 @worker_process_init.connect
 def _fresh_aws_clients_per_process(**_kwargs):
     # boto3 clients are not fork-safe: each prefork child builds its own, once.
-    from dashboard import awsclients
+    from aws import clients
 
-    awsclients.clear()
+    clients.clear()

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "dashboard",
+    "aws",
     "tuning",
     "cachemetrics",
 ]
@@ -60,7 +61,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dashboard.middleware.ViewerTimezoneMiddleware",
-    "dashboard.middleware.LoginRequiredEverywhereMiddleware",
+    "dashboard.middleware.LoginRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"

@@ -1,30 +1,9 @@
-"""Admin: accounts editable; runs, results and invocations read-mostly (state belongs to the
+"""Admin: runs, results and invocations read-mostly (state belongs to the
 sweep service: change them through the UI/API so cleanup and the one-sweep lock stay right)."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from tuning import aws
-from tuning.models import AwsAccount, Invocation, PowerResult, ShareLink, TuningRun
-
-
-@admin.register(AwsAccount)
-class AwsAccountAdmin(admin.ModelAdmin):
-    list_display = ("name", "account_id", "default_region", "role_arn", "created_at")
-    search_fields = ("name", "account_id", "role_arn")
-    readonly_fields = ("account_id",)
-
-    def save_model(self, request, obj, form, change):
-        # Saving tries the credentials at once, so a wrong role or external id shows here
-        # rather than as the first sweep's failure.
-        try:
-            obj.account_id = aws.account_id(obj, obj.default_region)
-        except aws.AwsError as exc:
-            self.message_user(
-                request,
-                f"{obj.name} was saved, but its credentials did not work: {exc}",
-                messages.WARNING,
-            )
-        super().save_model(request, obj, form, change)
+from tuning.models import Invocation, PowerResult, ShareLink, TuningRun
 
 
 class PowerResultInline(admin.TabularInline):

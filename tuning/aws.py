@@ -1,16 +1,10 @@
-"""The only module of the tuning app that calls boto3 (Lambda and CloudWatch).
+"""The tuning app's AWS adapter: the only module of the app that calls boto3 (Lambda and
+CloudWatch), shaping AWS answers into plain dicts.
 
-Every botocore error is turned into one of two exceptions with a message a user can act on:
-
-* :class:`TransientAwsError` — worth retrying with backoff: throttling
-  (``TooManyRequestsException``...), 5xx / ``ServiceException``, update conflicts
-  (``ResourceConflictException``: Lambda accepts one configuration update at a time), a
-  function not ready yet, connection problems;
-* :class:`PermanentAwsError` — retrying cannot help: access denied, function/alias not
-  found, invalid parameters, bad credentials. Sweeps fail at once with ``str(error)``.
-
-Clients come from :mod:`dashboard.awsclients` (one per process, region and role), and
-endpoints from botocore's standard ``AWS_ENDPOINT_URL_*`` variables.
+Every botocore error becomes a ``TransientAwsError`` or ``PermanentAwsError`` (``aws.errors``,
+the one taxonomy) with a message naming the function, account and region. Clients come from
+``aws.clients`` (one per process, region and role), endpoints from botocore's standard
+``AWS_ENDPOINT_URL_*`` variables.
 """
 
 from __future__ import annotations
@@ -20,19 +14,13 @@ import json
 import logging
 from dataclasses import dataclass
 
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionClosedError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    ParamValidationError,
-    ReadTimeoutError,
-    WaiterError,
-)
+from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
-from dashboard import awsclients
+from aws import clients, errors
+from aws.errors import NOT_FOUND_CODES, AwsError, PermanentAwsError, TransientAwsError
 from tuning.reports import ReportNotFound, decode_log_result, parse_report
+
+__all__ = ["NOT_FOUND_CODES", "AwsError", "PermanentAwsError", "TransientAwsError"]
 
 log = logging.getLogger(__name__)
 
@@ -41,160 +29,25 @@ log = logging.getLogger(__name__)
 WAITER_DELAY_S = 0.1
 WAITER_MAX_WAIT_S = 300
 
-THROTTLING_CODES = {
-    "TooManyRequestsException",
-    "ThrottlingException",
-    "Throttling",
-    "ThrottledException",
-    "RequestLimitExceeded",
-    "RequestThrottled",
-    "RequestThrottledException",
-    "SlowDown",
-    "EC2ThrottledException",
-    "ProvisionedThroughputExceededException",
-}
-TRANSIENT_CODES = THROTTLING_CODES | {
-    "ResourceConflictException",
-    "ResourceNotReadyException",
-    "ServiceException",
-    "ServiceUnavailable",
-    "ServiceUnavailableException",
-    "InternalFailure",
-    "InternalError",
-    "InternalServerError",
-    "RequestTimeout",
-    "RequestTimeoutException",
-    "PriorRequestNotComplete",
-    "EC2UnexpectedException",
-    "ENILimitReachedException",
-}
-ACCESS_CODES = {
-    "AccessDeniedException",
-    "AccessDenied",
-    "UnauthorizedOperation",
-    "UnrecognizedClientException",
-    "InvalidSignatureException",
-    "InvalidClientTokenId",
-    "SignatureDoesNotMatch",
-    "ExpiredToken",
-    "ExpiredTokenException",
-    "KMSAccessDeniedException",
-}
-NOT_FOUND_CODES = {"ResourceNotFoundException", "ResourceNotFound", "NotFoundException"}
-INVALID_CODES = {
-    "InvalidParameterValueException",
-    "ValidationException",
-    "ValidationError",
-    "InvalidRequestContentException",
-    "RequestTooLargeException",
-    "InvalidParameterCombination",
-    "InvalidParameterValue",
-    "UnsupportedMediaTypeException",
-    "PreconditionFailedException",
-}
-
-
-class AwsError(Exception):
-    """An AWS call failed; ``str(error)`` is meant for users."""
-
-    def __init__(self, message: str, *, code: str = "", operation: str = "", status: int = 0):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.operation = operation
-        self.status = status
-
-
-class TransientAwsError(AwsError):
-    """Retry with backoff (throttling, 5xx, update conflicts, network)."""
-
-    @property
-    def throttled(self) -> bool:
-        return self.code in THROTTLING_CODES
-
-
-class PermanentAwsError(AwsError):
-    """Do not retry (access denied, not found, invalid parameters, credentials)."""
-
-
-def _where(account, region: str) -> str:
-    name = f"account {account.name!r}" if account is not None else "the worker's AWS account"
-    return f"{name}, region {region}"
-
 
 def map_error(
     exc: Exception, *, operation: str, resource: str = "", account=None, region: str = ""
 ) -> AwsError:
-    """Translate a botocore exception into a Transient/PermanentAwsError."""
-    what = f" {resource}" if resource else ""
-    where = _where(account, region) if region else ""
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {}) or {}
-        code = error.get("Code", "") or ""
-        aws_message = error.get("Message", "") or error.get("message", "") or ""
-        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-        detail = f" ({code}: {aws_message})" if aws_message else f" ({code})"
-        kwargs = {"code": code, "operation": operation, "status": status}
-        if code in ACCESS_CODES:
-            role = f" (role {account.role_arn})" if account is not None and account.role_arn else ""
-            return PermanentAwsError(
-                f"Access denied: Tuneboard's credentials{role} may not call {operation} on"
-                f"{what} in {where}. Grant the permission to the worker's IAM role or pick "
-                f"another account.{detail}",
-                **kwargs,
-            )
-        if code in NOT_FOUND_CODES:
-            return PermanentAwsError(
-                f"Not found:{what or ' the resource'} does not exist in {where} "
-                f"(check the function name, qualifier and region).{detail}",
-                **kwargs,
-            )
-        if code in INVALID_CODES:
-            return PermanentAwsError(
-                f"AWS rejected {operation} on{what or ' the request'} as invalid: "
-                f"{aws_message or code}",
-                **kwargs,
-            )
-        if code in TRANSIENT_CODES or status >= 500 or status == 429:
-            throttled = code in THROTTLING_CODES or status == 429
-            kind = "throttled" if throttled else "temporarily failed"
-            return TransientAwsError(
-                f"AWS {kind} {operation} on{what or ' the request'} in {where}{detail}",
-                **kwargs,
-            )
-        return PermanentAwsError(
-            f"{operation} on{what or ' the request'} failed in {where}{detail}", **kwargs
-        )
-    if isinstance(exc, NoCredentialsError):
-        return PermanentAwsError(
-            "No AWS credentials: the worker found none in its environment "
-            "(AWS_ACCESS_KEY_ID / profile / instance role).",
-            code="NoCredentials",
-            operation=operation,
-        )
-    if isinstance(exc, ParamValidationError):
-        return PermanentAwsError(
-            f"Invalid parameters for {operation}{what}: {exc}",
-            code="ParamValidationError",
-            operation=operation,
-        )
-    if isinstance(exc, EndpointConnectionError | ConnectionClosedError | ReadTimeoutError):
-        return TransientAwsError(
-            f"Could not reach AWS for {operation}{what}: {exc}",
-            code=type(exc).__name__,
-            operation=operation,
-        )
-    if isinstance(exc, BotoCoreError):
-        return TransientAwsError(
-            f"{operation}{what} failed: {exc}", code=type(exc).__name__, operation=operation
-        )
-    raise TypeError(f"not a botocore error: {exc!r}")
+    """A botocore exception as our error, naming the account (and its role) and region."""
+    name = f"account {account.name!r}" if account is not None else "the worker's AWS account"
+    return errors.map_error(
+        exc,
+        operation=operation,
+        resource=resource,
+        where=f"{name}, region {region}" if region else "",
+        role_arn=account.role_arn if account is not None else "",
+    )
 
 
 def _client(service: str, account, region: str):
     role = account.role_arn if account is not None else None
     external = account.external_id if account is not None else None
-    return awsclients.client(service, region, role, external)
+    return clients.client(service, region, role, external)
 
 
 def lambda_client(account, region: str):
@@ -241,13 +94,6 @@ def _summary(cfg: dict) -> dict:
         "architecture": architectures[0],
         "last_modified": cfg.get("LastModified", ""),
     }
-
-
-def account_id(account, region: str) -> str:
-    """The 12-digit id of the AWS account the credentials act in (through the account's role,
-    when it has one): STS GetCallerIdentity, which needs no permission."""
-    with _Call("sts:GetCallerIdentity", account=account, region=region):
-        return _client("sts", account, region).get_caller_identity()["Account"]
 
 
 def list_functions(account, region: str) -> list[dict]:
@@ -522,7 +368,8 @@ def invoke(account, region: str, function: str, qualifier: str, payload: bytes) 
 
 
 def monthly_invocations(account, region: str, function_name: str) -> int | None:
-    """AWS/Lambda ``Invocations`` summed over the last 30 days; None when unavailable."""
+    """AWS/Lambda ``Invocations`` summed over the last 30 days; None when CloudWatch has no
+    datapoint. AwsError when CloudWatch cannot be read (the page says why)."""
     client = _client("cloudwatch", account, region)
     end = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
     start = end - dt.timedelta(days=30)
@@ -541,16 +388,12 @@ def monthly_invocations(account, region: str, function_name: str) -> int | None:
     }
     total = 0.0
     seen = False
-    try:
-        with _Call("cloudwatch:GetMetricData", function_name, account, region):
-            for page in client.get_paginator("get_metric_data").paginate(
-                MetricDataQueries=[query], StartTime=start, EndTime=end
-            ):
-                for series in page.get("MetricDataResults", []):
-                    values = series.get("Values", [])
-                    seen = seen or bool(values)
-                    total += sum(values)
-    except AwsError as exc:
-        log.info("monthly invocations of %s unavailable: %s", function_name, exc)
-        return None
+    with _Call("cloudwatch:GetMetricData", function_name, account, region):
+        for page in client.get_paginator("get_metric_data").paginate(
+            MetricDataQueries=[query], StartTime=start, EndTime=end
+        ):
+            for series in page.get("MetricDataResults", []):
+                values = series.get("Values", [])
+                seen = seen or bool(values)
+                total += sum(values)
     return int(round(total)) if seen else None

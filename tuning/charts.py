@@ -7,44 +7,31 @@ per million invocations (readable numbers) and per call in the hover text.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from decimal import Decimal
 
 import plotly.graph_objects as go
-import plotly.io as pio
+from django.core.cache import cache
 from plotly.subplots import make_subplots
 
-from tuning import analysis, pricing
-from tuning.templatetags.tuning_format import format_ms, format_usd
+from dashboard.plotly_theme import (
+    BAD,
+    BRAND,
+    COST,
+    DURATION,
+    GOOD,
+    INK,
+    MUTED,
+    SERIES,
+    apply_layout,
+    figure_html,
+)
+from dashboard.templatetags.units import format_ms, format_usd
+from tuning import analysis
+from tuning.models import Invocation
 
-BRAND = "#1f4e79"
-DURATION_COLOUR = "#2f7bd6"
-COST_COLOUR = "#e08a00"
-GOOD = "#2e9d4f"
-BAD = "#d23c3c"
-MUTED = "#8a94a0"
-SERIES = ["#1f4e79", "#e08a00", "#2e9d4f", "#9c4dcc", "#d23c3c", "#1aa3a3", "#7a6a3a"]
-CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d"]}
-FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 MILLION = Decimal(1_000_000)
-
-
-def _layout(fig: go.Figure, title: str, height: int = 400, **extra) -> go.Figure:
-    fig.update_layout(
-        template="plotly_white",
-        title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
-        font={"family": FONT, "size": 12, "color": "#1b2733"},
-        height=height,
-        margin={"l": 64, "r": 24, "t": 72, "b": 56},
-        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "xanchor": "left"},
-        hoverlabel={"font": {"family": FONT}},
-        **extra,
-    )
-    return fig
-
-
-def _html(fig: go.Figure, div_id: str) -> str:
-    return pio.to_html(fig, include_plotlyjs=False, full_html=False, config=CONFIG, div_id=div_id)
 
 
 def _ok(results):
@@ -99,7 +86,7 @@ def duration_and_cost(results, div_id: str = "chart-duration-cost") -> str | Non
             y=durations,
             name="Duration (ms, ± 95 % CI)",
             mode="lines+markers",
-            line={"color": DURATION_COLOUR, "width": 3},
+            line={"color": DURATION, "width": 3},
             marker={"size": 9},
             error_y={
                 "type": "data",
@@ -120,35 +107,35 @@ def duration_and_cost(results, div_id: str = "chart-duration-cost") -> str | Non
             name="Cost per 1M calls (USD)",
             mode="lines+markers",
             yaxis="y2",
-            line={"color": COST_COLOUR, "width": 3, "dash": "dot"},
+            line={"color": COST, "width": 3, "dash": "dot"},
             marker={"size": 9, "symbol": "square"},
             customdata=[[format_usd(r.avg_cost_usd)] for r in ok],
             hovertemplate="%{x} MB<br>$%{y:,.2f} per 1M calls (%{customdata[0]} per call)"
             "<extra>cost</extra>",
         )
     )
-    _layout(
+    apply_layout(
         fig,
         "Duration and cost by memory size",
         xaxis=_memory_axis(sizes),
         yaxis={
-            "title": {"text": "Duration (ms)", "font": {"color": DURATION_COLOUR}},
+            "title": {"text": "Duration (ms)", "font": {"color": DURATION}},
             "rangemode": "tozero",
-            "tickfont": {"color": DURATION_COLOUR},
+            "tickfont": {"color": DURATION},
         },
         yaxis2={
-            "title": {"text": "USD per 1M invocations", "font": {"color": COST_COLOUR}},
+            "title": {"text": "USD per 1M invocations", "font": {"color": COST}},
             "overlaying": "y",
             "side": "right",
             "rangemode": "tozero",
             "tickprefix": "$",
-            "tickfont": {"color": COST_COLOUR},
+            "tickfont": {"color": COST},
             "showgrid": False,
         },
         hovermode="x unified",
     )
     fig.update_layout(margin={"r": 72})
-    return _html(fig, div_id)
+    return figure_html(fig, div_id)
 
 
 def cost_vs_duration(results, recommended_mb=None, div_id: str = "chart-pareto") -> str | None:
@@ -201,7 +188,7 @@ def cost_vs_duration(results, recommended_mb=None, div_id: str = "chart-pareto")
             "tickvals": ticks,
             "ticktext": [f"{v:,g}" for v in ticks],
         }
-    _layout(
+    apply_layout(
         fig,
         "Cost against duration"
         + (f" — ★ {recommended_mb} MB recommended" if recommended_mb else ""),
@@ -212,7 +199,7 @@ def cost_vs_duration(results, recommended_mb=None, div_id: str = "chart-pareto")
             "tickprefix": "$",
         },
     )
-    return _html(fig, div_id)
+    return figure_html(fig, div_id)
 
 
 _NICE_TICKS = [m * 10**e for e in range(-1, 6) for m in (1, 2, 5)]
@@ -283,7 +270,7 @@ def duration_distribution(results, invocations, div_id: str = "chart-distributio
             y=warm_y,
             text=warm_text,
             name="Warm invocation",
-            marker={"color": DURATION_COLOUR, "size": 6, "opacity": 0.7},
+            marker={"color": DURATION, "size": 6, "opacity": 0.7},
             **common,
         )
     )
@@ -294,7 +281,7 @@ def duration_distribution(results, invocations, div_id: str = "chart-distributio
             text=cold_text,
             name="Cold start",
             marker={
-                "color": COST_COLOUR,
+                "color": COST,
                 "size": 10,
                 "symbol": "diamond",
                 "line": {"color": "#fff", "width": 1},
@@ -313,7 +300,7 @@ def duration_distribution(results, invocations, div_id: str = "chart-distributio
                 **common,
             )
         )
-    _layout(
+    apply_layout(
         fig,
         "Duration of every invocation",
         xaxis={
@@ -325,33 +312,7 @@ def duration_distribution(results, invocations, div_id: str = "chart-distributio
         },
         yaxis={"title": {"text": "Duration (ms)"}, "rangemode": "tozero"},
     )
-    return _html(fig, div_id)
-
-
-def monthly_costs(results, *, invocations: int, region: str, architecture: str = "x86_64"):
-    """Monthly bill per size at ``invocations`` per month.
-
-    The free tier is not deducted: it is shared by every function of the account, so
-    crediting it to one function would overstate what a size change saves.
-    """
-    rows = []
-    for r in _ok(results):
-        billed = r.avg_billed_duration_ms
-        if billed is None:
-            billed = math.ceil(r.avg_duration_ms)
-        try:
-            cost = pricing.monthly_cost(
-                r.memory_mb,
-                Decimal(str(billed)),
-                invocations,
-                architecture,
-                region,
-                free_tier=False,
-            )
-        except (pricing.UnknownRegion, ValueError):
-            cost = Decimal(str(r.avg_cost_usd)) * invocations
-        rows.append((r.memory_mb, cost))
-    return rows
+    return figure_html(fig, div_id)
 
 
 def monthly_cost(
@@ -387,7 +348,7 @@ def monthly_cost(
         go.Bar(
             x=labels,
             y=[float(cost) for _size, cost in rows],
-            marker={"color": colours, "line": {"color": "#1b2733", "width": outlines}},
+            marker={"color": colours, "line": {"color": INK, "width": outlines}},
             text=[format_usd(cost) for _size, cost in rows],
             textposition="outside",
             cliponaxis=False,
@@ -395,14 +356,14 @@ def monthly_cost(
         )
     )
     traffic = f"{invocations:,} invocations/month"
-    _layout(
+    apply_layout(
         fig,
         f"Monthly cost at {'an assumed ' if assumed else 'its real traffic: '}{traffic}",
         xaxis={"title": {"text": "Memory size"}, "type": "category"},
         yaxis={"title": {"text": "USD per month"}, "rangemode": "tozero", "tickprefix": "$"},
         showlegend=False,
     )
-    return _html(fig, div_id)
+    return figure_html(fig, div_id)
 
 
 def compare(runs_with_results, div_id: str = "chart-compare") -> str | None:
@@ -453,9 +414,50 @@ def compare(runs_with_results, div_id: str = "chart-compare") -> str | None:
     if not any_points:
         return None
     axis = _memory_axis(sorted(sizes_seen))
-    _layout(fig, "Runs compared", height=420)
-    fig.update_layout(margin={"t": 96})
+    apply_layout(fig, "Runs compared", height=420)
     fig.update_xaxes(**axis)
     fig.update_yaxes(rangemode="tozero")
     fig.update_yaxes(tickprefix="$", row=1, col=2)
-    return _html(fig, div_id)
+    return figure_html(fig, div_id)
+
+
+# --------------------------------------------------------------------------- a run's figures
+
+#: Figures of a run are kept while its results do not change.
+FIGURE_CACHE_SECONDS = 24 * 3600
+
+
+def invocation_points(run) -> list[dict]:
+    """Every invocation of a run, as the distribution chart needs it."""
+    return list(
+        Invocation.objects.filter(run=run)
+        .order_by("memory_mb", "sequence")
+        .values(
+            "memory_mb", "sequence", "duration_ms", "cold_start", "init_duration_ms", "error_type"
+        )
+    )
+
+
+def run_figures(run, results, recommended_mb) -> list[str]:
+    """The run page's three inline figures; cached while the run's results do not change."""
+    state = hashlib.sha256(
+        repr(
+            [
+                (r.memory_mb, r.status, r.invocations_done, r.avg_duration_ms, r.avg_cost_usd)
+                for r in results
+            ]
+            + [run.status, recommended_mb]
+        ).encode()
+    ).hexdigest()[:16]
+    key = f"tb:charts:{run.id}:{state}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    figures = (
+        duration_and_cost(results),
+        cost_vs_duration(results, recommended_mb),
+        duration_distribution(results, invocation_points(run)),
+    )
+    html = [figure for figure in figures if figure]
+    cache.set(key, html, FIGURE_CACHE_SECONDS)
+    return html

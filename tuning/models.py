@@ -1,37 +1,21 @@
-"""Tuning state: accounts, runs, per-size results and every single invocation.
+"""Tuning state: runs, per-size results and every single invocation.
 
 A run is a database row with a status, a phase and progress counters; Celery tasks only move
 it along. Status transitions that several workers may race for are conditional UPDATEs.
 """
 
+from __future__ import annotations
+
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.timesince import timesince
 
-
-class AwsAccount(models.Model):
-    """Where sweeps run. No secret is stored: credentials come from the worker's environment,
-    optionally through an STS role (with an external id) assumed in the target account."""
-
-    name = models.CharField(max_length=100, unique=True)
-    account_id = models.CharField(max_length=12, blank=True, help_text="Filled in from STS.")
-    role_arn = models.CharField(
-        max_length=2048,
-        blank=True,
-        help_text="Role to assume for cross-account access; empty = the worker's own credentials.",
-    )
-    external_id = models.CharField(max_length=1224, blank=True)
-    default_region = models.CharField(max_length=32, default="us-east-1")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self):
-        return self.name
+from tuning import analysis
 
 
 class RunStatus(models.TextChoices):
@@ -69,6 +53,36 @@ class Strategy(models.TextChoices):
     BALANCED = "balanced", "Balanced"
 
 
+class SweepRefused(Exception):
+    """The function already has an active sweep; str() is for users."""
+
+    @classmethod
+    def for_function(cls, function_key: str, name: str) -> SweepRefused:
+        active = TuningRun.objects.active_on(function_key).select_related("created_by").first()
+        if active is None:
+            return cls(f"{name} already has an active sweep; try again in a moment.")
+        who = f" by {active.created_by.get_username()}" if active.created_by else ""
+        since = active.started_at or active.created_at
+        return cls(
+            f"{name} already has an active sweep (started {timesince(since)} ago{who}); "
+            "wait for it to finish or cancel it."
+        )
+
+
+class TuningRunQuerySet(models.QuerySet):
+    def active_on(self, function_key: str):
+        """The active run (at most one) on a function."""
+        return self.filter(function_key=function_key, status__in=ACTIVE_STATUSES)
+
+    def last_succeeded(self, function_name: str, region: str):
+        """The newest succeeded run of a function (None when there is none)."""
+        return (
+            self.filter(function_name=function_name, region=region, status=RunStatus.SUCCEEDED)
+            .order_by("-created_at")
+            .first()
+        )
+
+
 class TuningRun(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # What to tune. function_arn is what the user gave (name or ARN, optionally qualified);
@@ -79,7 +93,7 @@ class TuningRun(models.Model):
     region = models.CharField(max_length=32, default="us-east-1")
     function_key = models.CharField(max_length=256, db_index=True)
     account = models.ForeignKey(
-        AwsAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="runs"
+        "aws.AwsAccount", null=True, blank=True, on_delete=models.PROTECT, related_name="runs"
     )
 
     # Parameters
@@ -146,6 +160,8 @@ class TuningRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
 
+    objects = TuningRunQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [
@@ -189,6 +205,8 @@ class TuningRun(models.Model):
 
     @property
     def progress(self) -> dict:
+        """Invocations accounted for (made, or skipped because a size failed early or the run
+        stopped) out of those planned; 100 % once the run succeeded."""
         total = self.invocations_total
         done = min(total, self.invocations_done + self.invocations_skipped) if total else 0
         percent = round(100 * done / total) if total else 0
@@ -196,23 +214,157 @@ class TuningRun(models.Model):
             done, percent = total, 100
         return {"done": done, "total": total, "percent": percent}
 
+    def progress_detail(self) -> dict:
+        """``progress`` plus the run's state and each size's progress (the live page)."""
+        by_size = {r.memory_mb: r for r in self.results.all()}
+        sizes = []
+        for size in self.memory_sizes or sorted(by_size):
+            result = by_size.get(size)
+            status = result.status if result else ResultStatus.PENDING
+            done = result.invocations_done if result else 0
+            total = self.invocations_per_size or done
+            finished = status not in OPEN_RESULT_STATUSES
+            percent = 100 if finished else (min(100, round(100 * done / total)) if total else 0)
+            sizes.append(
+                {
+                    "memory_mb": size,
+                    "status": status,
+                    "status_label": ResultStatus(status).label,
+                    "done": done,
+                    "total": total,
+                    "percent": percent,
+                    "error_message": result.error_message if result else "",
+                }
+            )
+        return {
+            "id": str(self.id),
+            "status": self.status,
+            "status_label": self.get_status_display(),
+            "phase": self.phase or self.get_status_display().lower(),
+            "active": self.is_active,
+            **self.progress,
+            "sizes": sizes,
+            "error_message": self.error_message,
+            "cancel_requested": self.cancel_requested,
+        }
+
+    # ------------------------------------------------------------------ analysis
+    # Computed once when the run finishes (or is imported) and stored: every page, the API and
+    # the CLI read the same answers.
+
+    def store_analysis(self) -> None:
+        """Compute and store the run's analysis from its per-size results (shape documented in
+        tuning/serializers.py)."""
+        self.analysis = {**self._compute_analysis(), **_imported_part(self.analysis)}
+        self.save(update_fields=["analysis"])
+
+    def _compute_analysis(self) -> dict:
+        results = list(self.results.order_by("memory_mb"))
+        candidates = [
+            analysis.Candidate(
+                memory_mb=r.memory_mb,
+                avg_cost_usd=r.avg_cost_usd,
+                avg_duration_ms=r.avg_duration_ms,
+                failed=r.status != ResultStatus.SUCCEEDED,
+            )
+            for r in results
+            if r.avg_cost_usd is not None and r.avg_duration_ms is not None
+        ]
+        by_size = {r.memory_mb: r for r in results}
+
+        def summary(pick) -> dict | None:
+            if pick is None:
+                return None
+            result = by_size[pick.memory_mb]
+            return {
+                "memory_mb": result.memory_mb,
+                "avg_cost_usd": money(result.avg_cost_usd),
+                "avg_duration_ms": result.avg_duration_ms,
+            }
+
+        recommendation = {
+            strategy: summary(analysis.recommend(candidates, strategy, self.balanced_weight))
+            for strategy in analysis.STRATEGIES
+        }
+        best = recommendation.get(self.strategy)
+        original_mb = (self.original_config or {}).get("MemorySize")
+        baseline = by_size.get(original_mb)
+        comparison = None
+        if best and baseline is not None and baseline.status == ResultStatus.SUCCEEDED:
+            base_cost, base_duration = baseline.avg_cost_usd, baseline.avg_duration_ms
+            comparison = {
+                "memory_mb": original_mb,
+                "avg_cost_usd": money(base_cost),
+                "avg_duration_ms": base_duration,
+                "cost_change": float((Decimal(best["avg_cost_usd"]) - base_cost) / base_cost)
+                if base_cost
+                else None,
+                "duration_change": (best["avg_duration_ms"] - base_duration) / base_duration
+                if base_duration
+                else None,
+            }
+        return {
+            "version": 1,
+            "computed_at": timezone.now().isoformat(),
+            "strategy": self.strategy,
+            "balanced_weight": self.balanced_weight,
+            "discard_fraction": self.discard_fraction,
+            "architecture": self.architecture,
+            "region": self.region,
+            "recommendation": recommendation,
+            "best": best,
+            "balanced_by_weight": analysis.balanced_by_weight(candidates),
+            "pareto_frontier": [c.memory_mb for c in analysis.pareto_frontier(candidates)],
+            "failed_sizes": [r.memory_mb for r in results if r.status == ResultStatus.FAILED],
+            "noisy_sizes": [r.memory_mb for r in results if r.noisy],
+            "original": comparison,
+        }
+
     def recommendation(self, strategy: str | None = None) -> dict | None:
         """The stored winner of a strategy (default: the run's own): ``{"memory_mb",
         "avg_cost_usd", "avg_duration_ms"}``, or None before analysis / if all sizes failed."""
         recs = (self.analysis or {}).get("recommendation") or {}
         return recs.get(strategy or self.strategy)
 
+    def recommendations(self) -> dict:
+        """{strategy: PowerResult or None} for every strategy, from the stored analysis."""
+        by_size = {r.memory_mb: r for r in self.results.all()}
+        picks = {}
+        for strategy in analysis.STRATEGIES:
+            rec = self.recommendation(strategy)
+            picks[strategy] = by_size.get(rec["memory_mb"]) if rec else None
+        return picks
+
+    def winner(self):
+        """The PowerResult the run's own strategy recommends (None when there is none)."""
+        return self.recommendations()[self.strategy]
+
     def best(self, strategy: str | None = None):
         """The PowerResult the strategy recommends (None when there is none)."""
-        rec = self.recommendation(strategy)
-        if not rec:
-            return None
-        return self.results.filter(memory_mb=rec["memory_mb"]).first()
+        return self.recommendations().get(strategy or self.strategy)
+
+    def balanced_winners(self) -> dict[str, int | None]:
+        """{weight as "0.05": memory_mb} for each position of the balanced-weight slider."""
+        return (self.analysis or {}).get("balanced_by_weight") or {}
 
     @property
     def architecture(self) -> str:
         archs = (self.original_config or {}).get("Architectures") or ["x86_64"]
         return archs[0]
+
+    @property
+    def original_memory_mb(self) -> int | None:
+        """The function's own memory size when the run started (None when not recorded)."""
+        return (self.original_config or {}).get("MemorySize")
+
+    def measured_durations(self) -> dict[int, float]:
+        """{memory_mb: average billed (else measured) duration in ms} of the sizes that
+        succeeded: what an estimate of the next sweep is based on."""
+        return {
+            r.memory_mb: r.avg_billed_duration_ms or r.avg_duration_ms
+            for r in self.results.all()
+            if r.avg_duration_ms is not None and r.status != ResultStatus.FAILED
+        }
 
     @property
     def ephemeral_storage_mb(self) -> int:
@@ -302,6 +454,31 @@ class TuningRun(models.Model):
             changes["error_message"] = error_message
         return self._transition(Q(status=RunStatus.RUNNING, phase=Phase.CLEANUP), **changes)
 
+    def fail_unstarted(self, reason: str) -> bool:
+        """PENDING → FAILED: no worker started the run (nothing was done in AWS)."""
+        won = self._transition(
+            Q(status=RunStatus.PENDING),
+            status=RunStatus.FAILED,
+            phase=Phase.DONE,
+            finished_at=timezone.now(),
+            error_message=reason,
+        )
+        if won:
+            self.results.filter(status__in=OPEN_RESULT_STATUSES).update(
+                status=ResultStatus.CANCELLED
+            )
+        return won
+
+    def record_applied(self, memory_mb: int, target: str, user) -> None:
+        """Remember that ``memory_mb`` was applied to ``target`` (by ``user``, None = auto)."""
+        self._transition(
+            Q(),
+            applied_memory_mb=memory_mb,
+            applied_to=target,
+            applied_at=timezone.now(),
+            applied_by=user if getattr(user, "pk", None) else None,
+        )
+
     def beat(self) -> None:
         TuningRun.objects.filter(pk=self.pk, status=RunStatus.RUNNING).update(
             heartbeat_at=timezone.now()
@@ -318,6 +495,17 @@ class TuningRun(models.Model):
 
     def release_slot(self) -> None:
         TuningRun.objects.filter(pk=self.pk, in_flight__gt=0).update(in_flight=F("in_flight") - 1)
+
+
+def money(value) -> str | None:
+    """A Decimal as a plain (never exponent) string: "0.000000833334"."""
+    return format(value, "f") if value is not None else None
+
+
+def _imported_part(stored: dict | None) -> dict:
+    """What an imported run's analysis keeps from the import (its source)."""
+    imported = (stored or {}).get("imported")
+    return {"imported": imported} if imported else {}
 
 
 class ResultStatus(models.TextChoices):

@@ -565,9 +565,8 @@ class SweepParams:
 
 def _run_values(run) -> dict:
     """The parameter values stored on a run (the TuningRun fields of the same names)."""
-    values = {name: getattr(run, name) for name in SweepParams.declared()}
-    values["function"] = run.function_arn
-    return values
+    values = {name: getattr(run, name) for name in SweepParams.declared() if name != "function"}
+    return {**values, "function": run.function_arn}
 
 
 def run_params_json(run) -> dict:

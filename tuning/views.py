@@ -6,7 +6,6 @@ estimate, monthly costs, exports and comparison in their own modules.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import uuid
@@ -36,7 +35,6 @@ from tuning.forms import (
 )
 from tuning.models import (
     ACTIVE_STATUSES,
-    Invocation,
     PowerResult,
     ResultStatus,
     RunStatus,
@@ -46,12 +44,11 @@ from tuning.models import (
     TuningRun,
 )
 from tuning.params import InvalidSweep, parse_function, parse_memory_sizes
-from tuning.templatetags.tuning_format import format_ms, format_usd
+from tuning.templatetags.tuning_format import format_ms, format_seconds, format_usd
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
-CHART_CACHE_SECONDS = 24 * 3600
 LATEST_WARNING = (
     "During the publish phase the sweep changes $LATEST's memory to each size in turn (to publish "
     "one version per size), then restores its original configuration. Deploying the function "
@@ -102,41 +99,6 @@ def _balanced_slider(run, results) -> dict:
     return positions
 
 
-def _charts_html(run, results, recommended_mb) -> list[str]:
-    """The three inline figures; cached while the run's results do not change."""
-    state = hashlib.sha256(
-        repr(
-            [
-                (r.memory_mb, r.status, r.invocations_done, r.avg_duration_ms, r.avg_cost_usd)
-                for r in results
-            ]
-            + [run.status, recommended_mb]
-        ).encode()
-    ).hexdigest()[:16]
-    key = f"tb:charts:{run.id}:{state}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    points = list(
-        Invocation.objects.filter(run=run)
-        .order_by("memory_mb", "sequence")
-        .values(
-            "memory_mb", "sequence", "duration_ms", "cold_start", "init_duration_ms", "error_type"
-        )
-    )
-    html = [
-        chart
-        for chart in (
-            charts.duration_and_cost(results),
-            charts.cost_vs_duration(results, recommended_mb),
-            charts.duration_distribution(results, points),
-        )
-        if chart
-    ]
-    cache.set(key, html, CHART_CACHE_SECONDS)
-    return html
-
-
 def _results_context(run, *, private: bool, share: ShareLink | None = None) -> dict:
     results = list(run.results.all())
     recommendations = run.recommendations()
@@ -154,7 +116,7 @@ def _results_context(run, *, private: bool, share: ShareLink | None = None) -> d
         ],
         "winner": best,
         "has_figures": has_figures,
-        "charts": _charts_html(run, results, best.memory_mb if best else None)
+        "charts": charts.run_figures(run, results, best.memory_mb if best else None)
         if has_figures
         else [],
         "balanced_slider": _balanced_slider(run, results),
@@ -339,7 +301,21 @@ def estimate(request):
         architecture=architecture,
         region=region,
     )
-    return JsonResponse(result.as_json())
+    cost, duration = format_usd(result.cost_usd, 2), format_seconds(result.seconds)
+    return JsonResponse(
+        {
+            "ok": True,
+            "invocations": result.invocations,
+            "cost_usd": float(result.cost_usd),
+            "cost_label": cost,
+            "seconds": result.seconds,
+            "duration_label": duration,
+            "basis": basis,
+            "upper_bound": upper_bound,
+            "message": f"{result.invocations:,} invocations, about {cost} in AWS charges and "
+            f"{duration} ({basis}).",
+        }
+    )
 
 
 # --------------------------------------------------------------------------- run detail

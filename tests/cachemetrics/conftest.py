@@ -1,7 +1,7 @@
 """A moto server of our own (exact control over what is seeded), one per test module.
 
 ``aws`` points botocore's standard environment variables at it for the module and resets
-``dashboard.awsclients`` so the application's clients talk to it.
+``aws.clients`` so the application's clients talk to it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dashboard import awsclients
+from aws import clients as awsclients
 
 # Minute- and hour-aligned, in the past: seeded data is [T0 - hours, T0).
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

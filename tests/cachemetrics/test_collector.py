@@ -209,7 +209,7 @@ def test_the_inventory_has_nodes_endpoint_security_groups_and_ttls(seeded):
 def test_throttled_calls_are_retried_with_backoff(seeded):
     from botocore.awsrequest import AWSResponse
 
-    from dashboard import awsclients
+    from aws import clients as awsclients
 
     client = awsclients.client("cloudwatch", "us-east-1")
     throttles = {"left": 2}
@@ -245,7 +245,7 @@ def test_throttled_calls_are_retried_with_backoff(seeded):
 def test_persistent_throttling_is_recorded_and_the_window_is_collected_next_time(seeded):
     from botocore.awsrequest import AWSResponse
 
-    from dashboard import awsclients
+    from aws import clients as awsclients
 
     client = awsclients.client("cloudwatch", "us-east-1")
 

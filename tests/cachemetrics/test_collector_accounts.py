@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from botocore.exceptions import ClientError
 
+from aws.models import AwsAccount
 from cachemetrics import catalog, cloudwatch, collector
 from cachemetrics.models import Collection, DaxCluster, MetricSeries
 from tests.cachemetrics.conftest import T0
-from tuning.models import AwsAccount
 
 pytestmark = pytest.mark.django_db
 

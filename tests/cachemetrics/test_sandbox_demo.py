@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Sum
 
+from aws import clients as awsclients
 from cachemetrics import collector
 from cachemetrics.models import Collection, DaxCluster, MetricPoint, MetricSeries
-from dashboard import awsclients
 
 pytestmark = pytest.mark.django_db
 

@@ -53,6 +53,7 @@ def make_run(
     created_at=None,
     original_memory=128,
     error_message="",
+    payload=None,
 ):
     """A run in ``status``; a finished one has ``num`` invocations per size (durations spread
     ±4 % around ``durations[size]``) and every size in ``failed_sizes`` ran out of memory."""
@@ -66,7 +67,7 @@ def make_run(
             "region": region,
             "strategy": strategy,
             "balanced_weight": weight,
-            "payload": {"n": 25},
+            "payload": {"n": 25} if payload is None else payload,
         }
     )
     run = runs.start_run(params, created_by=user)

@@ -1,6 +1,6 @@
 """tuning.aws: botocore errors become Transient/PermanentAwsError with readable messages.
 
-The Lambda client is the real shared boto3 client of dashboard.awsclients, with botocore's
+The Lambda client is the real shared boto3 client of aws.clients, with botocore's
 Stubber answering instead of AWS.
 """
 
@@ -11,9 +11,9 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from dashboard import awsclients
+from aws import clients as awsclients
+from aws.models import AwsAccount
 from tuning import aws
-from tuning.models import AwsAccount
 
 REGION = "us-east-1"
 
@@ -206,8 +206,17 @@ def test_monthly_invocations_sums_thirty_days_of_the_lambda_metric(stubbed):
     assert aws.monthly_invocations(None, REGION, "tuneboard-cpu") == 3540
 
 
-def test_monthly_invocations_is_none_when_cloudwatch_cannot_answer(stubbed):
+def test_monthly_invocations_says_why_cloudwatch_cannot_answer(stubbed):
     _error(stubbed("cloudwatch"), "get_metric_data", "AccessDenied", "no", 403)
+    with pytest.raises(aws.PermanentAwsError) as raised:
+        aws.monthly_invocations(None, REGION, "tuneboard-cpu")
+    assert "cloudwatch:GetMetricData" in str(raised.value)
+
+
+def test_monthly_invocations_is_none_without_datapoints(stubbed):
+    stubbed("cloudwatch").add_response(
+        "get_metric_data", {"MetricDataResults": [{"Id": "invocations", "Values": []}]}
+    )
     assert aws.monthly_invocations(None, REGION, "tuneboard-cpu") is None
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from tests.tuning.runfactory import make_run
 from tuning import charts
-from tuning.views import _invocation_points
+from tuning.charts import invocation_points
+from tuning.monthly import monthly_costs
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,7 @@ def test_fragments_never_embed_plotly_js_or_a_cdn(results):
     for html in (
         charts.duration_and_cost(rs),
         charts.cost_vs_duration(rs, 1024),
-        charts.duration_distribution(rs, _invocation_points(run)),
+        charts.duration_distribution(rs, invocation_points(run)),
     ):
         assert "cdn.plot.ly" not in html
         assert len(html) < 60_000  # a fragment, not the 4.8 MB library
@@ -39,13 +40,17 @@ def test_fragments_never_embed_plotly_js_or_a_cdn(results):
 
 def test_duration_and_cost_share_a_numeric_memory_axis_with_error_bars(results):
     _run, rs = results
+    r512 = next(r for r in rs if r.memory_mb == 512)
     figure = figure_of(charts.duration_and_cost(rs))
     duration, cost = figure["data"]
     assert duration["x"] == [512, 1024, 1769]  # the failed size has no figures
     assert figure["layout"]["xaxis"]["type"] == "log"
     assert cost["yaxis"] == "y2" and figure["layout"]["yaxis2"]["overlaying"] == "y"
     assert duration["error_y"]["visible"] is True
-    assert duration["error_y"]["array"][0] == pytest.approx(400 * 0.02)
+    assert duration["error_y"]["array"][0] == pytest.approx(
+        r512.ci95_high_ms - r512.avg_duration_ms
+    )
+    assert 0 < duration["error_y"]["array"][0] < 0.05 * 400  # ±4 % spread, 10 invocations
 
 
 def test_the_pareto_chart_labels_every_size_and_draws_the_frontier(results):
@@ -60,7 +65,7 @@ def test_the_pareto_chart_labels_every_size_and_draws_the_frontier(results):
 
 def test_the_distribution_marks_cold_starts(results):
     run, rs = results
-    figure = figure_of(charts.duration_distribution(rs, _invocation_points(run)))
+    figure = figure_of(charts.duration_distribution(rs, invocation_points(run)))
     names = [trace.get("name") for trace in figure["data"]]
     assert "Cold start" in names and "Error" in names
     cold = figure["data"][names.index("Cold start")]
@@ -70,7 +75,7 @@ def test_the_distribution_marks_cold_starts(results):
 
 def test_the_monthly_chart_prices_each_size_at_the_given_traffic(results):
     run, rs = results
-    rows = charts.monthly_costs(rs, invocations=10_000_000, region="us-east-1")
+    rows = monthly_costs(rs, invocations=10_000_000, region="us-east-1")
     assert [size for size, _ in rows] == [512, 1024, 1769]
     by_size = dict(rows)
     # 1024 MB, 151 ms billed, 10 M calls: 1,510,000 GB-s and 10 M requests (no free tier)

@@ -7,9 +7,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from aws.models import AwsAccount
+from tests.fixtures.aws_clients import put_invocations
 from tests.tuning.runfactory import make_run
 from tuning import sharing
-from tuning.models import AwsAccount, ShareLink
+from tuning.models import ShareLink
 
 pytestmark = pytest.mark.django_db
 
@@ -121,18 +123,8 @@ def test_the_shared_exports_hide_private_fields(member, run):
     assert csv_text.decode().count("\n") == 1 + 30
 
 
-def test_the_shared_monthly_chart_opens_without_login(member, run, monkeypatch):
-    import sys
-    import types
-
-    import tuning
-
-    module = types.SimpleNamespace(monthly_invocations=lambda account, region, name: 2_000_000)
-    monkeypatch.setitem(sys.modules, "tuning.aws", module)
-    monkeypatch.setattr(tuning, "aws", module, raising=False)
-    from django.core.cache import cache
-
-    cache.clear()
+def test_the_shared_monthly_chart_opens_without_login(member, run, in_sandbox):
+    put_invocations(in_sandbox, run.function_name, 2_000_000)
     link = sharing.create_link(run, member)
     page = Client().get(f"/share/{link.token}/monthly/").content.decode()
     assert "Traffic: 2,000,000 invocations" in page

@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from botocore.stub import Stubber
 from django.contrib.auth.models import Permission
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from aws import clients
 from aws.models import AwsAccount
+from tests.fixtures.aws_clients import put_invocations
 from tests.tuning.runfactory import make_run, start_run
 from tuning.models import RunStatus, TuningRun
 
@@ -37,32 +37,6 @@ def starter(django_user_model):
 @pytest.fixture
 def admin(django_user_model):
     return django_user_model.objects.create_superuser("ada", "ada@example.com", "pw-42-horse")
-
-
-@pytest.fixture
-def in_sandbox(sandbox):
-    """Tuneboard's AWS clients talk to the session's sandbox (fresh clients, empty caches)."""
-    clients.clear()
-    cache.clear()
-    yield sandbox
-    clients.clear()
-    cache.clear()
-
-
-def put_invocations(sandbox, function_name: str, count: int) -> None:
-    """AWS/Lambda Invocations datapoints in the sandbox's CloudWatch (yesterday)."""
-    sandbox.client("cloudwatch").put_metric_data(
-        Namespace="AWS/Lambda",
-        MetricData=[
-            {
-                "MetricName": "Invocations",
-                "Dimensions": [{"Name": "FunctionName", "Value": function_name}],
-                "Timestamp": timezone.now() - timedelta(days=1),
-                "Value": count,
-                "Unit": "Count",
-            }
-        ],
-    )
 
 
 def valid_form(**overrides):
@@ -230,7 +204,7 @@ def test_a_valid_form_starts_a_sweep_with_sorted_unique_sizes(
             "20000 MB is above Lambda's maximum of 10240 MB",
         ),
         ({"invocations_per_size": "0"}, "invocations_per_size", "greater than or equal to 1"),
-        ({"function": "not a function!"}, "function", "Enter a function name"),
+        ({"function": "not a function!"}, "function", "is not a Lambda function name or ARN"),
         ({"balanced_weight": "1.5"}, "balanced_weight", "less than or equal to 1"),
         ({"weighted_payloads": '[{"weight": 2}]', "payload": ""}, "weighted_payloads", "payload"),
     ],

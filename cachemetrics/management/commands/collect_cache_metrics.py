@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
+from aws.models import AwsAccount
 from cachemetrics import collector
-from tuning.models import AwsAccount
 
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 

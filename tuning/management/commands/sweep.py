@@ -49,8 +49,9 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the run as JSON")
 
     def handle(self, *args, **options):
-        values = {name: options[name] for name in SweepParams.declared()}
-        if values["concurrency"] is not None:
+        given = {name: options[name] for name in SweepParams.declared()}
+        values = {name: value for name, value in given.items() if value is not None}
+        if "concurrency" in values:
             values["parallel"] = True  # a cap only makes sense in parallel
         try:
             run = runs.start_run(SweepParams.parse(values, text=True))

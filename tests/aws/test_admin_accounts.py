@@ -2,11 +2,11 @@
 
 import pytest
 
-from tuning.models import AwsAccount
+from aws.models import AwsAccount
 
 pytestmark = pytest.mark.django_db
 
-ADD_URL = "/admin/tuning/awsaccount/add/"
+ADD_URL = "/admin/aws/awsaccount/add/"
 
 
 def add_account(admin_client, **fields):

@@ -10,12 +10,13 @@ from functools import lru_cache
 import boto3
 from botocore.config import Config
 
-# Retries of our own (with backoff and clear errors) happen in the services; botocore's
-# standard mode still absorbs short blips.
-# read_timeout above Lambda's 900 s maximum: a synchronous Invoke must never time out and be
-# retried by botocore, which would run the function twice.
+# One attempt per call: aws.retry is the one place calls are repeated (with backoff, only for
+# transient errors, visible in the logs). read_timeout above Lambda's 900 s maximum: a
+# synchronous Invoke must never time out and be sent again, which would run the function twice.
 CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=50, read_timeout=910
+    retries={"mode": "standard", "total_max_attempts": 1},
+    max_pool_connections=50,
+    read_timeout=910,
 )
 
 _lock = threading.Lock()

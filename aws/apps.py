@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AwsConfig(AppConfig):
+    name = "aws"
+    verbose_name = "AWS accounts"

@@ -1,0 +1,47 @@
+"""AWS accounts that both tuning and cachemetrics work in."""
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.db import models
+
+
+class AwsAccount(models.Model):
+    """Where sweeps run and DAX metrics are read. No secret is stored: credentials come from the
+    worker's environment, optionally through an STS role (with an external id) assumed in the
+    target account."""
+
+    name = models.CharField(max_length=100, unique=True)
+    account_id = models.CharField(max_length=12, blank=True, help_text="Filled in from STS.")
+    role_arn = models.CharField(
+        max_length=2048,
+        blank=True,
+        help_text="Role to assume for cross-account access; empty = the worker's own credentials.",
+    )
+    external_id = models.CharField(max_length=1224, blank=True)
+    default_region = models.CharField(max_length=32, default="us-east-1")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        # The model moved here from the tuning app; its rows stayed where they were.
+        db_table = "tuning_awsaccount"
+
+    def __str__(self):
+        return self.name
+
+    def fetch_account_id(self) -> str:
+        """The 12-digit id of the AWS account these credentials act in (through the role, when
+        there is one): STS GetCallerIdentity, which needs no permission. AwsError when the
+        credentials do not work."""
+        from aws import clients
+        from aws.errors import map_error
+
+        client = clients.client("sts", self.default_region, self.role_arn, self.external_id)
+        try:
+            return client.get_caller_identity()["Account"]
+        except (ClientError, BotoCoreError) as exc:
+            raise map_error(
+                exc,
+                operation="sts:GetCallerIdentity",
+                where=f"account {self.name!r}",
+                role_arn=self.role_arn,
+            ) from exc
