@@ -11,27 +11,36 @@ from __future__ import annotations
 from datetime import datetime
 
 import plotly.graph_objects as go
-import plotly.io as pio
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from cachemetrics import catalog
 from cachemetrics.summary import Timeseries
+from dashboard.plotly_theme import (
+    BRAND,
+    DURATION,
+    GOOD,
+    HIT,
+    MISS,
+    MUTED,
+    SERIES,
+    apply_layout,
+    figure_html,
+)
 
-CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d"]}
-FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+CHART_HEIGHT = 360  # up to six charts on a cluster's page
 COLOURS = {
-    "item": "#1f4e79",
-    "query": "#e08a00",
-    "scan": "#9c4dcc",
-    "combined": "#2e9d4f",
-    "miss": "#d23c3c",
-    "cpu": "#2f7bd6",
-    "memory": "#e08a00",
-    "table": "#8a94a0",
+    "item": HIT,
+    "query": SERIES[1],
+    "scan": SERIES[3],
+    "combined": GOOD,
+    "miss": MISS,
+    "cpu": DURATION,
+    "memory": SERIES[1],
+    "evicted": SERIES[3],
+    "table": MUTED,
 }
-SERIES = ["#1f4e79", "#e08a00", "#2e9d4f", "#9c4dcc", "#d23c3c", "#1aa3a3", "#7a6a3a", "#c2185b"]
 
 
 def _local(buckets: list[datetime]) -> list[datetime]:
@@ -43,38 +52,13 @@ def _tz_label() -> str:
     return timezone.get_current_timezone_name()
 
 
-def _layout(fig: go.Figure, title: str, height: int = 360, **extra) -> go.Figure:
-    layout = {
-        "template": "plotly_white",
-        "title": {
-            "text": title,
-            "x": 0.01,
-            "xanchor": "left",
-            "y": 0.985,
-            "yanchor": "top",
-            "yref": "container",
-            "font": {"size": 15},
-        },
-        "font": {"family": FONT, "size": 12, "color": "#1b2733"},
-        "height": height,
-        "margin": {"l": 64, "r": 24, "t": 96, "b": 48},
-        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "xanchor": "left"},
-        "hoverlabel": {"font": {"family": FONT}},
-        "hovermode": "x unified",
-    }
-    layout.update(extra)
-    fig.update_layout(**layout)
-    return fig
+def _layout(fig: go.Figure, title: str, **extra) -> go.Figure:
+    """The shared theme; most cache charts are time series: one hover box per instant."""
+    return apply_layout(fig, title, height=CHART_HEIGHT, **{"hovermode": "x unified", **extra})
 
 
 def _time_axis(fig: go.Figure) -> None:
     fig.update_xaxes(title_text=f"time ({_tz_label()})", showgrid=False)
-
-
-def _html(fig: go.Figure, div_id: str) -> str:
-    return mark_safe(  # noqa: S308 - plotly's own serialisation of our figure
-        pio.to_html(fig, include_plotlyjs=False, full_html=False, config=CONFIG, div_id=div_id)
-    )
 
 
 def _pct(values: list[float | None]) -> list[float | None]:
@@ -119,17 +103,17 @@ def hit_ratio(ts: Timeseries, div_id: str = "chart-hit-ratio") -> str:
     _layout(fig, "Hit ratio by cache type")
     fig.update_yaxes(title_text="hit ratio (%)", range=[0, 101], ticksuffix=" %")
     _time_axis(fig)
-    return _html(fig, div_id)
+    return figure_html(fig, div_id)
 
 
 def hits_vs_misses(ts: Timeseries, div_id: str = "chart-hits-misses") -> str:
     fig = go.Figure()
     x = _local(ts.buckets)
     shades = {
-        catalog.ITEM_HITS: ("item hits", "#1f4e79"),
+        catalog.ITEM_HITS: ("item hits", HIT),
         catalog.QUERY_HITS: ("query hits", "#5b8fc7"),
         catalog.SCAN_HITS: ("scan hits", "#a9c6e8"),
-        catalog.ITEM_MISSES: ("item misses", "#d23c3c"),
+        catalog.ITEM_MISSES: ("item misses", MISS),
         catalog.QUERY_MISSES: ("query misses", "#ef8a62"),
         catalog.SCAN_MISSES: ("scan misses", "#f6c3a8"),
     }
@@ -145,7 +129,7 @@ def hits_vs_misses(ts: Timeseries, div_id: str = "chart-hits-misses") -> str:
     )
     fig.update_yaxes(title_text="requests", tickformat="~s")
     _time_axis(fig)
-    return _html(fig, div_id)
+    return figure_html(fig, div_id)
 
 
 def request_mix(ts: Timeseries, div_id: str = "chart-request-mix") -> str:
@@ -169,7 +153,7 @@ def request_mix(ts: Timeseries, div_id: str = "chart-request-mix") -> str:
     _layout(fig, f"Request mix by operation (per {bucket_label(ts.range.bucket_s)})")
     fig.update_yaxes(title_text="requests", tickformat="~s")
     _time_axis(fig)
-    return _html(fig, div_id)
+    return figure_html(fig, div_id)
 
 
 def utilization(ts: Timeseries, div_id: str = "chart-utilization") -> str:
@@ -210,7 +194,7 @@ def utilization(ts: Timeseries, div_id: str = "chart-utilization") -> str:
     _layout(fig, "CPU and cache memory utilization")
     fig.update_yaxes(title_text="utilization (%)", range=[0, 101], ticksuffix=" %")
     _time_axis(fig)
-    return _html(fig, div_id)
+    return figure_html(fig, div_id)
 
 
 def evicted(ts: Timeseries, div_id: str = "chart-evicted") -> str:
@@ -222,7 +206,7 @@ def evicted(ts: Timeseries, div_id: str = "chart-evicted") -> str:
             x=x,
             y=[None if v is None else v / 2**20 for v in values],
             name="evicted",
-            marker_color="#9c4dcc",
+            marker_color=COLOURS["evicted"],
             hovertemplate="%{y:,.1f} MiB",
         )
     )
@@ -231,7 +215,7 @@ def evicted(ts: Timeseries, div_id: str = "chart-evicted") -> str:
     )
     fig.update_yaxes(title_text="evicted (MiB)", tickformat="~s")
     _time_axis(fig)
-    return _html(fig, div_id)
+    return figure_html(fig, div_id)
 
 
 def per_node(
@@ -253,7 +237,7 @@ def per_node(
             x=nodes,
             y=requests,
             name="requests",
-            marker_color="#1f4e79",
+            marker_color=BRAND,
             hovertemplate="%{y:,.0f} requests",
         )
     )
@@ -295,7 +279,7 @@ def per_node(
     )
     fig.update_yaxes(title_text="requests", tickformat="~s", selector={"side": None})
     fig.update_xaxes(title_text="node", type="category")
-    return _html(fig, div_id)
+    return figure_html(fig, div_id)
 
 
 def bucket_label(seconds: int) -> str:
@@ -344,7 +328,7 @@ def table_reads(
     _layout(fig, f"Reads served by the cache vs reaching the table (per {bucket_label})")
     fig.update_yaxes(title_text="read requests", tickformat="~s")
     _time_axis(fig)
-    return _html(fig, div_id)
+    return figure_html(fig, div_id)
 
 
 def table_hit_ratio(
@@ -368,7 +352,7 @@ def table_hit_ratio(
     _layout(fig, "Item cache hit ratio" + (" (estimated)" if estimated else ""))
     fig.update_yaxes(title_text="hit ratio (%)", range=[0, 101], ticksuffix=" %")
     _time_axis(fig)
-    return _html(fig, div_id)
+    return figure_html(fig, div_id)
 
 
 # --------------------------------------------------------------------------- sparkline

@@ -44,7 +44,7 @@ def test_the_overview_lists_clusters_with_status_nodes_ratios_sparkline_cost_and
     for name in ("orders-cache", "catalog-cache", "sessions-cache"):
         assert f'data-cluster="{name}"' in page
     assert "dax.r5.large × 3" in page
-    assert '<span class="badge success">available</span>' in page
+    assert 'class="badge succeeded" data-status="available">available</span>' in page
     ratio = collected["clusters"]["orders-cache"]["item_hit_ratio"]
     assert f"{ratio * 100:.1f} %" in page
     assert page.count('<svg class="cm-spark"') == 3
