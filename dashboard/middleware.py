@@ -1,7 +1,10 @@
 import zoneinfo
 from urllib.parse import unquote
 
+from django.contrib.auth import middleware as auth_middleware
 from django.contrib.auth.views import redirect_to_login
+from django.http import JsonResponse
+from django.urls import reverse
 from django.utils import timezone
 
 TIMEZONE_COOKIE = "tz"
@@ -22,28 +25,17 @@ class ViewerTimezoneMiddleware:
         return self.get_response(request)
 
 
-class LoginRequiredEverywhereMiddleware:
-    """Every page needs a login, except views marked with @public (health, login, share links)."""
+class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
+    """Every page needs a login, except views marked `login_not_required` (health, login, share
+    links, API views: they check the session or a token themselves).
 
-    def __init__(self, get_response):
-        self.get_response = get_response
+    A script calling /api/ gets a JSON 401 rather than a login form, and the admin sends
+    visitors to its own login page.
+    """
 
-    def __call__(self, request):
-        return self.get_response(request)
-
-    def process_view(self, request, view_func, view_args, view_kwargs):
-        if getattr(view_func, "tuneboard_public", False) or request.user.is_authenticated:
-            return None
-        if request.path.startswith("/admin/"):
-            return None  # the admin has its own login
+    def handle_no_permission(self, request, view_func):
         if request.path.startswith("/api/"):
-            from django.http import JsonResponse
-
             return JsonResponse({"error": "Authentication required."}, status=401)
-        return redirect_to_login(request.get_full_path())
-
-
-def public(view_func):
-    """Marks a view as reachable without login."""
-    view_func.tuneboard_public = True
-    return view_func
+        if request.resolver_match.namespace == "admin":
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        return super().handle_no_permission(request, view_func)
