@@ -1,6 +1,6 @@
 """What a sweep will cost in AWS charges and how long it will take, before it starts. Pure:
-durations per size in, figures out (the view finds the durations: the function's last run,
-or its timeout as an upper bound)."""
+durations per size in, figures out. The caller finds the durations (the function's last run,
+or its timeout as an upper bound) and formats the figures for display."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ COLD_START_PUBLISH_MS = 1500
 
 @dataclass(frozen=True)
 class Estimate:
+    """The figures of one estimate; ``basis`` says what the durations came from."""
+
     invocations: int
     cost_usd: Decimal
     seconds: float
@@ -63,7 +65,7 @@ def estimate(
         billed = math.ceil(durations[size])
         try:
             per_call = pricing.invocation_cost(size, billed, architecture, region)
-        except (pricing.UnknownRegion, ValueError):
+        except ValueError:  # no prices for this region or architecture: us-east-1 x86_64 ones
             per_call = pricing.invocation_cost(size, billed, "x86_64", "us-east-1")
         total_cost += per_call * invocations_per_size
         rounds = math.ceil(invocations_per_size / concurrency) if parallel else invocations_per_size

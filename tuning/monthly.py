@@ -44,13 +44,14 @@ def monthly_costs(results, *, invocations: int, region: str, architecture: str =
                 region,
                 free_tier=False,
             )
-        except (pricing.UnknownRegion, ValueError):
+        except ValueError:  # no prices for this region or architecture: the measured cost
             cost = Decimal(str(r.avg_cost_usd)) * invocations
         rows.append((r.memory_mb, cost))
     return rows
 
 
 def _explanation(traffic: int | None, problem: str | None) -> str:
+    """Why the chart assumes a traffic level (empty when it shows the function's real one)."""
     assumed = f"the chart assumes {ASSUMED_MONTHLY_INVOCATIONS:,} invocations a month."
     if problem:
         return f"{problem}. The chart assumes {ASSUMED_MONTHLY_INVOCATIONS:,} invocations a month."
@@ -98,7 +99,7 @@ def monthly_summary(
         "invocations": invocations,
         "traffic": traffic,
         "assumed": not traffic,
-        "explanation": "" if traffic and not problem else _explanation(traffic, problem),
+        "explanation": _explanation(traffic, problem),
         "saving": saving,
         "current_mb": current_mb,
         "current_tested": current_mb in costs,
