@@ -161,8 +161,10 @@ def map_error(
             operation=operation,
         )
     if isinstance(exc, ParamValidationError):
+        # With a role, botocore also validates the AssumeRole call made for credentials.
+        hint = " (check the account's role ARN and external id)" if role_arn else ""
         return PermanentAwsError(
-            f"Invalid parameters for {operation}{what}: {exc}",
+            f"Invalid parameters for {operation}{what}{hint}: {exc}",
             code="ParamValidationError",
             operation=operation,
         )

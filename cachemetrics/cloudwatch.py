@@ -74,7 +74,9 @@ def _call(
         try:
             return getattr(_client(service, target), _snake(operation))(**params)
         except (ClientError, BotoCoreError) as exc:
-            raise map_error(exc, operation=operation, where=f"region {target.region}") from exc
+            raise map_error(
+                exc, operation=operation, where=f"region {target.region}", role_arn=target.role_arn
+            ) from exc
 
     def count_retry(_error, _attempt) -> None:
         stats.retries += 1

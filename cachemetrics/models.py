@@ -280,15 +280,6 @@ class Collection(models.Model):
             return None
         return (self.finished_at - self.started_at).total_seconds()
 
-    @property
-    def badge(self) -> str:
-        return {
-            CollectionStatus.RUNNING: "running",
-            CollectionStatus.SUCCEEDED: "success",
-            CollectionStatus.PARTIAL: "warning",
-            CollectionStatus.FAILED: "failure",
-        }[self.status]
-
 
 class DaxNodePrice(models.Model):
     """On-demand price of one DAX node-hour. Seeded from ``cachemetrics.pricing``; editable."""

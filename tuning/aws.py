@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
+from django.core.cache import cache
 
 from aws import clients, errors
 from aws.errors import NOT_FOUND_CODES, AwsError, PermanentAwsError, TransientAwsError
@@ -397,3 +398,35 @@ def monthly_invocations(account, region: str, function_name: str) -> int | None:
                 seen = seen or bool(values)
                 total += sum(values)
     return int(round(total)) if seen else None
+
+
+# --------------------------------------------------------------------------- cached reads
+# For pages: the same answer is asked for on every keystroke of a form or every page view.
+
+#: The function picker's estimate reads the configuration again at most this often.
+CONFIGURATION_CACHE_S = 300
+#: A month of traffic barely moves in an hour.
+TRAFFIC_CACHE_S = 3600
+
+
+def _cache_key(kind: str, account, region: str, function: str) -> str:
+    return f"tb:{kind}:{account.pk if account is not None else '-'}:{region}:{function}"
+
+
+def cached_function_configuration(account, region: str, function: str) -> dict:
+    key = _cache_key("fnconfig", account, region, function)
+    config = cache.get(key)
+    if config is None:
+        config = get_function_configuration(account, region, function)
+        cache.set(key, config, CONFIGURATION_CACHE_S)
+    return config
+
+
+def cached_monthly_invocations(account, region: str, function_name: str) -> int | None:
+    """``monthly_invocations``, cached (errors are not: the next view tries again)."""
+    key = _cache_key("monthly", account, region, function_name)
+    cached = cache.get(key)
+    if cached is None:
+        cached = {"traffic": monthly_invocations(account, region, function_name)}
+        cache.set(key, cached, TRAFFIC_CACHE_S)
+    return cached["traffic"]

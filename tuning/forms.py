@@ -17,7 +17,7 @@ from django.utils import timezone
 from aws.models import AwsAccount
 from tuning import pricing, runs
 from tuning.models import RunStatus, Strategy, TuningRun
-from tuning.params import InvalidSweep, Param, SweepParams, parse_function
+from tuning.params import ALIAS_RE, InvalidSweep, Param, SweepParams, parse_function
 
 #: Presets of the memory-size field: (key, label, sizes).
 PRESETS = (
@@ -261,3 +261,26 @@ class PowerTuningImportForm(forms.Form):
         if function and function.region:
             cleaned["region"] = function.region
         return cleaned
+
+
+class ApplyForm(forms.Form):
+    """Apply one of a run's succeeded sizes to $LATEST or an alias, once confirmed."""
+
+    memory_mb = forms.TypedChoiceField(coerce=int, label="Memory size")
+    target = forms.CharField(max_length=128, initial="$LATEST", label="Apply to")
+    confirm = forms.BooleanField(
+        error_messages={"required": "Tick the confirmation box to change the function."}
+    )
+
+    def __init__(self, *args, sizes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["memory_mb"].choices = [(size, f"{size} MB") for size in sizes]
+        self.fields["memory_mb"].error_messages["invalid_choice"] = (
+            "Choose one of the sizes that succeeded."
+        )
+
+    def clean_target(self):
+        target = self.cleaned_data["target"].strip()
+        if target != "$LATEST" and not ALIAS_RE.match(target):
+            raise forms.ValidationError(f"{target!r} is not $LATEST or an alias name.")
+        return target

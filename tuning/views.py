@@ -12,7 +12,6 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
@@ -22,11 +21,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from aws.models import AwsAccount
+from dashboard.templatetags.badges import status_class
+from dashboard.templatetags.units import format_ms, format_seconds, format_usd
 from tuning import aws, charts, compare, exports, monthly, powertuning, runs, sharing
 from tuning import estimate as estimates
 from tuning.aws import AwsError
 from tuning.forms import (
     PRESETS,
+    ApplyForm,
     PowerTuningImportForm,
     RunFilterForm,
     ShareLinkForm,
@@ -44,7 +46,6 @@ from tuning.models import (
     TuningRun,
 )
 from tuning.params import InvalidSweep, parse_function, parse_memory_sizes
-from tuning.templatetags.tuning_format import format_ms, format_seconds, format_usd
 
 log = logging.getLogger(__name__)
 
@@ -230,15 +231,6 @@ def function_list(request):
     return JsonResponse({"functions": rows})
 
 
-def _function_config(account, region, function: str) -> dict:
-    key = f"tb:fnconfig:{account.pk if account else '-'}:{region}:{function}"
-    config = cache.get(key)
-    if config is None:
-        config = aws.get_function_configuration(account, region, function)
-        cache.set(key, config, 300)
-    return config
-
-
 @require_GET
 def estimate(request):
     """What a sweep will cost in AWS charges and how long it will take, before submitting.
@@ -271,7 +263,9 @@ def estimate(request):
         )
     else:
         try:
-            config = _function_config(_account_from(request), region, function.text)
+            config = aws.cached_function_configuration(
+                _account_from(request), region, function.text
+            )
         except AwsError as error:
             return JsonResponse(
                 {
@@ -357,26 +351,21 @@ def run_detail(request, pk):
 
 @require_GET
 def run_progress(request, pk):
-    return JsonResponse(get_object_or_404(TuningRun, pk=pk).progress_detail())
-
-
-def _monthly_traffic(run) -> tuple[int | None, str | None]:
-    """The function's invocations over the last 30 days from CloudWatch (cached), or why not."""
-    key = f"tb:monthly:{run.account_id or '-'}:{run.region}:{run.function_name}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached["traffic"], cached["problem"]
-    traffic, problem = None, None
-    try:
-        traffic = aws.monthly_invocations(run.account, run.region, run.function_name)
-    except AwsError as error:  # CloudWatch unreachable or not allowed: explain
-        problem = f"CloudWatch could not be read: {error}"
-    cache.set(key, {"traffic": traffic, "problem": problem}, 3600 if problem is None else 60)
-    return traffic, problem
+    """The live page's progress, with the badge class of each status (tuning-detail.js)."""
+    progress = get_object_or_404(TuningRun, pk=pk).progress_detail()
+    for item in (progress, *progress["sizes"]):
+        item["status_class"] = status_class(item["status"])
+    return JsonResponse(progress)
 
 
 def _monthly_response(request, run):
-    traffic, problem = _monthly_traffic(run)
+    try:
+        traffic, problem = (
+            aws.cached_monthly_invocations(run.account, run.region, run.function_name),
+            None,
+        )
+    except AwsError as error:  # CloudWatch unreachable or not allowed: the page says so
+        traffic, problem = None, f"CloudWatch could not be read: {error}"
     best = run.winner()
     summary = monthly.monthly_summary(
         list(run.results.all()),
@@ -448,16 +437,12 @@ def run_apply(request, pk):
         messages.error(request, "Only a succeeded run measured by Tuneboard can be applied.")
         return redirect("tuning:run_detail", pk=run.id)
     if request.method == "POST":
-        target = (request.POST.get("target") or "$LATEST").strip()
-        try:
-            memory_mb = int(request.POST.get("memory_mb") or (best.memory_mb if best else 0))
-        except ValueError:
-            memory_mb = 0
-        if memory_mb not in sizes:
-            messages.error(request, "Choose one of the sizes that succeeded.")
-        elif request.POST.get("confirm") != "yes":
-            messages.error(request, "Tick the confirmation box to change the function.")
+        form = ApplyForm(request.POST, sizes=sizes)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                messages.error(request, " ".join(errors))
         else:
+            target, memory_mb = form.cleaned_data["target"], form.cleaned_data["memory_mb"]
             try:
                 runs.request_apply(run, request.user, target=target, memory_mb=memory_mb)
             except (AwsError, ValueError, SweepRefused) as error:

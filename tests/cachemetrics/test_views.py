@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
+from aws.models import AwsAccount
 from cachemetrics import collector
 from cachemetrics.models import CachedTable, Collection, DaxCluster
 from tests.cachemetrics.conftest import T0
-from tuning.models import AwsAccount
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def test_the_overview_explains_how_to_connect_an_account_when_empty(admin_client
     assert "No DAX clusters collected yet" in page
     assert "python manage.py collect_cache_metrics" in page
     assert "tuneboard:tables" in page
-    assert "/admin/tuning/awsaccount/add/" in page
+    assert "/admin/aws/awsaccount/add/" in page
 
 
 def test_the_overview_lists_clusters_with_status_nodes_ratios_sparkline_cost_and_flags(

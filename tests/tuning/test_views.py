@@ -380,6 +380,8 @@ def test_progress_is_reported_overall_and_per_size(client, starter):
     assert data["active"] is True
     assert (data["done"], data["total"], data["percent"]) == (15, 20, 75)
     assert [(s["memory_mb"], s["percent"]) for s in data["sizes"]] == [(512, 100), (1024, 50)]
+    assert data["status_class"] == "running"  # the live page colours its badges with these
+    assert [s["status_class"] for s in data["sizes"]] == ["succeeded", "running"]
     page = client.get(f"/runs/{run.id}/").content.decode()
     assert 'id="cancel-button"' in page
     assert "Results appear here" in page
