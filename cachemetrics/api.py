@@ -5,8 +5,10 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from cachemetrics import summary
 from cachemetrics.models import DaxCluster
+from cachemetrics.ranges import DEFAULT_RANGE, RANGES
+from cachemetrics.reports import ClusterReport, cluster_report
+from cachemetrics.timeseries import cluster_timeseries
 from cachemetrics.views import overview_rows
 from dashboard.api import api_error, api_view
 
@@ -34,7 +36,7 @@ def _savings(s):
     }
 
 
-def _cluster(report: summary.ClusterReport, request) -> dict:
+def _cluster(report: ClusterReport, request) -> dict:
     c = report.cluster
     return {
         "id": c.pk,
@@ -98,12 +100,12 @@ def cluster_list(request):
 @api_view
 @require_GET
 def cluster_detail(request, pk: int):
-    wanted = request.GET.get("range", summary.DEFAULT_RANGE)
-    if wanted not in summary.RANGES:
-        return api_error(f"Unknown range {wanted!r}.", 400, allowed=list(summary.RANGES))
+    wanted = request.GET.get("range", DEFAULT_RANGE)
+    if wanted not in RANGES:
+        return api_error(f"Unknown range {wanted!r}.", 400, allowed=list(RANGES))
     cluster = get_object_or_404(DaxCluster, pk=pk)
-    report = summary.cluster_report(cluster, wanted)
-    ts = summary.cluster_timeseries(cluster, wanted)
+    report = cluster_report(cluster, wanted)
+    ts = cluster_timeseries(cluster, wanted)
     data = _cluster(report, request)
     data["inventory"] = {
         "endpoint": cluster.endpoint,

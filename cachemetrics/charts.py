@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from cachemetrics import catalog
-from cachemetrics.summary import Timeseries
+from cachemetrics.timeseries import ClusterTimeseries
 from dashboard.plotly_theme import (
     BRAND,
     DURATION,
@@ -72,7 +72,7 @@ def _has(values: list[float | None]) -> bool:
 # --------------------------------------------------------------------------- cluster page
 
 
-def hit_ratio(ts: Timeseries, div_id: str = "chart-hit-ratio") -> str:
+def hit_ratio(ts: ClusterTimeseries, div_id: str = "chart-hit-ratio") -> str:
     fig = go.Figure()
     x = _local(ts.buckets)
     for cache in ("item", "query", "scan"):
@@ -106,7 +106,7 @@ def hit_ratio(ts: Timeseries, div_id: str = "chart-hit-ratio") -> str:
     return figure_html(fig, div_id)
 
 
-def hits_vs_misses(ts: Timeseries, div_id: str = "chart-hits-misses") -> str:
+def hits_vs_misses(ts: ClusterTimeseries, div_id: str = "chart-hits-misses") -> str:
     fig = go.Figure()
     x = _local(ts.buckets)
     shades = {
@@ -132,7 +132,7 @@ def hits_vs_misses(ts: Timeseries, div_id: str = "chart-hits-misses") -> str:
     return figure_html(fig, div_id)
 
 
-def request_mix(ts: Timeseries, div_id: str = "chart-request-mix") -> str:
+def request_mix(ts: ClusterTimeseries, div_id: str = "chart-request-mix") -> str:
     fig = go.Figure()
     x = _local(ts.buckets)
     for i, (operation, metric) in enumerate(catalog.OPERATIONS.items()):
@@ -156,7 +156,7 @@ def request_mix(ts: Timeseries, div_id: str = "chart-request-mix") -> str:
     return figure_html(fig, div_id)
 
 
-def utilization(ts: Timeseries, div_id: str = "chart-utilization") -> str:
+def utilization(ts: ClusterTimeseries, div_id: str = "chart-utilization") -> str:
     fig = go.Figure()
     x = _local(ts.buckets)
     fig.add_trace(
@@ -197,7 +197,7 @@ def utilization(ts: Timeseries, div_id: str = "chart-utilization") -> str:
     return figure_html(fig, div_id)
 
 
-def evicted(ts: Timeseries, div_id: str = "chart-evicted") -> str:
+def evicted(ts: ClusterTimeseries, div_id: str = "chart-evicted") -> str:
     fig = go.Figure()
     x = _local(ts.buckets)
     values = ts.cluster.get(catalog.EVICTED, [])

@@ -3,17 +3,16 @@
 from django.urls import reverse
 
 from cachemetrics.models import Collection, DaxCluster
+from cachemetrics.reports import cluster_report
 
 SHOWN = 5
 
 
 def home_card(request) -> dict:
-    from cachemetrics import summary
-
     clusters = list(DaxCluster.objects.filter(vanished_at__isnull=True).order_by("name"))
     rows = []
     for cluster in clusters:
-        report = summary.cluster_report(cluster, "24h")
+        report = cluster_report(cluster, "24h")
         rows.append({"report": report, "flags": len(report.flags)})
     rows.sort(key=lambda r: (-r["flags"], r["report"].cluster.name))
     latest = Collection.objects.first()

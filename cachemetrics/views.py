@@ -8,7 +8,8 @@ from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from cachemetrics import charts, summary
+from aws.models import AwsAccount
+from cachemetrics import charts
 from cachemetrics.forms import TableMappingForm
 from cachemetrics.models import (
     POINT_RETENTION,
@@ -17,7 +18,9 @@ from cachemetrics.models import (
     Collection,
     DaxCluster,
 )
-from tuning.models import AwsAccount
+from cachemetrics.ranges import RANGES, get_range
+from cachemetrics.reports import cluster_report, table_report
+from cachemetrics.timeseries import cluster_timeseries, hourly_item_ratio, table_timeseries
 
 
 def _get_cluster_for_user(request, pk: int) -> DaxCluster:
@@ -32,15 +35,15 @@ def _get_table_for_user(request, pk: int) -> CachedTable:
 def _range_links(request, current: str) -> list[dict]:
     return [
         {"key": r.key, "label": r.key, "title": r.label, "active": r.key == current}
-        for r in summary.RANGES.values()
+        for r in RANGES.values()
     ]
 
 
 def overview_rows():
-    """Cluster reports (24 h, with sparkline) and per-table rows derived from them."""
+    """Cluster reports (24 h) and per-table rows derived from them."""
     clusters = list(DaxCluster.objects.select_related("account").prefetch_related("tables"))
     clusters.sort(key=lambda c: (not c.is_present, c.name))
-    reports = [summary.cluster_report(c, "24h", sparkline=True) for c in clusters]
+    reports = [cluster_report(c, "24h") for c in clusters]
     tables: dict[int, dict] = {}
     for report in reports:
         if not report.cluster.is_present:
@@ -77,7 +80,8 @@ def overview_rows():
 def overview(request):
     reports, table_rows, unmapped = overview_rows()
     for report in reports:
-        report.sparkline_svg = charts.sparkline_svg(report.sparkline)
+        item_ratio = hourly_item_ratio(report.cluster, report.end)
+        report.sparkline_svg = charts.sparkline_svg(item_ratio)
     latest = Collection.objects.select_related("account").first()
     recent_failures = Collection.objects.filter(status__in=["failed", "partial"])[:3]
     monthly_cost = sum(r.monthly_cost_usd or 0 for r in reports if r.cluster.is_present)
@@ -103,9 +107,9 @@ def overview(request):
 @require_GET
 def cluster_detail(request, pk: int):
     cluster = _get_cluster_for_user(request, pk)
-    rng = summary.get_range(request.GET.get("range"))
-    report = summary.cluster_report(cluster, rng.key)
-    ts = summary.cluster_timeseries(cluster, rng.key)
+    rng = get_range(request.GET.get("range"))
+    report = cluster_report(cluster, rng.key)
+    ts = cluster_timeseries(cluster, rng.key)
     has_data = any(v for v in ts.cluster.get("TotalRequestCount", []))
     chart_html = {}
     if has_data:
@@ -161,14 +165,14 @@ def table_detail(request, pk: int):
             form.save()
             messages.success(request, f"Mapping of {table.name} saved.")
             wanted = request.GET.get("range")
-            return redirect(request.path + (f"?range={wanted}" if wanted in summary.RANGES else ""))
+            return redirect(request.path + (f"?range={wanted}" if wanted in RANGES else ""))
     else:
         form = TableMappingForm(instance=table)
-    rng = summary.get_range(request.GET.get("range"))
-    report = summary.table_report(table, rng.key)
+    rng = get_range(request.GET.get("range"))
+    report = table_report(table, rng.key)
     chart_html = {}
     if report.parts:
-        series = summary.table_timeseries(report)
+        series = table_timeseries(report)
         if any(series.served) or any(series.reaching):
             label = charts.bucket_label(rng.bucket_s)
             chart_html = {

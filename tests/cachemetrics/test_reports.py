@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
-from cachemetrics import collector, summary
+from cachemetrics import collector
 from cachemetrics.models import CachedTable, DaxCluster
+from cachemetrics.reports import cluster_report, table_report
 from tests.cachemetrics.conftest import T0
+from tests.cachemetrics.raw_cloudwatch import HOUR, raw_minutes
 
 pytestmark = pytest.mark.django_db
-
-HOUR = timedelta(hours=1)
-CACHE_METRICS = ("ItemCacheHits", "ItemCacheMisses", "QueryCacheHits", "QueryCacheMisses")
 
 
 @pytest.fixture(scope="module")
@@ -28,39 +25,12 @@ def collected(seeded):
     return seeded
 
 
-def raw_minutes(aws, cluster: str) -> dict[str, dict]:
-    """{metric: {minute: value}} straight from CloudWatch, cluster dimension only."""
-    answer = aws.client("cloudwatch").get_metric_data(
-        MetricDataQueries=[
-            {
-                "Id": f"m{i}",
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": "AWS/DAX",
-                        "MetricName": metric,
-                        "Dimensions": [{"Name": "ClusterId", "Value": cluster}],
-                    },
-                    "Period": 60,
-                    "Stat": "Sum",
-                },
-            }
-            for i, metric in enumerate(CACHE_METRICS)
-        ],
-        StartTime=T0 - HOUR,
-        EndTime=T0,
-    )
-    return {
-        CACHE_METRICS[int(r["Id"][1:])]: dict(zip(r["Timestamps"], r["Values"], strict=True))
-        for r in answer["MetricDataResults"]
-    }
-
-
 @pytest.mark.parametrize("name", ["orders-cache", "catalog-cache", "sessions-cache"])
 def test_hit_ratios_match_hits_over_hits_plus_misses_from_raw_cloudwatch_data(aws, collected, name):
     raw = raw_minutes(aws, name)
     total = {metric: sum(values.values()) for metric, values in raw.items()}
 
-    report = summary.cluster_report(DaxCluster.objects.get(name=name), "1h")
+    report = cluster_report(DaxCluster.objects.get(name=name), "1h")
 
     item = total["ItemCacheHits"] / (total["ItemCacheHits"] + total["ItemCacheMisses"])
     query = total["QueryCacheHits"] / (total["QueryCacheHits"] + total["QueryCacheMisses"])
@@ -70,20 +40,8 @@ def test_hit_ratios_match_hits_over_hits_plus_misses_from_raw_cloudwatch_data(aw
     assert item == pytest.approx(collected["clusters"][name]["item_hit_ratio"], rel=1e-12)
 
 
-def test_per_minute_hit_ratios_match_the_raw_minutes(aws, collected):
-    raw = raw_minutes(aws, "orders-cache")
-    series = summary.cluster_timeseries(DaxCluster.objects.get(name="orders-cache"), "1h")
-
-    assert len(series.buckets) == 60
-    for bucket, ratio in zip(series.buckets, series.ratio("item"), strict=True):
-        hits = next((v for t, v in raw["ItemCacheHits"].items() if t == bucket), 0.0)
-        misses = next((v for t, v in raw["ItemCacheMisses"].items() if t == bucket), 0.0)
-        expected = hits / (hits + misses) if hits + misses else None
-        assert ratio == pytest.approx(expected), bucket
-
-
 def test_a_cluster_fronting_one_table_gives_exact_per_table_figures(collected):
-    report = summary.cluster_report(DaxCluster.objects.get(name="orders-cache"), "1h")
+    report = cluster_report(DaxCluster.objects.get(name="orders-cache"), "1h")
 
     [orders] = report.tables
     truth = collected["tables"]["Orders"]
@@ -93,12 +51,12 @@ def test_a_cluster_fronting_one_table_gives_exact_per_table_figures(collected):
     assert orders.figures.hit_ratio == pytest.approx(truth["item_hit_ratio"])
     assert orders.consumed_read_units == pytest.approx(truth["consumed_read_units"])
 
-    table = summary.table_report(CachedTable.objects.get(name="Orders"), "1h")
+    table = table_report(CachedTable.objects.get(name="Orders"), "1h")
     assert table.exact and table.counts.item_hits == truth["item_cache_hits"]
 
 
 def test_a_cluster_fronting_two_tables_gives_estimates_marked_as_such(collected):
-    report = summary.cluster_report(DaxCluster.objects.get(name="catalog-cache"), "1h")
+    report = cluster_report(DaxCluster.objects.get(name="catalog-cache"), "1h")
 
     products, reviews = sorted(report.tables, key=lambda r: r.table.name)
     assert not products.figures.exact and products.figures.label == "estimated"
@@ -107,12 +65,12 @@ def test_a_cluster_fronting_two_tables_gives_estimates_marked_as_such(collected)
     assert products.figures.counts.item_hits + reviews.figures.counts.item_hits == pytest.approx(
         report.counts.item_hits
     )
-    table = summary.table_report(CachedTable.objects.get(name="Reviews"), "1h")
+    table = table_report(CachedTable.objects.get(name="Reviews"), "1h")
     assert not table.exact and "Estimated" in table.method
 
 
 def test_savings_and_cost_use_the_seeded_node_prices(collected):
-    report = summary.cluster_report(DaxCluster.objects.get(name="orders-cache"), "1h")
+    report = cluster_report(DaxCluster.objects.get(name="orders-cache"), "1h")
 
     assert report.price.hourly_usd == pytest.approx(0.269)
     assert report.monthly_cost_usd == pytest.approx(3 * 0.269 * 730)
@@ -125,7 +83,7 @@ def test_savings_and_cost_use_the_seeded_node_prices(collected):
 
 
 def test_the_undersized_session_cache_is_flagged_with_reasons(collected):
-    report = summary.cluster_report(DaxCluster.objects.get(name="sessions-cache"), "1h")
+    report = cluster_report(DaxCluster.objects.get(name="sessions-cache"), "1h")
 
     codes = {flag.code for flag in report.flags}
     assert "bypass" in codes  # 40 % strongly consistent reads
@@ -136,8 +94,8 @@ def test_the_undersized_session_cache_is_flagged_with_reasons(collected):
 def test_savings_extrapolate_only_the_hours_that_have_data(collected):
     cluster = DaxCluster.objects.get(name="orders-cache")
 
-    one_hour = summary.cluster_report(cluster, "1h")
-    one_week = summary.cluster_report(cluster, "7d")
+    one_hour = cluster_report(cluster, "1h")
+    one_week = cluster_report(cluster, "7d")
 
     assert one_week.covered_hours == pytest.approx(1.0)
     assert one_week.partial_range and not one_hour.partial_range

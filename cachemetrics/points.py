@@ -1,0 +1,126 @@
+"""Read side of the stored points: aggregates per series (and per time bucket) over a window.
+
+Windows longer than ``ROLLUP_FROM`` read hourly rollups, plus the minutes after the last
+rolled-up hour; shorter ones read 1-minute points. Windows end at the series' last collected
+minute (``window_end``), so a cluster whose collection stopped still shows its last day.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import Count, Max, Min, Sum
+from django.utils import timezone
+
+from cachemetrics import catalog
+from cachemetrics.models import CachedTable, DaxCluster, MetricPoint, MetricRollup, MetricSeries
+
+ROLLUP_FROM = timedelta(days=2)  # windows longer than this read hourly rollups
+
+
+@dataclass
+class Aggregate:
+    count: int = 0
+    total: float = 0.0
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def add(self, count: int, total: float, minimum: float, maximum: float) -> None:
+        self.count += count
+        self.total += total
+        self.minimum = minimum if self.minimum is None else min(self.minimum, minimum)
+        self.maximum = maximum if self.maximum is None else max(self.maximum, maximum)
+
+    def value(self, statistic: str) -> float | None:
+        if statistic == catalog.SUM:
+            return self.total
+        if not self.count:
+            return None
+        if statistic == catalog.MAXIMUM:
+            return self.maximum
+        return self.total / self.count
+
+
+def _bucket_start(ts: datetime, origin: datetime, bucket_s: int) -> datetime:
+    offset = int((ts - origin).total_seconds()) // bucket_s * bucket_s
+    return origin + timedelta(seconds=offset)
+
+
+def aggregates(
+    series_ids: Iterable[int], start: datetime, end: datetime, bucket_s: int | None = None
+) -> dict[int, dict[datetime | None, Aggregate]]:
+    """Aggregates per series (and per bucket of ``bucket_s`` from ``start``) over [start, end)."""
+    ids = list(series_ids)
+    out: dict[int, dict[datetime | None, Aggregate]] = defaultdict(lambda: defaultdict(Aggregate))
+    if not ids:
+        return out
+    cutoff = start
+    if end - start > ROLLUP_FROM:
+        rolled = MetricSeries.objects.filter(pk__in=ids, rolled_up_until__isnull=False).aggregate(
+            m=Min("rolled_up_until")
+        )["m"]
+        if rolled and rolled > start:
+            cutoff = min(rolled, end)
+            rows = MetricRollup.objects.filter(series_id__in=ids, hour__gte=start, hour__lt=cutoff)
+            for sid, hour, n, total, lo, hi in rows.values_list(
+                "series_id", "hour", "count", "total", "minimum", "maximum"
+            ):
+                key = _bucket_start(hour, start, bucket_s) if bucket_s else None
+                out[sid][key].add(n, total, lo, hi)
+    points = MetricPoint.objects.filter(series_id__in=ids, ts__gte=cutoff, ts__lt=end)
+    if bucket_s is None:
+        for row in points.values("series_id").annotate(
+            n=Count("value"), total=Sum("value"), lo=Min("value"), hi=Max("value")
+        ):
+            out[row["series_id"]][None].add(row["n"], row["total"], row["lo"], row["hi"])
+    else:
+        for sid, ts, value in points.values_list("series_id", "ts", "value").iterator(
+            chunk_size=20_000
+        ):
+            out[sid][_bucket_start(ts, start, bucket_s)].add(1, value, value, value)
+    return out
+
+
+def window_end(series: Iterable[MetricSeries]) -> datetime:
+    """The last collected minute of ``series``; the current minute when none was collected."""
+    ends = [s.collected_until for s in series if s.collected_until]
+    return max(ends) if ends else timezone.now().astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def covered_hours(series_ids: list[int], start: datetime, end: datetime) -> float | None:
+    """Hours of [start, end) from the first stored minute (or rolled-up hour) on."""
+    if not series_ids:
+        return None
+    firsts = [
+        MetricPoint.objects.filter(series_id__in=series_ids, ts__gte=start, ts__lt=end).aggregate(
+            m=Min("ts")
+        )["m"],
+        MetricRollup.objects.filter(
+            series_id__in=series_ids, hour__gte=start, hour__lt=end
+        ).aggregate(m=Min("hour"))["m"],
+    ]
+    firsts = [f for f in firsts if f is not None]
+    if not firsts:
+        return None
+    return (end - min(firsts)).total_seconds() / 3600
+
+
+def cluster_series(cluster: DaxCluster) -> list[MetricSeries]:
+    """Every series of the cluster: cluster-level and per node."""
+    return list(MetricSeries.objects.filter(cluster=cluster))
+
+
+def cluster_level_series(cluster: DaxCluster) -> dict[str, MetricSeries]:
+    """Metric -> the cluster's own series (those without a node dimension)."""
+    return {s.metric: s for s in MetricSeries.objects.filter(cluster=cluster, node_id="")}
+
+
+def consumed_reads_series(tables: Iterable[CachedTable]) -> dict[int, MetricSeries]:
+    """Table id -> its consumed read units series (what reached DynamoDB)."""
+    return {
+        s.table_id: s
+        for s in MetricSeries.objects.filter(table__in=list(tables), metric=catalog.CONSUMED_READS)
+    }

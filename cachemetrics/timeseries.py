@@ -1,0 +1,140 @@
+"""Values per time bucket for the charts: a cluster's metrics, a table's reads, sparklines."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cachemetrics import analysis, catalog, points, pricing
+from cachemetrics.models import DaxCluster, MetricSeries
+from cachemetrics.ranges import Range, get_range
+from cachemetrics.reports import TableReport
+
+
+def _buckets(start: datetime, rng: Range) -> list[datetime]:
+    n = int(rng.span.total_seconds() // rng.bucket_s)
+    return [start + timedelta(seconds=i * rng.bucket_s) for i in range(n)]
+
+
+# --------------------------------------------------------------------------- cluster
+
+
+@dataclass
+class ClusterTimeseries:
+    range: Range
+    start: datetime
+    end: datetime
+    buckets: list[datetime]
+    cluster: dict[str, list[float | None]]  # metric -> value per bucket
+    nodes: dict[str, dict[str, list[float | None]]]  # node -> metric -> values
+
+    def ratio(self, cache: str) -> list[float | None]:
+        hits, misses = catalog.CACHE_TYPES[cache]
+        return analysis.bucket_ratios(self.cluster.get(hits, []), self.cluster.get(misses, []))
+
+    def combined_ratio(self) -> list[float | None]:
+        hits = [
+            sum(self.cluster.get(h, [0])[i] or 0 for h, _ in catalog.CACHE_TYPES.values())
+            for i in range(len(self.buckets))
+        ]
+        misses = [
+            sum(self.cluster.get(m, [0])[i] or 0 for _, m in catalog.CACHE_TYPES.values())
+            for i in range(len(self.buckets))
+        ]
+        return analysis.bucket_ratios(hits, misses)
+
+
+def cluster_timeseries(cluster: DaxCluster, range_key: str | None = None) -> ClusterTimeseries:
+    rng = get_range(range_key)
+    series = points.cluster_series(cluster)
+    end = points.window_end(series)
+    start = end - rng.span
+    data = points.aggregates([s.pk for s in series], start, end, bucket_s=rng.bucket_s)
+    buckets = _buckets(start, rng)
+
+    def values(s: MetricSeries) -> list[float | None]:
+        per = data.get(s.pk, {})
+        zero = 0.0 if s.zero_when_missing else None
+        return [per[b].value(s.statistic) if b in per else zero for b in buckets]
+
+    cluster_values = {s.metric: values(s) for s in series if not s.node_id}
+    nodes: dict[str, dict[str, list[float | None]]] = defaultdict(dict)
+    for s in series:
+        if s.node_id:
+            nodes[s.node_id][s.metric] = values(s)
+    return ClusterTimeseries(rng, start, end, buckets, cluster_values, dict(sorted(nodes.items())))
+
+
+def hourly_item_ratio(cluster: DaxCluster, end: datetime, hours: int = 24) -> list[float | None]:
+    """Item hit ratio per hour over the ``hours`` before ``end`` (the overview's sparklines)."""
+    by_metric = points.cluster_level_series(cluster)
+    hit, miss = by_metric.get(catalog.ITEM_HITS), by_metric.get(catalog.ITEM_MISSES)
+    if not hit or not miss:
+        return []
+    start = end - timedelta(hours=hours)
+    data = points.aggregates([hit.pk, miss.pk], start, end, bucket_s=3600)
+    starts = [start + timedelta(hours=i) for i in range(hours)]
+    return analysis.bucket_ratios(
+        [data[hit.pk][h].total if h in data[hit.pk] else 0.0 for h in starts],
+        [data[miss.pk][h].total if h in data[miss.pk] else 0.0 for h in starts],
+    )
+
+
+# --------------------------------------------------------------------------- table
+
+
+@dataclass
+class TableTimeseries:
+    range: Range
+    buckets: list[datetime]
+    served: list[float]  # cache hits attributed to the table
+    reaching: list[float]  # read requests that reached DynamoDB
+    item_ratio: list[float | None]
+    estimated: bool
+
+
+def table_timeseries(report: TableReport) -> TableTimeseries:
+    """Per bucket: hits attributed to the table (x its share) and reads reaching it."""
+    rng = report.range
+    table = report.table
+    consumed = points.consumed_reads_series([table]).get(table.pk)
+    ends = [points.window_end([consumed])] if consumed else []
+    ends += [part.end for part, _ in report.parts]
+    end = max(ends) if ends else points.window_end([])
+    start = end - rng.span
+    buckets = _buckets(start, rng)
+    n = len(buckets)
+    served = [0.0] * n
+    item_hits = [0.0] * n
+    item_misses = [0.0] * n
+    for cluster_report, share in report.parts:
+        by_metric = points.cluster_level_series(cluster_report.cluster)
+        wanted = [catalog.ITEM_HITS, catalog.ITEM_MISSES, catalog.QUERY_HITS, catalog.SCAN_HITS]
+        ids = {m: by_metric[m].pk for m in wanted if m in by_metric}
+        data = points.aggregates(ids.values(), start, end, bucket_s=rng.bucket_s)
+        for i, b in enumerate(buckets):
+            hits = {m: data[sid][b].total if b in data[sid] else 0.0 for m, sid in ids.items()}
+            f = share.figures.share
+            served[i] += f * (
+                hits.get(catalog.ITEM_HITS, 0.0)
+                + hits.get(catalog.QUERY_HITS, 0.0)
+                + hits.get(catalog.SCAN_HITS, 0.0)
+            )
+            item_hits[i] += f * hits.get(catalog.ITEM_HITS, 0.0)
+            item_misses[i] += f * hits.get(catalog.ITEM_MISSES, 0.0)
+    reaching = [0.0] * n
+    if consumed:
+        per_read = pricing.eventual_read_units(table.avg_item_kb)
+        data = points.aggregates([consumed.pk], start, end, bucket_s=rng.bucket_s)
+        for i, b in enumerate(buckets):
+            if b in data[consumed.pk]:
+                reaching[i] = data[consumed.pk][b].total / per_read
+    return TableTimeseries(
+        rng,
+        buckets,
+        served,
+        reaching,
+        analysis.bucket_ratios(item_hits, item_misses),
+        not report.exact,
+    )

@@ -1,0 +1,71 @@
+"""Reading stored points: minutes for short windows, hourly rollups plus newer minutes for long
+ones, and windows that end where collection stopped."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from cachemetrics import catalog
+from cachemetrics.models import DaxCluster, MetricPoint, MetricRollup, MetricSeries
+from cachemetrics.points import aggregates, window_end
+from tests.cachemetrics.conftest import T0
+
+pytestmark = pytest.mark.django_db
+
+HOUR = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
+
+
+@pytest.fixture
+def series():
+    """Hits for 3 days up to T0: every hour but the last rolled up (1 per minute), the minutes of
+    the last 3 hours still stored (1 per minute, then 2 per minute in the hour not rolled up)."""
+    cluster = DaxCluster.objects.create(
+        region="us-east-1", name="orders-cache", arn="arn:aws:dax:::cache/orders-cache"
+    )
+    s = MetricSeries.objects.create(
+        key="hits",
+        cluster=cluster,
+        namespace=catalog.DAX_NAMESPACE,
+        metric=catalog.ITEM_HITS,
+        statistic=catalog.SUM,
+        collected_until=T0,
+        rolled_up_until=T0 - HOUR,
+    )
+    MetricRollup.objects.bulk_create(
+        MetricRollup(series=s, hour=T0 - h * HOUR, count=60, total=60.0, minimum=1.0, maximum=1.0)
+        for h in range(2, 73)
+    )
+    MetricPoint.objects.bulk_create(
+        MetricPoint(series=s, ts=T0 - m * MINUTE, value=2.0 if m <= 60 else 1.0)
+        for m in range(1, 181)
+    )
+    return s
+
+
+def test_a_long_window_reads_the_rollups_and_the_minutes_after_the_last_rolled_up_hour(series):
+    totals = aggregates([series.pk], T0 - timedelta(days=7), T0)
+
+    assert totals[series.pk][None].total == 71 * 60 * 1.0 + 60 * 2.0
+
+
+def test_a_short_window_reads_only_the_minutes(series):
+    totals = aggregates([series.pk], T0 - timedelta(hours=24), T0)
+
+    assert totals[series.pk][None].total == 120 * 1.0 + 60 * 2.0
+
+
+def test_buckets_start_at_the_window_start(series):
+    per_hour = aggregates([series.pk], T0 - 3 * HOUR, T0, bucket_s=3600)
+
+    assert {b: a.total for b, a in per_hour[series.pk].items()} == {
+        T0 - 3 * HOUR: 60.0,
+        T0 - 2 * HOUR: 60.0,
+        T0 - HOUR: 120.0,
+    }
+
+
+def test_windows_end_at_the_last_collected_minute(series):
+    assert window_end([series]) == T0

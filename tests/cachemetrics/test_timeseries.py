@@ -1,0 +1,47 @@
+"""Values per bucket for the charts, checked against the raw CloudWatch minutes."""
+
+from __future__ import annotations
+
+import pytest
+
+from cachemetrics import collector
+from cachemetrics.models import DaxCluster
+from cachemetrics.timeseries import cluster_timeseries, hourly_item_ratio
+from tests.cachemetrics.conftest import T0
+from tests.cachemetrics.raw_cloudwatch import HOUR, raw_minutes
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def seeded(aws):
+    return aws.seed(hours=1)
+
+
+@pytest.fixture
+def collected(seeded):
+    [collection] = collector.collect_all(now=T0, since=HOUR)
+    assert collection.status == "succeeded", collection.errors
+    return seeded
+
+
+def test_per_minute_hit_ratios_match_the_raw_minutes(aws, collected):
+    raw = raw_minutes(aws, "orders-cache")
+    series = cluster_timeseries(DaxCluster.objects.get(name="orders-cache"), "1h")
+
+    assert len(series.buckets) == 60
+    for bucket, ratio in zip(series.buckets, series.ratio("item"), strict=True):
+        hits = next((v for t, v in raw["ItemCacheHits"].items() if t == bucket), 0.0)
+        misses = next((v for t, v in raw["ItemCacheMisses"].items() if t == bucket), 0.0)
+        expected = hits / (hits + misses) if hits + misses else None
+        assert ratio == pytest.approx(expected), bucket
+
+
+def test_the_sparkline_gives_the_item_hit_ratio_of_each_hour_of_the_last_day(aws, collected):
+    raw = raw_minutes(aws, "orders-cache")
+    hits, misses = (sum(raw[m].values()) for m in ("ItemCacheHits", "ItemCacheMisses"))
+
+    ratios = hourly_item_ratio(DaxCluster.objects.get(name="orders-cache"), T0)
+
+    assert ratios[:-1] == [None] * 23  # nothing collected before the last hour
+    assert ratios[-1] == pytest.approx(hits / (hits + misses))
