@@ -63,6 +63,6 @@ def test_form_validation_errors_show_next_to_their_fields(logged_in_page, live_s
     assert "20000 MB is above Lambda's maximum of 10240 MB" in page.inner_text(
         "#memory_sizes-errors"
     )
-    assert "greater than or equal to 5" in page.inner_text("#invocations_per_size-errors")
+    assert "greater than or equal to 1" in page.inner_text("#invocations_per_size-errors")
     assert "line 3, column 3" in page.inner_text("#payload-errors")
     screenshot(page, "new-sweep-errors")

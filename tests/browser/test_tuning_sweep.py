@@ -33,9 +33,9 @@ def balanced_pick(run_id, weight):
 
 
 def test_a_user_sweeps_a_function_watches_it_finish_and_shares_the_result(
-    sandbox, start_celery_worker, logged_in_page, live_server, browser, screenshot
+    in_sandbox, start_celery_worker, logged_in_page, live_server, browser, screenshot
 ):
-    start_celery_worker(concurrency=4)  # after `sandbox`: the worker inherits its endpoints
+    start_celery_worker(concurrency=4)  # after the sandbox: the worker inherits its endpoints
     page = logged_in_page
 
     # Fill the form for tuneboard-cpu with three sizes and a few invocations.
