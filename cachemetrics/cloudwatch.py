@@ -225,3 +225,70 @@ def get_metric_data(
         if not token:
             return results
         params["NextToken"] = token
+
+
+# --------------------------------------------------------------------------- cluster answers
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    """One DescribeClusters entry, in the shape the inventory stores."""
+
+    arn: str
+    name: str
+    description: str
+    node_type: str
+    node_count: int
+    nodes: list[dict]  # [{id, az, status, endpoint}]
+    status: str  # as AWS says it: creating, available, modifying, deleting...
+    endpoint: str  # discovery endpoint, host:port
+    security_groups: list[str]
+    subnet_group: str
+    parameter_group: str
+
+
+def parse_cluster(raw: dict) -> ClusterInfo:
+    """A DescribeClusters entry; AWS leaves out what a cluster does not have (yet)."""
+    arn = raw["ClusterArn"]
+    nodes = _cluster_nodes(raw)
+    return ClusterInfo(
+        arn=arn,
+        name=raw.get("ClusterName", arn.rsplit("/", 1)[-1]),
+        description=raw.get("Description", "") or "",
+        node_type=raw.get("NodeType", ""),
+        node_count=raw.get("TotalNodes") or len(nodes) or 1,
+        nodes=nodes,
+        status=raw.get("Status", ""),
+        endpoint=_discovery_endpoint(raw),
+        security_groups=[
+            sg.get("SecurityGroupIdentifier", "") for sg in raw.get("SecurityGroups") or []
+        ],
+        subnet_group=raw.get("SubnetGroup", "") or "",
+        parameter_group=(raw.get("ParameterGroup") or {}).get("ParameterGroupName", ""),
+    )
+
+
+def _discovery_endpoint(raw: dict) -> str:
+    endpoint = raw.get("ClusterDiscoveryEndpoint") or {}
+    address = endpoint.get("Address") or endpoint.get("URL") or ""
+    port = endpoint.get("Port")
+    return f"{address}:{port}" if address and port else address
+
+
+def _cluster_nodes(raw: dict) -> list[dict]:
+    nodes = []
+    for node in raw.get("Nodes") or []:
+        endpoint = node.get("Endpoint") or {}
+        nodes.append(
+            {
+                "id": node.get("NodeId", ""),
+                "az": node.get("AvailabilityZone", ""),
+                "status": node.get("NodeStatus", ""),
+                "endpoint": (
+                    f"{endpoint.get('Address')}:{endpoint.get('Port')}"
+                    if endpoint.get("Address")
+                    else ""
+                ),
+            }
+        )
+    return nodes

@@ -44,7 +44,6 @@ from cachemetrics.models import (
     MetricPoint,
     MetricSeries,
 )
-from dashboard.env import envlist
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +116,7 @@ class Run:
 
 def targets() -> list[tuple[AwsAccount | None, str]]:
     """(account, region) pairs to collect; with no account, the default credentials."""
-    extra_regions = envlist("TUNEBOARD_DAX_REGIONS")
+    extra_regions = settings.TUNEBOARD_DAX_REGIONS
     accounts = list(AwsAccount.objects.order_by("name"))
     if not accounts:
         regions = extra_regions or [settings.TUNEBOARD_DEFAULT_REGION]
@@ -193,32 +192,6 @@ def collect_target(
 # --------------------------------------------------------------------------- inventory
 
 
-def _endpoint(raw: dict) -> str:
-    endpoint = raw.get("ClusterDiscoveryEndpoint") or {}
-    address = endpoint.get("Address") or endpoint.get("URL") or ""
-    port = endpoint.get("Port")
-    return f"{address}:{port}" if address and port else address
-
-
-def _nodes(raw: dict) -> list[dict]:
-    nodes = []
-    for node in raw.get("Nodes") or []:
-        endpoint = node.get("Endpoint") or {}
-        nodes.append(
-            {
-                "id": node.get("NodeId", ""),
-                "az": node.get("AvailabilityZone", ""),
-                "status": node.get("NodeStatus", ""),
-                "endpoint": (
-                    f"{endpoint.get('Address')}:{endpoint.get('Port')}"
-                    if endpoint.get("Address")
-                    else ""
-                ),
-            }
-        )
-    return nodes
-
-
 def parse_tables_tag(value: str) -> list[str]:
     return list(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
 
@@ -227,43 +200,38 @@ def sync_clusters(run: Run) -> tuple[list[DaxCluster], int]:
     """Upsert the region's clusters; returns (present clusters, number newly vanished)."""
     raw_clusters = cw.describe_clusters(run.target, run.stats, run.backoff)
     present: list[DaxCluster] = []
-    for raw in raw_clusters:
-        arn = raw["ClusterArn"]
-        cluster = DaxCluster.objects.filter(arn=arn).first() or DaxCluster(
-            arn=arn, first_seen=run.now
+    for info in map(cw.parse_cluster, raw_clusters):
+        cluster = DaxCluster.objects.filter(arn=info.arn).first() or DaxCluster(
+            arn=info.arn, first_seen=run.now
         )
-        nodes = _nodes(raw)
-        aws_status = raw.get("Status", "")
-        parameter_group = (raw.get("ParameterGroup") or {}).get("ParameterGroupName", "")
         cluster.account = run.account
         cluster.region = run.target.region
-        cluster.name = raw.get("ClusterName", arn.rsplit("/", 1)[-1])
-        cluster.description = raw.get("Description", "") or ""
-        cluster.node_type = raw.get("NodeType", "")
-        cluster.node_count = raw.get("TotalNodes") or len(nodes) or 1
-        cluster.nodes = nodes
-        cluster.aws_status = aws_status
-        cluster.status = _STATUS.get(aws_status, ClusterStatus.OTHER)
-        cluster.endpoint = _endpoint(raw)
-        cluster.security_groups = [
-            sg.get("SecurityGroupIdentifier", "") for sg in raw.get("SecurityGroups") or []
-        ]
-        cluster.subnet_group = raw.get("SubnetGroup", "") or ""
-        cluster.parameter_group = parameter_group
+        cluster.name = info.name
+        cluster.description = info.description
+        cluster.node_type = info.node_type
+        cluster.node_count = info.node_count
+        cluster.nodes = info.nodes
+        cluster.aws_status = info.status
+        cluster.status = _STATUS.get(info.status, ClusterStatus.OTHER)
+        cluster.endpoint = info.endpoint
+        cluster.security_groups = info.security_groups
+        cluster.subnet_group = info.subnet_group
+        cluster.parameter_group = info.parameter_group
         cluster.last_seen = run.now
         cluster.vanished_at = None
-        if parameter_group.startswith("default."):
+        if info.parameter_group.startswith("default."):
             cluster.item_ttl_ms = cluster.query_ttl_ms = DEFAULT_TTL_MS
-        elif parameter_group:
+        elif info.parameter_group:
             try:
                 cluster.item_ttl_ms, cluster.query_ttl_ms = cw.parameter_group_ttls(
-                    run.target, parameter_group, run.stats, run.backoff
+                    run.target, info.parameter_group, run.stats, run.backoff
                 )
             except cw.AwsError as exc:
-                run.error(f"DescribeParameters {parameter_group}", exc)
+                run.error(f"DescribeParameters {info.parameter_group}", exc)
         tag_value = None
         try:
-            tag_value = cw.cluster_tags(run.target, arn, run.stats, run.backoff).get(TABLES_TAG)
+            tags = cw.cluster_tags(run.target, info.arn, run.stats, run.backoff)
+            tag_value = tags.get(TABLES_TAG)
         except cw.AwsError as exc:
             run.error(f"ListTags {cluster.name}", exc)
         new_tag = tag_value is not None and tag_value != cluster.tables_tag

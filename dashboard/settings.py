@@ -196,6 +196,8 @@ CELERY_BEAT_SCHEDULE = {
 TUNEBOARD_DEFAULT_REGION = envstr("AWS_DEFAULT_REGION", "us-east-1")
 # A run whose heartbeat is older than this is considered dead and cleaned up by the reaper.
 TUNEBOARD_STALE_RUN_SECONDS = envint("TUNEBOARD_STALE_RUN_SECONDS", 120)
+# DAX regions to collect besides each account's own (with no account: instead of the default).
+TUNEBOARD_DAX_REGIONS = envlist("TUNEBOARD_DAX_REGIONS")
 
 # --- Logging: JSON lines in production, readable lines in development ---
 LOG_FORMAT = envstr("LOG_FORMAT", "text" if DEBUG else "json")

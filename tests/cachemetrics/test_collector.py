@@ -9,7 +9,7 @@ import pytest
 from django.db.models import Sum
 
 from cachemetrics import catalog, collector, rollup
-from cachemetrics.cloudwatch import Backoff
+from cachemetrics.cloudwatch import Backoff, ClusterInfo, parse_cluster
 from cachemetrics.models import (
     CachedTable,
     Collection,
@@ -204,6 +204,61 @@ def test_the_inventory_has_nodes_endpoint_security_groups_and_ttls(seeded):
     assert orders.subnet_group == "default"
     assert orders.item_ttl_ms == orders.query_ttl_ms == 300_000
     assert orders.status == "available"
+
+
+def test_a_described_cluster_gives_its_inventory_fields():
+    raw = {
+        "ClusterName": "orders-cache",
+        "Description": "Orders",
+        "ClusterArn": "arn:aws:dax:us-east-1:123456789012:cache/orders-cache",
+        "TotalNodes": 2,
+        "ActiveNodes": 1,
+        "NodeType": "dax.r5.large",
+        "Status": "modifying",
+        "ClusterDiscoveryEndpoint": {"Address": "orders.dax.example", "Port": 8111},
+        "Nodes": [
+            {
+                "NodeId": "orders-cache-a",
+                "Endpoint": {"Address": "a.orders.dax.example", "Port": 8111},
+                "AvailabilityZone": "us-east-1a",
+                "NodeStatus": "available",
+            },
+            {"NodeId": "orders-cache-b", "NodeStatus": "creating"},
+        ],
+        "SubnetGroup": "default",
+        "SecurityGroups": [{"SecurityGroupIdentifier": "sg-1", "Status": "active"}],
+        "ParameterGroup": {"ParameterGroupName": "orders-ttl", "ParameterApplyStatus": "in-sync"},
+    }
+
+    assert parse_cluster(raw) == ClusterInfo(
+        arn="arn:aws:dax:us-east-1:123456789012:cache/orders-cache",
+        name="orders-cache",
+        description="Orders",
+        node_type="dax.r5.large",
+        node_count=2,  # TotalNodes, not ActiveNodes
+        nodes=[
+            {
+                "id": "orders-cache-a",
+                "az": "us-east-1a",
+                "status": "available",
+                "endpoint": "a.orders.dax.example:8111",
+            },
+            {"id": "orders-cache-b", "az": "", "status": "creating", "endpoint": ""},
+        ],
+        status="modifying",
+        endpoint="orders.dax.example:8111",
+        security_groups=["sg-1"],
+        subnet_group="default",
+        parameter_group="orders-ttl",
+    )
+
+
+def test_a_cluster_described_with_only_its_arn_is_named_after_it_with_one_node():
+    info = parse_cluster({"ClusterArn": "arn:aws:dax:us-east-1:123456789012:cache/new-cache"})
+
+    assert info.name == "new-cache"
+    assert info.node_count == 1
+    assert info.nodes == [] and info.endpoint == "" and info.parameter_group == ""
 
 
 def test_throttled_calls_are_retried_with_backoff(seeded):

@@ -119,8 +119,8 @@ def test_one_failing_account_is_recorded_and_the_others_are_still_collected(many
     assert Collection.objects.filter(status="failed").count() == 1
 
 
-def test_an_account_collects_its_default_region_and_the_extra_regions(monkeypatch):
-    monkeypatch.setenv("TUNEBOARD_DAX_REGIONS", "eu-west-1,us-east-1")
+def test_an_account_collects_its_default_region_and_the_extra_regions(settings):
+    settings.TUNEBOARD_DAX_REGIONS = ["eu-west-1", "us-east-1"]
     account = AwsAccount.objects.create(name="prod", default_region="us-east-1")
 
     assert collector.targets() == [(account, "us-east-1"), (account, "eu-west-1")]
