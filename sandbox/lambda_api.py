@@ -64,11 +64,14 @@ class Request:
         try:
             data = json.loads(self.body)
         except ValueError as exc:
-            raise LambdaError("InvalidRequestContentException",
-                              f"Could not parse request body into json: {exc}") from exc
+            raise LambdaError(
+                "InvalidRequestContentException", f"Could not parse request body into json: {exc}"
+            ) from exc
         if not isinstance(data, dict):
-            raise LambdaError("InvalidRequestContentException",
-                              "Could not parse request body into json: expected an object")
+            raise LambdaError(
+                "InvalidRequestContentException",
+                "Could not parse request body into json: expected an object",
+            )
         return data
 
     def int_query(self, key: str) -> int | None:
@@ -150,8 +153,10 @@ class LambdaApi:
             request.params = {k: unquote(v) for k, v in match.groupdict().items()}
             return getattr(self, name)(request)
         if allowed:
-            raise LambdaError("UnknownOperationException",
-                              f"Method {request.method} not allowed on {request.path}")
+            raise LambdaError(
+                "UnknownOperationException",
+                f"Method {request.method} not allowed on {request.path}",
+            )
         raise LambdaError("UnknownOperationException", f"Unknown operation {request.path}")
 
     # ------------------------------------------------------------ functions
@@ -163,12 +168,17 @@ class LambdaApi:
         return Response(201, self.state.create_function(r.json()))
 
     def list_functions(self, r: Request) -> Response:
-        return Response(200, self.state.list_functions(
-            r.query.get("Marker"), r.int_query("MaxItems"), r.query.get("FunctionVersion")))
+        return Response(
+            200,
+            self.state.list_functions(
+                r.query.get("Marker"), r.int_query("MaxItems"), r.query.get("FunctionVersion")
+            ),
+        )
 
     def get_function(self, r: Request) -> Response:
-        return Response(200, self.state.get_function(
-            r.params["fn"], r.query.get("Qualifier"), self._code_url))
+        return Response(
+            200, self.state.get_function(r.params["fn"], r.query.get("Qualifier"), self._code_url)
+        )
 
     def delete_function(self, r: Request) -> Response:
         name, qualifier = parse_function_id(r.params["fn"], r.query.get("Qualifier"))
@@ -177,8 +187,9 @@ class LambdaApi:
         return Response(204)
 
     def get_function_configuration(self, r: Request) -> Response:
-        return Response(200, self.state.get_function_configuration(
-            r.params["fn"], r.query.get("Qualifier")))
+        return Response(
+            200, self.state.get_function_configuration(r.params["fn"], r.query.get("Qualifier"))
+        )
 
     def update_function_configuration(self, r: Request) -> Response:
         return Response(200, self.state.update_function_configuration(r.params["fn"], r.json()))
@@ -190,8 +201,12 @@ class LambdaApi:
         return Response(201, self.state.publish_version(r.params["fn"], r.json()))
 
     def list_versions(self, r: Request) -> Response:
-        return Response(200, self.state.list_versions(
-            r.params["fn"], r.query.get("Marker"), r.int_query("MaxItems")))
+        return Response(
+            200,
+            self.state.list_versions(
+                r.params["fn"], r.query.get("Marker"), r.int_query("MaxItems")
+            ),
+        )
 
     # ------------------------------------------------------------ aliases
 
@@ -199,16 +214,21 @@ class LambdaApi:
         return Response(201, self.state.create_alias(r.params["fn"], r.json()))
 
     def list_aliases(self, r: Request) -> Response:
-        return Response(200, self.state.list_aliases(
-            r.params["fn"], r.query.get("FunctionVersion"), r.query.get("Marker"),
-            r.int_query("MaxItems")))
+        return Response(
+            200,
+            self.state.list_aliases(
+                r.params["fn"],
+                r.query.get("FunctionVersion"),
+                r.query.get("Marker"),
+                r.int_query("MaxItems"),
+            ),
+        )
 
     def get_alias(self, r: Request) -> Response:
         return Response(200, self.state.get_alias(r.params["fn"], r.params["alias"]))
 
     def update_alias(self, r: Request) -> Response:
-        return Response(200, self.state.update_alias(r.params["fn"], r.params["alias"],
-                                                     r.json()))
+        return Response(200, self.state.update_alias(r.params["fn"], r.params["alias"], r.json()))
 
     def delete_alias(self, r: Request) -> Response:
         self.state.delete_alias(r.params["fn"], r.params["alias"])
@@ -263,14 +283,19 @@ class LambdaApi:
         try:
             json.loads(payload)
         except ValueError as exc:
-            raise LambdaError("InvalidRequestContentException",
-                              f"Could not parse request body into json: {exc}") from exc
+            raise LambdaError(
+                "InvalidRequestContentException", f"Could not parse request body into json: {exc}"
+            ) from exc
         headers = {"X-Amz-Executed-Version": cfg.version}
         if invocation_type == "DryRun":
             return Response(204, None, headers)
         if invocation_type == "Event":
-            threading.Thread(target=self._invoke_async, args=(fn, cfg, payload, r.request_id),
-                             daemon=True, name=f"event-{r.request_id[:8]}").start()
+            threading.Thread(
+                target=self._invoke_async,
+                args=(fn, cfg, payload, r.request_id),
+                daemon=True,
+                name=f"event-{r.request_id[:8]}",
+            ).start()
             return Response(202, None, headers)
         with self.state.invocation_slot(fn):
             result = self.pool.invoke(self.state.function_spec(fn, cfg), payload, r.request_id)
@@ -291,8 +316,10 @@ class LambdaApi:
                 return
             except LambdaError as exc:
                 if exc.code != "TooManyRequestsException" or time.monotonic() > deadline:
-                    print(f"sandbox: async invoke {request_id} dropped: {exc.message}",
-                          file=sys.stderr)
+                    print(
+                        f"sandbox: async invoke {request_id} dropped: {exc.message}",
+                        file=sys.stderr,
+                    )
                     return
                 time.sleep(0.1)
             except Exception:  # noqa: BLE001 - report and drop, as an async invoke does
@@ -302,8 +329,10 @@ class LambdaApi:
     # ------------------------------------------------------------ sandbox control
 
     def _config(self) -> dict:
-        return {"concurrency_limit": self.state.gate.limit,
-                "update_delay_s": self.state.update_delay_s}
+        return {
+            "concurrency_limit": self.state.gate.limit,
+            "update_delay_s": self.state.update_delay_s,
+        }
 
     def sandbox_get_config(self, r: Request) -> Response:
         return Response(200, self._config())
@@ -312,16 +341,19 @@ class LambdaApi:
         data = r.json()
         unknown = set(data) - {"concurrency_limit", "update_delay_s"}
         if unknown:
-            raise LambdaError("InvalidParameterValueException",
-                              f"Unknown sandbox settings: {sorted(unknown)}")
+            raise LambdaError(
+                "InvalidParameterValueException", f"Unknown sandbox settings: {sorted(unknown)}"
+            )
         limit = data.get("concurrency_limit")
         if limit is not None and (not isinstance(limit, int) or limit < 0):
-            raise LambdaError("InvalidParameterValueException",
-                              "concurrency_limit must be a non-negative integer")
+            raise LambdaError(
+                "InvalidParameterValueException", "concurrency_limit must be a non-negative integer"
+            )
         delay = data.get("update_delay_s")
         if delay is not None and (not isinstance(delay, int | float) or delay < 0):
-            raise LambdaError("InvalidParameterValueException",
-                              "update_delay_s must be a non-negative number")
+            raise LambdaError(
+                "InvalidParameterValueException", "update_delay_s must be a non-negative number"
+            )
         previous = self._config()
         if limit is not None:
             self.state.gate.limit = limit
@@ -335,10 +367,15 @@ class LambdaApi:
             environments = self.pool.environments()
         except Exception as exc:  # noqa: BLE001 - stats must not fail
             environments = [f"unavailable: {exc}"]
-        body = {"invocations": gate.invocations, "throttled": gate.throttled,
-                "in_flight": gate.in_flight, "environments": environments}
-        return Response(200, json.dumps(body, default=_jsonable).encode(),
-                        {"Content-Type": "application/json"})
+        body = {
+            "invocations": gate.invocations,
+            "throttled": gate.throttled,
+            "in_flight": gate.in_flight,
+            "environments": environments,
+        }
+        return Response(
+            200, json.dumps(body, default=_jsonable).encode(), {"Content-Type": "application/json"}
+        )
 
     def sandbox_code(self, r: Request) -> Response:
         path = self.state.code.zip_path(r.params["sha"])
@@ -377,15 +414,20 @@ class _Handler(BaseHTTPRequestHandler):
             split = urlsplit(self.path)
             query_lists = parse_qs(split.query, keep_blank_values=True)
             request = Request(
-                method=self.command, path=split.path, params={},
+                method=self.command,
+                path=split.path,
+                params={},
                 query={k: v[-1] for k, v in query_lists.items()},
                 headers={k.lower(): v for k, v in self.headers.items()},
-                body=body, request_id=request_id, query_lists=query_lists,
+                body=body,
+                request_id=request_id,
+                query_lists=query_lists,
             )
             response = self.server.api.handle(request)
         except LambdaError as exc:
-            response = Response(exc.status, exc.body(),
-                                {"x-amzn-ErrorType": exc.code, **exc.headers})
+            response = Response(
+                exc.status, exc.body(), {"x-amzn-ErrorType": exc.code, **exc.headers}
+            )
         except Exception as exc:  # noqa: BLE001 - AWS answers ServiceException
             traceback.print_exc()
             error = LambdaError("ServiceException", f"{type(exc).__name__}: {exc}")
@@ -418,8 +460,14 @@ class LambdaHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, state: LambdaState, pool, host: str = "127.0.0.1", port: int = 0,
-                 verbose: bool = False):
+    def __init__(
+        self,
+        state: LambdaState,
+        pool,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        verbose: bool = False,
+    ):
         super().__init__((host, port), _Handler)
         self.verbose = verbose
         self.api = LambdaApi(state, pool, lambda: self.url)
@@ -434,8 +482,7 @@ class LambdaHTTPServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> LambdaHTTPServer:
-        self._thread = threading.Thread(target=self.serve_forever, name="lambda-api",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, name="lambda-api", daemon=True)
         self._thread.start()
         return self
 

@@ -97,11 +97,16 @@ class LambdaError(Exception):
 
     def body(self) -> dict:
         # AWS spells the message key "Message" for these two and "message" otherwise.
-        key = "Message" if self.code in ("ResourceNotFoundException", "ServiceException") else (
-            "message"
+        key = (
+            "Message"
+            if self.code in ("ResourceNotFoundException", "ServiceException")
+            else ("message")
         )
-        return {"Type": "Service" if self.status >= 500 else "User", key: self.message,
-                **self.extra}
+        return {
+            "Type": "Service" if self.status >= 500 else "User",
+            key: self.message,
+            **self.extra,
+        }
 
 
 def function_arn(name: str, qualifier: str | None = None) -> str:
@@ -109,8 +114,9 @@ def function_arn(name: str, qualifier: str | None = None) -> str:
 
 
 def not_found(name: str, qualifier: str | None = None) -> LambdaError:
-    return LambdaError("ResourceNotFoundException",
-                       f"Function not found: {function_arn(name, qualifier)}")
+    return LambdaError(
+        "ResourceNotFoundException", f"Function not found: {function_arn(name, qualifier)}"
+    )
 
 
 def invalid(message: str) -> LambdaError:
@@ -134,8 +140,12 @@ def revision_mismatch(what: str = "GetFunction") -> LambdaError:
 
 
 def throttled(reason: str) -> LambdaError:
-    return LambdaError("TooManyRequestsException", "Rate Exceeded.",
-                       extra={"Reason": reason}, headers={"Retry-After": "1"})
+    return LambdaError(
+        "TooManyRequestsException",
+        "Rate Exceeded.",
+        extra={"Reason": reason},
+        headers={"Retry-After": "1"},
+    )
 
 
 def parse_function_id(identifier: str, qualifier: str | None = None) -> tuple[str, str | None]:
@@ -164,8 +174,9 @@ def parse_function_id(identifier: str, qualifier: str | None = None) -> tuple[st
             "constraint: Member must satisfy regular expression pattern: (|[a-zA-Z0-9$_-]+)",
         )
     if embedded and qualifier and embedded != qualifier:
-        raise invalid("The derived qualifier from the function name does not match "
-                      "the specified qualifier.")
+        raise invalid(
+            "The derived qualifier from the function name does not match the specified qualifier."
+        )
     return name, embedded or qualifier
 
 
@@ -205,9 +216,18 @@ class VersionConfig:
 
     def fingerprint(self) -> str:
         """Changes whenever code or configuration changes (what PublishVersion compares)."""
-        data = [self.runtime, self.role, self.handler, self.description, self.timeout,
-                self.memory_size, sorted(self.environment.items()), self.log_format,
-                self.architectures, self.code_hex]
+        data = [
+            self.runtime,
+            self.role,
+            self.handler,
+            self.description,
+            self.timeout,
+            self.memory_size,
+            sorted(self.environment.items()),
+            self.log_format,
+            self.architectures,
+            self.code_hex,
+        ]
         return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]
 
 
@@ -261,8 +281,9 @@ class CodeStore:
         except (zipfile.BadZipFile, ValueError, EOFError):
             bad, names = "?", []
         if bad is not None or any(n.startswith("/") or ".." in Path(n).parts for n in names):
-            raise invalid("Could not unzip uploaded file. Please check your file, "
-                          "then try to upload again.")
+            raise invalid(
+                "Could not unzip uploaded file. Please check your file, then try to upload again."
+            )
         digest = hashlib.sha256(data)
         hex_sha = digest.hexdigest()
         path = self.zips / f"{hex_sha}.zip"
@@ -309,8 +330,10 @@ class ConcurrencyGate:
                 if self.by_function[function_name] >= reserved or self.in_flight >= self.limit:
                     self.throttled += 1
                     raise throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
-            elif (self.in_flight_unreserved >= max(0, self.limit - total_reserved)
-                  or self.in_flight >= self.limit):
+            elif (
+                self.in_flight_unreserved >= max(0, self.limit - total_reserved)
+                or self.in_flight >= self.limit
+            ):
                 self.throttled += 1
                 raise throttled("ConcurrentInvocationLimitExceeded")
             self.in_flight += 1
@@ -341,8 +364,13 @@ def min_unreserved(limit: int) -> int:
 class LambdaState:
     """All functions of the sandbox account, thread-safe, optionally persisted."""
 
-    def __init__(self, state_dir: str | os.PathLike | None = None, *,
-                 update_delay_s: float = 0.5, concurrency_limit: int = 1000):
+    def __init__(
+        self,
+        state_dir: str | os.PathLike | None = None,
+        *,
+        update_delay_s: float = 0.5,
+        concurrency_limit: int = 1000,
+    ):
         self._lock = threading.RLock()
         self.update_delay_s = update_delay_s
         self.gate = ConcurrencyGate(concurrency_limit)
@@ -364,7 +392,9 @@ class LambdaState:
         for item in data.get("functions", []):
             latest = VersionConfig(**item["latest"])
             fn = Function(
-                name=item["name"], uid=item["uid"], latest=latest,
+                name=item["name"],
+                uid=item["uid"],
+                latest=latest,
                 versions={int(k): VersionConfig(**v) for k, v in item["versions"].items()},
                 next_version=item["next_version"],
                 aliases={k: Alias(**v) for k, v in item["aliases"].items()},
@@ -378,13 +408,18 @@ class LambdaState:
             return
         data = {"functions": []}
         for fn in self.functions.values():
-            data["functions"].append({
-                "name": fn.name, "uid": fn.uid, "latest": asdict(fn.latest),
-                "versions": {str(k): asdict(v) for k, v in fn.versions.items()},
-                "next_version": fn.next_version,
-                "aliases": {k: asdict(v) for k, v in fn.aliases.items()},
-                "reserved_concurrency": fn.reserved_concurrency, "tags": fn.tags,
-            })
+            data["functions"].append(
+                {
+                    "name": fn.name,
+                    "uid": fn.uid,
+                    "latest": asdict(fn.latest),
+                    "versions": {str(k): asdict(v) for k, v in fn.versions.items()},
+                    "next_version": fn.next_version,
+                    "aliases": {k: asdict(v) for k, v in fn.aliases.items()},
+                    "reserved_concurrency": fn.reserved_concurrency,
+                    "tags": fn.tags,
+                }
+            )
         path = self.root / STATE_FILE
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
@@ -462,18 +497,24 @@ class LambdaState:
                 f"to {low}",
             )
         if value > high:
-            raise invalid(f"'{key}' value failed to satisfy constraint: Member must have value "
-                          f"less than or equal to {high}")
+            raise invalid(
+                f"'{key}' value failed to satisfy constraint: Member must have value "
+                f"less than or equal to {high}"
+            )
         return value
 
     @staticmethod
     def _runtime(value: str | None) -> str:
         if not value:
-            raise invalid("Runtime and Handler are mandatory parameters for functions created "
-                          "with deployment packages.")
+            raise invalid(
+                "Runtime and Handler are mandatory parameters for functions created "
+                "with deployment packages."
+            )
         if not re.fullmatch(r"python3\.(9|1[0-9])", value):
-            raise invalid(f"The runtime parameter of {value} is not supported by this sandbox; "
-                          "only python3.x runtimes can be created.")
+            raise invalid(
+                f"The runtime parameter of {value} is not supported by this sandbox; "
+                "only python3.x runtimes can be created."
+            )
         return value
 
     @staticmethod
@@ -484,14 +525,26 @@ class LambdaState:
         for key in variables:
             if not re.fullmatch(r"[a-zA-Z]([a-zA-Z0-9_])*", key):
                 raise invalid(f"Environment variable name {key} is not valid")
-            if key in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_LAMBDA_FUNCTION_NAME",
-                       "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-                       "AWS_EXECUTION_ENV", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                       "AWS_SESSION_TOKEN", "_HANDLER", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"):
-                raise invalid("Lambda was unable to configure your environment variables because "
-                              f"the environment variables you have provided contains reserved "
-                              f"keys that are currently not supported for modification. "
-                              f"Reserved keys used in this request: {key}")
+            if key in (
+                "AWS_REGION",
+                "AWS_DEFAULT_REGION",
+                "AWS_LAMBDA_FUNCTION_NAME",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                "AWS_LAMBDA_FUNCTION_VERSION",
+                "AWS_EXECUTION_ENV",
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN",
+                "_HANDLER",
+                "LAMBDA_TASK_ROOT",
+                "LAMBDA_RUNTIME_DIR",
+            ):
+                raise invalid(
+                    "Lambda was unable to configure your environment variables because "
+                    f"the environment variables you have provided contains reserved "
+                    f"keys that are currently not supported for modification. "
+                    f"Reserved keys used in this request: {key}"
+                )
         return {str(k): str(v) for k, v in variables.items()}
 
     @staticmethod
@@ -522,8 +575,10 @@ class LambdaState:
             try:
                 data = base64.b64decode(data, validate=True)
             except ValueError as exc:
-                raise invalid("Could not unzip uploaded file. Please check your file, "
-                              "then try to upload again.") from exc
+                raise invalid(
+                    "Could not unzip uploaded file. Please check your file, "
+                    "then try to upload again."
+                ) from exc
         return self.code.put(data)
 
     @staticmethod
@@ -545,8 +600,10 @@ class LambdaState:
         runtime = self._runtime(params.get("Runtime"))
         handler = params.get("Handler")
         if not handler:
-            raise invalid("Runtime and Handler are mandatory parameters for functions created "
-                          "with deployment packages.")
+            raise invalid(
+                "Runtime and Handler are mandatory parameters for functions created "
+                "with deployment packages."
+            )
         role = params.get("Role") or ""
         if not re.fullmatch(r"arn:aws[a-zA-Z-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+", role):
             raise LambdaError(
@@ -567,14 +624,28 @@ class LambdaState:
             if name in self.functions:
                 raise LambdaError("ResourceConflictException", f"Function already exist: {name}")
             latest = VersionConfig(
-                version=LATEST, runtime=runtime, role=role, handler=handler,
-                description=params.get("Description", ""), timeout=timeout,
-                memory_size=memory, environment=environment, log_format=log_format,
-                architectures=architectures, code_hex=code_hex, code_sha256=code_sha,
-                code_size=code_size, last_modified=_now_iso(), revision_id=_new_revision(),
+                version=LATEST,
+                runtime=runtime,
+                role=role,
+                handler=handler,
+                description=params.get("Description", ""),
+                timeout=timeout,
+                memory_size=memory,
+                environment=environment,
+                log_format=log_format,
+                architectures=architectures,
+                code_hex=code_hex,
+                code_sha256=code_sha,
+                code_size=code_size,
+                last_modified=_now_iso(),
+                revision_id=_new_revision(),
             )
-            fn = Function(name=name, uid=uuid.uuid4().hex[:12], latest=latest,
-                          tags=dict(params.get("Tags") or {}))
+            fn = Function(
+                name=name,
+                uid=uuid.uuid4().hex[:12],
+                latest=latest,
+                tags=dict(params.get("Tags") or {}),
+            )
             self.functions[name] = fn
             if params.get("Publish"):
                 cfg = self._publish(fn, None)
@@ -605,8 +676,9 @@ class LambdaState:
             cfg, _alias = self._resolve(fn, qualifier)
             return self._render(fn, cfg, qualifier)
 
-    def list_functions(self, marker: str | None, max_items: int | None,
-                       function_version: str | None) -> dict:
+    def list_functions(
+        self, marker: str | None, max_items: int | None, function_version: str | None
+    ) -> dict:
         if function_version not in (None, "ALL"):
             raise invalid("Invalid value for FunctionVersion: only ALL is supported.")
         with self._lock:
@@ -615,8 +687,9 @@ class LambdaState:
                 fn = self.functions[name]
                 items.append(self._render(fn, fn.latest, None))
                 if function_version == "ALL":
-                    items.extend(self._render(fn, v, v.version)
-                                 for _, v in sorted(fn.versions.items()))
+                    items.extend(
+                        self._render(fn, v, v.version) for _, v in sorted(fn.versions.items())
+                    )
         return _page(items, marker, max_items, "Functions")
 
     def delete_function(self, identifier: str, qualifier: str | None) -> None:
@@ -630,12 +703,16 @@ class LambdaState:
             if qualifier == LATEST:
                 raise invalid("$LATEST version cannot be deleted without deleting the function.")
             if not qualifier.isdigit():
-                raise invalid("Deletion of aliases is not supported through DeleteFunction; "
-                              "use DeleteAlias.")
+                raise invalid(
+                    "Deletion of aliases is not supported through DeleteFunction; use DeleteAlias."
+                )
             if int(qualifier) not in fn.versions:
                 raise not_found(name, qualifier)
-            users = sorted(a.name for a in fn.aliases.values()
-                           if a.function_version == qualifier or qualifier in a.additional_weights)
+            users = sorted(
+                a.name
+                for a in fn.aliases.values()
+                if a.function_version == qualifier or qualifier in a.additional_weights
+            )
             if users:
                 raise LambdaError(
                     "ResourceConflictException",
@@ -677,15 +754,18 @@ class LambdaState:
     def update_function_configuration(self, identifier: str, params: dict) -> dict:
         name, qualifier = parse_function_id(identifier)
         if qualifier:
-            raise invalid("Update function configuration is not supported for a qualified "
-                          "function.")
+            raise invalid(
+                "Update function configuration is not supported for a qualified function."
+            )
         with self._lock:
             fn = self._function(name)
             current = fn.latest
-            memory = self._validated_int(params, "MemorySize", MIN_MEMORY_MB, MAX_MEMORY_MB,
-                                         current.memory_size)
-            timeout = self._validated_int(params, "Timeout", MIN_TIMEOUT_S, MAX_TIMEOUT_S,
-                                          current.timeout)
+            memory = self._validated_int(
+                params, "MemorySize", MIN_MEMORY_MB, MAX_MEMORY_MB, current.memory_size
+            )
+            timeout = self._validated_int(
+                params, "Timeout", MIN_TIMEOUT_S, MAX_TIMEOUT_S, current.timeout
+            )
             environment = self._environment(params, current.environment)
             log_format = self._log_format(params, current.log_format)
             runtime = self._runtime(params["Runtime"]) if "Runtime" in params else current.runtime
@@ -694,9 +774,15 @@ class LambdaState:
             self._check_revision(params.get("RevisionId"), current.revision_id)
             current.memory_size, current.timeout = memory, timeout
             current.environment, current.log_format, current.runtime = (
-                environment, log_format, runtime)
-            for key, attr in (("Description", "description"), ("Handler", "handler"),
-                              ("Role", "role")):
+                environment,
+                log_format,
+                runtime,
+            )
+            for key, attr in (
+                ("Description", "description"),
+                ("Handler", "handler"),
+                ("Role", "role"),
+            ):
                 if key in params:
                     setattr(current, attr, params[key])
             current.last_modified = _now_iso()
@@ -736,9 +822,11 @@ class LambdaState:
             self._check_revision(params.get("RevisionId"), fn.latest.revision_id)
             sha = params.get("CodeSha256")
             if sha and sha != fn.latest.code_sha256:
-                raise invalid(f"CodeSHA256 ({sha}) is different from current CodeSHA256 in "
-                              f"$LATEST ({fn.latest.code_sha256}). Please try again with the "
-                              "CodeSHA256 in $LATEST.")
+                raise invalid(
+                    f"CodeSHA256 ({sha}) is different from current CodeSHA256 in "
+                    f"$LATEST ({fn.latest.code_sha256}). Please try again with the "
+                    "CodeSHA256 in $LATEST."
+                )
             cfg = self._publish(fn, params.get("Description"))
             self._save()
             return self._render(fn, cfg, cfg.version)
@@ -775,8 +863,9 @@ class LambdaState:
         weights = dict((routing or {}).get("AdditionalVersionWeights") or {})
         for version, weight in weights.items():
             if primary == LATEST:
-                raise invalid("$LATEST is not supported for an alias pointing to more than "
-                              "1 version")
+                raise invalid(
+                    "$LATEST is not supported for an alias pointing to more than 1 version"
+                )
             self._alias_target(fn, version)
             if version == primary:
                 raise invalid(f"Version {version} cannot be both primary and additional.")
@@ -803,12 +892,15 @@ class LambdaState:
             fn = self._function(name, qualifier)
             version = self._alias_target(fn, params.get("FunctionVersion"))
             if alias_name in fn.aliases:
-                raise LambdaError("ResourceConflictException",
-                                  f"Alias already exists: {fn.arn(alias_name)}")
-            alias = Alias(name=alias_name, function_version=version,
-                          description=params.get("Description", ""),
-                          additional_weights=self._weights(fn, params.get("RoutingConfig"),
-                                                           version))
+                raise LambdaError(
+                    "ResourceConflictException", f"Alias already exists: {fn.arn(alias_name)}"
+                )
+            alias = Alias(
+                name=alias_name,
+                function_version=version,
+                description=params.get("Description", ""),
+                additional_weights=self._weights(fn, params.get("RoutingConfig"), version),
+            )
             fn.aliases[alias_name] = alias
             self._save()
             return self._render_alias(fn, alias)
@@ -816,8 +908,7 @@ class LambdaState:
     def _alias(self, fn: Function, alias_name: str) -> Alias:
         alias = fn.aliases.get(alias_name)
         if alias is None:
-            raise LambdaError("ResourceNotFoundException",
-                              f"Alias not found: {fn.arn(alias_name)}")
+            raise LambdaError("ResourceNotFoundException", f"Alias not found: {fn.arn(alias_name)}")
         return alias
 
     def get_alias(self, identifier: str, alias_name: str) -> dict:
@@ -855,13 +946,21 @@ class LambdaState:
             if fn.aliases.pop(alias_name, None) is not None:  # AWS: deleting twice is fine
                 self._save()
 
-    def list_aliases(self, identifier: str, function_version: str | None, marker: str | None,
-                     max_items: int | None) -> dict:
+    def list_aliases(
+        self,
+        identifier: str,
+        function_version: str | None,
+        marker: str | None,
+        max_items: int | None,
+    ) -> dict:
         name, _ = parse_function_id(identifier)
         with self._lock:
             fn = self._function(name)
-            items = [self._render_alias(fn, a) for _, a in sorted(fn.aliases.items())
-                     if function_version is None or a.function_version == function_version]
+            items = [
+                self._render_alias(fn, a)
+                for _, a in sorted(fn.aliases.items())
+                if function_version is None or a.function_version == function_version
+            ]
         return _page(items, marker, max_items, "Aliases")
 
     # ---------------------------------------------------------------- tags
@@ -891,8 +990,9 @@ class LambdaState:
     # ---------------------------------------------------------------- concurrency
 
     def _total_reserved(self, exclude: str | None = None) -> int:
-        return sum(fn.reserved_concurrency or 0 for fn in self.functions.values()
-                   if fn.name != exclude)
+        return sum(
+            fn.reserved_concurrency or 0 for fn in self.functions.values() if fn.name != exclude
+        )
 
     def put_function_concurrency(self, identifier: str, params: dict) -> dict:
         name, qualifier = parse_function_id(identifier)
@@ -900,8 +1000,9 @@ class LambdaState:
             raise invalid("Concurrency is set on the unqualified function.")
         value = params.get("ReservedConcurrentExecutions")
         if not isinstance(value, int) or value < 0:
-            raise LambdaError("ValidationException",
-                              "ReservedConcurrentExecutions must be a non-negative integer")
+            raise LambdaError(
+                "ValidationException", "ReservedConcurrentExecutions must be a non-negative integer"
+            )
         with self._lock:
             fn = self._function(name)
             floor = min_unreserved(self.gate.limit)
@@ -945,14 +1046,14 @@ class LambdaState:
                     "ConcurrentExecutions": self.gate.limit,
                     "UnreservedConcurrentExecutions": self.gate.limit - self._total_reserved(),
                 },
-                "AccountUsage": {"TotalCodeSize": total_code,
-                                 "FunctionCount": len(self.functions)},
+                "AccountUsage": {"TotalCodeSize": total_code, "FunctionCount": len(self.functions)},
             }
 
     # ---------------------------------------------------------------- invoke support
 
-    def resolve_invocation(self, identifier: str, qualifier: str | None) -> tuple[
-            Function, VersionConfig]:
+    def resolve_invocation(
+        self, identifier: str, qualifier: str | None
+    ) -> tuple[Function, VersionConfig]:
         """Configuration to run for an Invoke (alias routing weights applied)."""
         name, qualifier = parse_function_id(identifier, qualifier)
         with self._lock:
@@ -1002,7 +1103,7 @@ def _page(items: list, marker: str | None, max_items: int | None, key: str) -> d
         except ValueError as exc:
             raise invalid("Invalid Marker") from exc
     size = min(max_items or MAX_LIST_ITEMS, MAX_LIST_ITEMS)
-    out: dict[str, Any] = {key: items[start:start + size]}
+    out: dict[str, Any] = {key: items[start : start + size]}
     if start + size < len(items):
         out["NextMarker"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
     return out

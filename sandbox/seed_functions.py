@@ -44,10 +44,12 @@ FUNCTIONS: dict[str, dict] = {
         "Description": "Powertools Logger + Metrics, boto3 client at init, JSON logs",
         "MemorySize": 256,
         "Timeout": 15,
-        "Environment": {"Variables": {
-            "POWERTOOLS_SERVICE_NAME": "tuneboard-demo",
-            "POWERTOOLS_METRICS_NAMESPACE": "Tuneboard",
-        }},
+        "Environment": {
+            "Variables": {
+                "POWERTOOLS_SERVICE_NAME": "tuneboard-demo",
+                "POWERTOOLS_METRICS_NAMESPACE": "Tuneboard",
+            }
+        },
         "LoggingConfig": {"LogFormat": "JSON"},
     },
 }
@@ -98,21 +100,27 @@ def _differs(current: dict, desired: dict) -> bool:
 def _wait_updated(client, name: str, timeout_s: float = 60.0) -> None:
     deadline = time.monotonic() + timeout_s
     while client.get_function_configuration(FunctionName=name)["LastUpdateStatus"] == (
-            "InProgress"):
+        "InProgress"
+    ):
         if time.monotonic() > deadline:
             raise TimeoutError(f"{name} still InProgress after {timeout_s} s")
         time.sleep(0.05)
 
 
-def seed_functions(endpoint_url: str | None = None, region: str = "us-east-1",
-                   client=None) -> dict[str, str]:
+def seed_functions(
+    endpoint_url: str | None = None, region: str = "us-east-1", client=None
+) -> dict[str, str]:
     """Create or update the demo functions; returns {name: created|updated|unchanged}."""
     if client is None:
         import boto3
 
-        client = boto3.client("lambda", endpoint_url=endpoint_url, region_name=region,
-                              aws_access_key_id="testing",
-                              aws_secret_access_key="testing")  # noqa: S106 - sandbox only
+        client = boto3.client(
+            "lambda",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - the sandbox's fixed credentials
+        )
     summary = {}
     for name in FUNCTIONS:
         code = build_zip(name)

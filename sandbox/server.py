@@ -38,10 +38,17 @@ def log(message: str) -> None:
 class Sandbox:
     """Starts and stops moto, the runtime pool and the Lambda API server."""
 
-    def __init__(self, lambda_port: int = 9001, aws_port: int = 9002, *,
-                 state_dir: str | None = None, update_delay_s: float = 0.5,
-                 concurrency_limit: int = 1000, idle_timeout_s: float = 300.0,
-                 verbose: bool = False):
+    def __init__(
+        self,
+        lambda_port: int = 9001,
+        aws_port: int = 9002,
+        *,
+        state_dir: str | None = None,
+        update_delay_s: float = 0.5,
+        concurrency_limit: int = 1000,
+        idle_timeout_s: float = 300.0,
+        verbose: bool = False,
+    ):
         self.lambda_port = lambda_port
         self.aws_port = aws_port
         self.state_dir = state_dir
@@ -87,13 +94,17 @@ class Sandbox:
     def _start_lambda(self) -> None:
         from sandbox.runtime import EnvironmentPool
 
-        self.state = LambdaState(self.state_dir, update_delay_s=self.update_delay_s,
-                                 concurrency_limit=self.concurrency_limit)
+        self.state = LambdaState(
+            self.state_dir,
+            update_delay_s=self.update_delay_s,
+            concurrency_limit=self.concurrency_limit,
+        )
         if self.state.functions:
             log(f"reloaded {len(self.state.functions)} Lambda function(s) from {self.state_dir}")
         self.pool = EnvironmentPool(idle_timeout_s=self.idle_timeout_s)
-        self.lambda_server = LambdaHTTPServer(self.state, self.pool, HOST, self.lambda_port,
-                                              verbose=self.verbose).start()
+        self.lambda_server = LambdaHTTPServer(
+            self.state, self.pool, HOST, self.lambda_port, verbose=self.verbose
+        ).start()
         self.lambda_port = self.lambda_server.port
         log(f"Lambda API on {self.lambda_url} (cpu limits: {self.pool.cpu_method})")
 

@@ -150,9 +150,7 @@ def test_the_memory_hungry_function_fails_at_128_mb_and_the_run_still_recommends
 def test_a_second_sweep_of_the_same_function_is_refused_while_the_first_is_active(
     worker, lambda_client
 ):
-    first = start_run(
-        function="tuneboard-io", memory_sizes=[128, 256], invocations_per_size=2
-    )
+    first = start_run(function="tuneboard-io", memory_sizes=[128, 256], invocations_per_size=2)
     with pytest.raises(SweepRefused) as refused:
         start_run(function="tuneboard-io", memory_sizes=[512], invocations_per_size=1)
     assert "tuneboard-io already has an active sweep (started" in str(refused.value)

@@ -60,17 +60,21 @@ def report(log: str) -> dict:
 
 
 def test_a_configuration_update_is_in_progress_until_the_function_updated_v2_waiter_returns(
-        lambda_client, make_function):
+    lambda_client, make_function
+):
     name = make_function(SLEEPY)
     updated = lambda_client.update_function_configuration(FunctionName=name, MemorySize=256)
     assert updated["LastUpdateStatus"] == "InProgress"
     assert updated["LastUpdateStatusReason"]
     assert updated["State"] == "Active"
-    assert lambda_client.get_function(FunctionName=name)["Configuration"][
-        "LastUpdateStatus"] == "InProgress"
+    assert (
+        lambda_client.get_function(FunctionName=name)["Configuration"]["LastUpdateStatus"]
+        == "InProgress"
+    )
 
     lambda_client.get_waiter("function_updated_v2").wait(
-        FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
 
     configuration = lambda_client.get_function_configuration(FunctionName=name)
     assert configuration["LastUpdateStatus"] == "Successful"
@@ -81,17 +85,22 @@ def test_the_function_updated_waiter_waits_for_a_code_update_too(lambda_client, 
     name = make_function(SLEEPY)
     before = lambda_client.get_function_configuration(FunctionName=name)["CodeSha256"]
     updated = lambda_client.update_function_code(
-        FunctionName=name, ZipFile=zip_source(SLEEPY + "\n# deploy 2\n"))
+        FunctionName=name, ZipFile=zip_source(SLEEPY + "\n# deploy 2\n")
+    )
     assert updated["LastUpdateStatus"] == "InProgress"
     assert updated["CodeSha256"] != before
     lambda_client.get_waiter("function_updated").wait(
-        FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
-    assert lambda_client.get_function_configuration(FunctionName=name)[
-        "LastUpdateStatus"] == "Successful"
+        FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
+    assert (
+        lambda_client.get_function_configuration(FunctionName=name)["LastUpdateStatus"]
+        == "Successful"
+    )
 
 
 def test_a_second_update_while_one_is_in_progress_is_refused_with_a_resource_conflict(
-        lambda_client, make_function):
+    lambda_client, make_function
+):
     name = make_function(SLEEPY)
     lambda_client.update_function_configuration(FunctionName=name, MemorySize=256)
 
@@ -107,23 +116,25 @@ def test_a_second_update_while_one_is_in_progress_is_refused_with_a_resource_con
         assert http_status(excinfo) == 409
         assert excinfo.value.response["Error"]["Message"] == (
             "The operation cannot be performed at this time. An update is in progress for "
-            f"resource: {ARN}{name}")
+            f"resource: {ARN}{name}"
+        )
     wait_until_updated(lambda_client, name)
     assert lambda_client.get_function_configuration(FunctionName=name)["MemorySize"] == 256
 
 
 def test_every_change_gets_a_new_revision_id_and_stale_revision_ids_fail_with_412(
-        lambda_client, make_function):
+    lambda_client, make_function
+):
     name = make_function(SLEEPY)
     first = lambda_client.get_function_configuration(FunctionName=name)["RevisionId"]
     second = lambda_client.update_function_configuration(
-        FunctionName=name, Description="changed", RevisionId=first)["RevisionId"]
+        FunctionName=name, Description="changed", RevisionId=first
+    )["RevisionId"]
     assert second != first
     wait_until_updated(lambda_client, name)
 
     with pytest.raises(ClientError) as excinfo:
-        lambda_client.update_function_configuration(FunctionName=name, Timeout=5,
-                                                    RevisionId=first)
+        lambda_client.update_function_configuration(FunctionName=name, Timeout=5, RevisionId=first)
     assert error_code(excinfo) == "PreconditionFailedException"
     assert http_status(excinfo) == 412
 
@@ -131,8 +142,7 @@ def test_every_change_gets_a_new_revision_id_and_stale_revision_ids_fail_with_41
 # ----------------------------------------------------------------------------- versions
 
 
-def test_publishing_twice_without_a_change_returns_the_same_version(lambda_client,
-                                                                     make_function):
+def test_publishing_twice_without_a_change_returns_the_same_version(lambda_client, make_function):
     name = make_function(SLEEPY)
     first = lambda_client.publish_version(FunctionName=name)
     again = lambda_client.publish_version(FunctionName=name)
@@ -144,8 +154,10 @@ def test_publishing_twice_without_a_change_returns_the_same_version(lambda_clien
     second = lambda_client.publish_version(FunctionName=name)
     assert second["Version"] == "2"
     assert second["MemorySize"] == 512
-    assert lambda_client.get_function_configuration(FunctionName=name, Qualifier="1")[
-        "MemorySize"] == 128
+    assert (
+        lambda_client.get_function_configuration(FunctionName=name, Qualifier="1")["MemorySize"]
+        == 128
+    )
 
 
 def test_version_numbers_are_never_reused_after_a_delete(lambda_client, make_function):
@@ -155,21 +167,24 @@ def test_version_numbers_are_never_reused_after_a_delete(lambda_client, make_fun
     lambda_client.update_function_configuration(FunctionName=name, Timeout=7)
     wait_until_updated(lambda_client, name)
     assert lambda_client.publish_version(FunctionName=name)["Version"] == "2"
-    versions = [v["Version"] for v in
-                lambda_client.list_versions_by_function(FunctionName=name)["Versions"]]
+    versions = [
+        v["Version"] for v in lambda_client.list_versions_by_function(FunctionName=name)["Versions"]
+    ]
     assert versions == ["$LATEST", "2"]
 
 
-def test_deleting_a_version_stops_its_execution_environments(
-        sandbox, lambda_client, make_function):
+def test_deleting_a_version_stops_its_execution_environments(sandbox, lambda_client, make_function):
     name = make_function(SLEEPY)
     version = lambda_client.publish_version(FunctionName=name)["Version"]
     lambda_client.invoke(FunctionName=name, Qualifier=version, Payload=b"{}")
     lambda_client.invoke(FunctionName=name, Payload=b"{}")
 
     def versions_running():
-        return sorted(e["key"].split(":")[1] for e in sandbox.stats()["environments"]
-                      if e["function_name"] == name)
+        return sorted(
+            e["key"].split(":")[1]
+            for e in sandbox.stats()["environments"]
+            if e["function_name"] == name
+        )
 
     assert versions_running() == ["$LATEST", version]
     lambda_client.delete_function(FunctionName=name, Qualifier=version)
@@ -179,7 +194,8 @@ def test_deleting_a_version_stops_its_execution_environments(
 
 
 def test_deleting_a_version_an_alias_points_to_is_refused_with_a_resource_conflict(
-        lambda_client, make_function):
+    lambda_client, make_function
+):
     name = make_function(SLEEPY)
     version = lambda_client.publish_version(FunctionName=name)["Version"]
     lambda_client.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
@@ -188,7 +204,8 @@ def test_deleting_a_version_an_alias_points_to_is_refused_with_a_resource_confli
         lambda_client.delete_function(FunctionName=name, Qualifier=version)
     assert error_code(excinfo) == "ResourceConflictException"
     assert excinfo.value.response["Error"]["Message"] == (
-        "Unable to delete version because the following aliases reference it: [live]")
+        "Unable to delete version because the following aliases reference it: [live]"
+    )
 
     lambda_client.delete_alias(FunctionName=name, Name="live")
     lambda_client.delete_function(FunctionName=name, Qualifier=version)
@@ -197,8 +214,7 @@ def test_deleting_a_version_an_alias_points_to_is_refused_with_a_resource_confli
     assert error_code(gone) == "ResourceNotFoundException"
 
 
-def test_aliases_are_created_updated_listed_and_validated_like_aws(lambda_client,
-                                                                   make_function):
+def test_aliases_are_created_updated_listed_and_validated_like_aws(lambda_client, make_function):
     name = make_function(SLEEPY)
     lambda_client.publish_version(FunctionName=name)
     created = lambda_client.create_alias(FunctionName=name, Name="run-1", FunctionVersion="1")
@@ -214,17 +230,23 @@ def test_aliases_are_created_updated_listed_and_validated_like_aws(lambda_client
         lambda_client.create_alias(FunctionName=name, Name="run-2", FunctionVersion="9")
     assert error_code(missing_version) == "ResourceNotFoundException"
 
-    updated = lambda_client.update_alias(FunctionName=name, Name="run-1",
-                                         FunctionVersion="$LATEST", Description="moved",
-                                         RevisionId=created["RevisionId"])
+    updated = lambda_client.update_alias(
+        FunctionName=name,
+        Name="run-1",
+        FunctionVersion="$LATEST",
+        Description="moved",
+        RevisionId=created["RevisionId"],
+    )
     assert updated["FunctionVersion"] == "$LATEST"
     with pytest.raises(ClientError) as stale:
-        lambda_client.update_alias(FunctionName=name, Name="run-1", FunctionVersion="1",
-                                   RevisionId=created["RevisionId"])
+        lambda_client.update_alias(
+            FunctionName=name, Name="run-1", FunctionVersion="1", RevisionId=created["RevisionId"]
+        )
     assert error_code(stale) == "PreconditionFailedException"
 
     assert [a["Name"] for a in lambda_client.list_aliases(FunctionName=name)["Aliases"]] == [
-        "run-1"]
+        "run-1"
+    ]
     assert lambda_client.get_alias(FunctionName=name, Name="run-1")["Description"] == "moved"
     lambda_client.delete_alias(FunctionName=name, Name="run-1")
     with pytest.raises(ClientError) as deleted:
@@ -236,11 +258,16 @@ def test_aliases_are_created_updated_listed_and_validated_like_aws(lambda_client
 
 
 def test_create_function_validates_runtime_memory_and_timeout(lambda_client, make_function):
-    base = {"Role": "arn:aws:iam::123456789012:role/test", "Handler": "handler.handler",
-            "Code": {"ZipFile": zip_source(SLEEPY)}}
-    cases = [({"Runtime": "nodejs20.x"}, "InvalidParameterValueException"),
-             ({"Runtime": "python3.11", "MemorySize": 10241}, "InvalidParameterValueException"),
-             ({"Runtime": "python3.11", "Timeout": 901}, "InvalidParameterValueException")]
+    base = {
+        "Role": "arn:aws:iam::123456789012:role/test",
+        "Handler": "handler.handler",
+        "Code": {"ZipFile": zip_source(SLEEPY)},
+    }
+    cases = [
+        ({"Runtime": "nodejs20.x"}, "InvalidParameterValueException"),
+        ({"Runtime": "python3.11", "MemorySize": 10241}, "InvalidParameterValueException"),
+        ({"Runtime": "python3.11", "Timeout": 901}, "InvalidParameterValueException"),
+    ]
     for extra, code in cases:
         with pytest.raises(ClientError) as excinfo:
             lambda_client.create_function(FunctionName="test-invalid", **base, **extra)
@@ -254,10 +281,15 @@ def test_create_function_validates_runtime_memory_and_timeout(lambda_client, mak
 
 
 def test_get_function_returns_configuration_code_location_tags_and_concurrency(
-        sandbox, lambda_client, make_function):
-    name = make_function(SLEEPY, Tags={"team": "perf"}, MemorySize=256,
-                         Environment={"Variables": {"MODE": "demo"}},
-                         LoggingConfig={"LogFormat": "JSON"})
+    sandbox, lambda_client, make_function
+):
+    name = make_function(
+        SLEEPY,
+        Tags={"team": "perf"},
+        MemorySize=256,
+        Environment={"Variables": {"MODE": "demo"}},
+        LoggingConfig={"LogFormat": "JSON"},
+    )
     lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=5)
     function = lambda_client.get_function(FunctionName=name)
 
@@ -284,7 +316,8 @@ def test_list_functions_pages_with_a_marker(lambda_client, make_function):
     names = {make_function(SLEEPY) for _ in range(3)}
     seen, pages = [], 0
     for page in lambda_client.get_paginator("list_functions").paginate(
-            PaginationConfig={"PageSize": 2}):
+        PaginationConfig={"PageSize": 2}
+    ):
         seen.extend(f["FunctionName"] for f in page["Functions"])
         pages += 1
     assert names <= set(seen)
@@ -293,19 +326,22 @@ def test_list_functions_pages_with_a_marker(lambda_client, make_function):
 
 
 def test_unknown_functions_and_qualifiers_raise_resource_not_found_with_the_arn(
-        lambda_client, make_function):
+    lambda_client, make_function
+):
     with pytest.raises(ClientError) as unknown:
         lambda_client.invoke(FunctionName="no-such-function")
     assert error_code(unknown) == "ResourceNotFoundException"
     assert http_status(unknown) == 404
     assert unknown.value.response["Error"]["Message"] == (
-        f"Function not found: {ARN}no-such-function")
+        f"Function not found: {ARN}no-such-function"
+    )
 
     name = make_function(SLEEPY)
     with pytest.raises(ClientError) as unknown_qualifier:
         lambda_client.invoke(FunctionName=name, Qualifier="nope")
     assert unknown_qualifier.value.response["Error"]["Message"] == (
-        f"Function not found: {ARN}{name}:nope")
+        f"Function not found: {ARN}{name}:nope"
+    )
     with pytest.raises(ClientError) as unknown_version:
         lambda_client.get_function_configuration(FunctionName=name, Qualifier="7")
     assert error_code(unknown_version) == "ResourceNotFoundException"
@@ -323,7 +359,8 @@ def test_every_response_carries_a_request_id(lambda_client, make_function):
 
 
 def test_invoke_accepts_a_name_a_partial_arn_a_full_arn_and_an_embedded_qualifier(
-        lambda_client, make_function):
+    lambda_client, make_function
+):
     name = make_function(SLEEPY)
     lambda_client.publish_version(FunctionName=name)
     lambda_client.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
@@ -345,8 +382,7 @@ def test_invoke_accepts_a_name_a_partial_arn_a_full_arn_and_an_embedded_qualifie
     assert error_code(mismatch) == "InvalidParameterValueException"
 
 
-def test_a_handler_error_answers_200_with_an_unhandled_function_error(lambda_client,
-                                                                       make_function):
+def test_a_handler_error_answers_200_with_an_unhandled_function_error(lambda_client, make_function):
     name = make_function(SLEEPY)
     response = lambda_client.invoke(FunctionName=name, Payload=b'{"fail": true}')
     assert response["StatusCode"] == 200
@@ -358,8 +394,9 @@ def test_a_handler_error_answers_200_with_an_unhandled_function_error(lambda_cli
 
 def test_the_log_tail_is_the_last_4_kb_of_the_invocation_log(lambda_client, make_function):
     name = make_function(SLEEPY)
-    response = lambda_client.invoke(FunctionName=name, LogType="Tail",
-                                    Payload=b'{"print_bytes": 20000}')
+    response = lambda_client.invoke(
+        FunctionName=name, LogType="Tail", Payload=b'{"print_bytes": 20000}'
+    )
     tail = base64.b64decode(response["LogResult"])
     assert len(tail) == 4096
     assert tail.rstrip().splitlines()[-1].startswith(b"REPORT RequestId:")
@@ -370,7 +407,8 @@ def test_the_log_tail_is_the_last_4_kb_of_the_invocation_log(lambda_client, make
 
 
 def test_a_cold_invocation_reports_and_bills_its_init_duration_and_a_warm_one_does_not(
-        lambda_client, make_function):
+    lambda_client, make_function
+):
     name = make_function(SLEEPY)
     _, cold_log = invoke_tail(lambda_client, name, b'{"sleep_s": 0.05}')
     _, warm_log = invoke_tail(lambda_client, name, b'{"sleep_s": 0.05}')
@@ -379,14 +417,16 @@ def test_a_cold_invocation_reports_and_bills_its_init_duration_and_a_warm_one_do
     assert cold["init"] is not None and cold["init"] > 0
     assert warm["init"] is None
     # Printed values are rounded to 0.01 ms, so allow that much either side of ceil().
-    assert math.ceil(warm["duration"] - 0.01) <= warm["billed"] <= math.ceil(
-        warm["duration"] + 0.01)
+    assert (
+        math.ceil(warm["duration"] - 0.01) <= warm["billed"] <= math.ceil(warm["duration"] + 0.01)
+    )
     cold_total = cold["duration"] + cold["init"]
     assert math.ceil(cold_total - 0.02) <= cold["billed"] <= math.ceil(cold_total + 0.02)
 
 
 def test_a_function_running_longer_than_its_timeout_is_stopped_with_task_timed_out(
-        lambda_client, make_function):
+    lambda_client, make_function
+):
     name = make_function(SLEEPY, Timeout=1)
     response, log = invoke_tail(lambda_client, name, b'{"sleep_s": 10}')
     assert response["FunctionError"] == "Unhandled"
@@ -428,8 +468,7 @@ def invoke_in_parallel(client, name: str, count: int) -> list:
     return results
 
 
-def test_parallel_invocations_over_the_account_limit_are_throttled_with_429(
-        sandbox, make_function):
+def test_parallel_invocations_over_the_account_limit_are_throttled_with_429(sandbox, make_function):
     client = sandbox.lambda_client(retries={"total_max_attempts": 1}, max_pool_connections=10)
     name = make_function(SLEEPY)
     throttled_before = sandbox.stats()["throttled"]
@@ -453,20 +492,24 @@ def test_parallel_invocations_over_the_account_limit_are_throttled_with_429(
 
 
 def test_reserved_concurrency_limits_a_function_and_throttles_with_the_reserved_reason(
-        sandbox, make_function):
+    sandbox, make_function
+):
     client = sandbox.lambda_client(retries={"total_max_attempts": 1})
     name = make_function(SLEEPY)
-    assert client.put_function_concurrency(
-        FunctionName=name, ReservedConcurrentExecutions=1)["ReservedConcurrentExecutions"] == 1
-    assert client.get_function_concurrency(FunctionName=name)[
-        "ReservedConcurrentExecutions"] == 1
+    assert (
+        client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)[
+            "ReservedConcurrentExecutions"
+        ]
+        == 1
+    )
+    assert client.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 1
 
     results = invoke_in_parallel(client, name, 3)
     errors = [r for r in results if isinstance(r, ClientError)]
     assert len(errors) == 2
     assert {e.response["Reason"] for e in errors} == {
-        "ReservedFunctionConcurrentInvocationLimitExceeded"}
+        "ReservedFunctionConcurrentInvocationLimitExceeded"
+    }
 
     client.delete_function_concurrency(FunctionName=name)
-    assert "ReservedConcurrentExecutions" not in client.get_function_concurrency(
-        FunctionName=name)
+    assert "ReservedConcurrentExecutions" not in client.get_function_concurrency(FunctionName=name)

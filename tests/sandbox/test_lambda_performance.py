@@ -35,7 +35,8 @@ def median_duration(client, name: str, version: str, runs: int = 3) -> float:
 
 
 def test_the_cpu_bound_function_is_at_least_five_times_slower_at_128_mb_than_at_1769_mb(
-        lambda_client, make_function):
+    lambda_client, make_function
+):
     name = make_function(seeded="tuneboard-cpu", Timeout=60)
     small = publish_with_memory(lambda_client, name, 128)
     full_cpu = publish_with_memory(lambda_client, name, 1769)
@@ -46,8 +47,7 @@ def test_the_cpu_bound_function_is_at_least_five_times_slower_at_128_mb_than_at_
     assert slow / fast >= 5, f"128 MB: {slow:.0f} ms, 1769 MB: {fast:.0f} ms"
 
 
-def test_the_io_bound_function_changes_little_between_128_and_3008_mb(lambda_client,
-                                                                       make_function):
+def test_the_io_bound_function_changes_little_between_128_and_3008_mb(lambda_client, make_function):
     name = make_function(seeded="tuneboard-io")
     small = publish_with_memory(lambda_client, name, 128)
     large = publish_with_memory(lambda_client, name, 3008)
@@ -59,7 +59,8 @@ def test_the_io_bound_function_changes_little_between_128_and_3008_mb(lambda_cli
 
 
 def test_the_memory_hungry_function_runs_out_of_memory_at_128_mb_and_succeeds_at_512_mb(
-        lambda_client, make_function):
+    lambda_client, make_function
+):
     name = make_function(seeded="tuneboard-memory")
     small = publish_with_memory(lambda_client, name, 128)
     large = publish_with_memory(lambda_client, name, 512)
@@ -79,16 +80,20 @@ def test_the_powertools_function_logs_json_and_emits_embedded_metrics(lambda_cli
     log = base64.b64decode(response["LogResult"]).decode()
     records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     assert any(r.get("type") == "platform.report" for r in records)
-    assert any(r.get("message") == "processed items" and r.get("service") == "tuneboard-demo"
-               for r in records)
-    assert any("_aws" in r and r["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Tuneboard"
-               for r in records)
+    assert any(
+        r.get("message") == "processed items" and r.get("service") == "tuneboard-demo"
+        for r in records
+    )
+    assert any(
+        "_aws" in r and r["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Tuneboard"
+        for r in records
+    )
 
 
 def test_the_flaky_function_fails_on_some_calls_but_not_most(lambda_client):
     outcomes = [
-        "FunctionError" in lambda_client.invoke(FunctionName="tuneboard-flaky",
-                                                Payload=b'{"failure_rate": 0.5}')
+        "FunctionError"
+        in lambda_client.invoke(FunctionName="tuneboard-flaky", Payload=b'{"failure_rate": 0.5}')
         for _ in range(40)
     ]
     # 50% per call: all-or-nothing across 40 calls has probability 2 * 2**-40.

@@ -42,14 +42,25 @@ def test_the_session_environment_points_plain_boto3_clients_at_the_sandbox(sandb
     import boto3
 
     names = {f["FunctionName"] for f in boto3.client("lambda").list_functions()["Functions"]}
-    assert {"tuneboard-cpu", "tuneboard-io", "tuneboard-memory", "tuneboard-flaky",
-            "tuneboard-powertools"} <= names
+    assert {
+        "tuneboard-cpu",
+        "tuneboard-io",
+        "tuneboard-memory",
+        "tuneboard-flaky",
+        "tuneboard-powertools",
+    } <= names
     assert boto3.client("sts").get_caller_identity()["Account"] == "123456789012"
 
 
 def test_the_help_says_moto_state_is_not_persisted():
-    result = subprocess.run([sys.executable, "-m", "sandbox", "--help"], cwd=REPO_ROOT,
-                            capture_output=True, text=True, timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "sandbox", "--help"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert "--state-dir" in result.stdout
     assert "is NOT persisted" in result.stdout
 
@@ -58,9 +69,13 @@ def test_lambda_state_survives_a_restart_with_the_same_state_dir(tmp_path):
     first = start_sandbox(state_dir=tmp_path, seed_parts="functions")
     try:
         client = first.lambda_client()
-        client.create_function(FunctionName="kept", Runtime="python3.11", Handler="h.handler",
-                               Role="arn:aws:iam::123456789012:role/test",
-                               Code={"ZipFile": zip_source(HANDLER, "h.py")})
+        client.create_function(
+            FunctionName="kept",
+            Runtime="python3.11",
+            Handler="h.handler",
+            Role="arn:aws:iam::123456789012:role/test",
+            Code={"ZipFile": zip_source(HANDLER, "h.py")},
+        )
         client.update_function_configuration(FunctionName="kept", MemorySize=512)
         wait_until_updated(client, "kept")
         version = client.publish_version(FunctionName="kept")["Version"]
@@ -78,8 +93,10 @@ def test_lambda_state_survives_a_restart_with_the_same_state_dir(tmp_path):
         assert after["CodeSha256"] == before["CodeSha256"]
         assert after["RevisionId"] == before["RevisionId"]
         assert after["MemorySize"] == 512
-        assert client.get_function_concurrency(FunctionName="kept")[
-            "ReservedConcurrentExecutions"] == 3
+        assert (
+            client.get_function_concurrency(FunctionName="kept")["ReservedConcurrentExecutions"]
+            == 3
+        )
         response = client.invoke(FunctionName="kept", Qualifier="live")
         assert response["ExecutedVersion"] == "1"
         assert response["Payload"].read() == b'{"ok": true, "memory": 512}'
@@ -88,8 +105,7 @@ def test_lambda_state_survives_a_restart_with_the_same_state_dir(tmp_path):
         wait_until_updated(client, "kept")
         assert client.publish_version(FunctionName="kept")["Version"] == "2"
         # re-seeding found the demo functions already there and left them alone
-        assert "tuneboard-cpu" in {f["FunctionName"] for f in
-                                   client.list_functions()["Functions"]}
+        assert "tuneboard-cpu" in {f["FunctionName"] for f in client.list_functions()["Functions"]}
     finally:
         assert second.stop() == []
 
@@ -98,8 +114,12 @@ def test_without_a_state_dir_nothing_survives_a_restart():
     first = start_sandbox(seed_parts=None)
     try:
         first.lambda_client().create_function(
-            FunctionName="ephemeral", Runtime="python3.11", Handler="handler.handler",
-            Role="arn:aws:iam::123456789012:role/test", Code={"ZipFile": zip_source(HANDLER)})
+            FunctionName="ephemeral",
+            Runtime="python3.11",
+            Handler="handler.handler",
+            Role="arn:aws:iam::123456789012:role/test",
+            Code={"ZipFile": zip_source(HANDLER)},
+        )
     finally:
         assert first.stop() == []
     second = start_sandbox(seed_parts=None)
@@ -116,10 +136,14 @@ def test_sigterm_stops_it_with_exit_code_zero_and_leaves_no_process_behind(tmp_p
     try:
         client = sandbox.lambda_client(read_timeout=120, retries={"total_max_attempts": 1})
         client.invoke(FunctionName="tuneboard-io")  # leaves a warm environment
-        client.create_function(FunctionName="sleeper", Runtime="python3.11",
-                               Handler="handler.handler", Timeout=120,
-                               Role="arn:aws:iam::123456789012:role/test",
-                               Code={"ZipFile": zip_source(SLEEPER)})
+        client.create_function(
+            FunctionName="sleeper",
+            Runtime="python3.11",
+            Handler="handler.handler",
+            Timeout=120,
+            Role="arn:aws:iam::123456789012:role/test",
+            Code={"ZipFile": zip_source(SLEEPER)},
+        )
 
         def invoke_until_the_connection_drops():
             with contextlib.suppress(Exception):  # the sandbox goes away under it

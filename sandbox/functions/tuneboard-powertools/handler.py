@@ -21,6 +21,9 @@ def handler(event, context):
     total = sum(item["value"] for item in items)
     logger.info("processed items", extra={"items": len(items), "client": dynamodb.meta.region_name})
     metrics.add_metric(name="ItemsProcessed", unit=MetricUnit.Count, value=len(items))
-    metrics.add_metric(name="ProcessingTime", unit=MetricUnit.Milliseconds,
-                       value=(time.perf_counter() - started) * 1000)
+    metrics.add_metric(
+        name="ProcessingTime",
+        unit=MetricUnit.Milliseconds,
+        value=(time.perf_counter() - started) * 1000,
+    )
     return {"items": len(items), "total": total}
