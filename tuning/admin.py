@@ -44,11 +44,28 @@ class TuningRunAdmin(admin.ModelAdmin):
     list_filter = ("status", "strategy", "region", "parallel", "cold_starts_only")
     search_fields = ("function_name", "function_arn", "id", "error_message")
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in TuningRun._meta.fields]
     inlines = [PowerResultInline]
+
+    readonly_fields = [f.name for f in TuningRun._meta.fields if f.name != "original_config"]
+    exclude = ("original_config",)  # what AWS answered: not for the admin to show
 
     def has_add_permission(self, request):
         return False  # sweeps start through start_run (validation, lock, enqueue)
+
+    def has_delete_permission(self, request, obj=None):
+        # An active run owns versions, aliases and $LATEST's memory in AWS: deleting its row
+        # would leave them behind with nobody to clean up. Cancel it and let it finish first.
+        if obj is not None and obj.is_active:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        active = [run for run in objs if run.is_active]
+        if active:  # bulk "delete selected": say why instead of "no permission"
+            perms_needed = set()
+            protected = [*protected, *(f"{run} is still active: cancel it first" for run in active)]
+        return deleted, model_count, perms_needed, protected
 
 
 @admin.register(Invocation)

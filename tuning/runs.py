@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
 from tuning.engine.apply import apply_memory
@@ -78,7 +79,17 @@ def start_run(params: SweepParams, *, created_by=None) -> TuningRun:
 
 def rerun(run, user) -> TuningRun:
     """A new run with the same parameters (InvalidSweep for a run that cannot be repeated,
-    e.g. an imported one)."""
+    e.g. an imported one). PermissionDenied when the user may not start it, or when it would
+    apply a size automatically and the user may not change functions."""
+    if not can_start(user) or (run.auto_apply_target and not can_apply(user)):
+        raise PermissionDenied(
+            f"Re-running this sweep needs the “{START_PERMISSION}” permission"
+            + (
+                f" and, as it applies its winner, “{APPLY_PERMISSION}”."
+                if run.auto_apply_target
+                else "."
+            )
+        )
     return start_run(SweepParams.from_run(run), created_by=user)
 
 

@@ -212,9 +212,17 @@ def _account_from(request) -> AwsAccount | None:
         return None
 
 
+def _start_permission_or_403(request):
+    """The picker and the estimate read AWS with Tuneboard's credentials: only for users who
+    may start a sweep."""
+    if not runs.can_start(request.user):
+        raise PermissionDenied
+
+
 @require_GET
 def function_list(request):
     """Functions of an account/region for the picker (from ListFunctions)."""
+    _start_permission_or_403(request)
     try:
         functions = aws.list_functions(_account_from(request), request.GET.get("region") or None)
     except AwsError as error:
@@ -237,6 +245,7 @@ def estimate(request):
 
     Based on the function's last successful run where there is one, otherwise on its timeout
     (an upper bound)."""
+    _start_permission_or_403(request)
     params = request.GET
     try:
         function = parse_function(params.get("function", ""))
@@ -410,8 +419,6 @@ def run_cancel(request, pk):
 @require_POST
 def run_rerun(request, pk):
     run = _get_run(pk)
-    if not runs.can_start(request.user):
-        raise PermissionDenied
     try:
         new_run = runs.rerun(run, request.user)
     except (SweepRefused, InvalidSweep) as refusal:

@@ -2,7 +2,8 @@
 (function () {
   "use strict";
   var form = document.getElementById("sweep-form");
-  if (!form) return;
+  // Without the start permission the form is read-only: no AWS reads (the server refuses them).
+  if (!form || form.querySelector("button.tb-submit").disabled) return;
   var $ = function (id) { return document.getElementById(id); };
   var fn = $("id_function"), region = $("id_region"), account = $("id_account");
   var sizes = $("id_memory_sizes"), list = $("function-options");

@@ -5,6 +5,7 @@ counts and work per call are kept small so the file runs in a few minutes on 2 c
 """
 
 import io
+import json
 import time
 import zipfile
 
@@ -372,3 +373,24 @@ def test_a_size_with_too_many_errors_fails_while_the_others_are_measured(worker,
         assert "invocations failed (more than 20% allowed)" in result.error_message
         assert "FlakyError" in result.error_message
     assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
+
+
+SECRET = "s3cret-value-42"
+
+
+def test_environment_values_are_never_stored_or_logged_and_cold_starts_keep_them(
+    worker, lambda_client, make_function
+):
+    name = make_function(Environment={"Variables": {"DB_PASSWORD": SECRET, "STAGE": "prod"}})
+    before = function_state(lambda_client, name)
+    run = wait_finished(
+        start_run(function=name, memory_sizes=[128, 256], invocations_per_size=2,
+                  cold_starts_only=True),
+        worker=worker,
+    )  # fmt: skip
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert function_state(lambda_client, name) == before  # variables as found, nothing left
+    assert "Environment" not in run.original_config
+    assert SECRET not in json.dumps(run.original_config)
+    assert SECRET not in json.dumps(run_to_dict(run))
+    assert SECRET not in worker.log()

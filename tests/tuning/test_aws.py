@@ -9,37 +9,11 @@ import io
 
 import pytest
 from botocore.response import StreamingBody
-from botocore.stub import Stubber
 
-from aws import clients as awsclients
 from aws.models import AwsAccount
 from tuning import aws
 
 REGION = "us-east-1"
-
-
-@pytest.fixture
-def stubbed(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL_LAMBDA", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    awsclients.clear()
-    clients = {}
-
-    def stubber(service="lambda"):
-        if service not in clients:
-            client = awsclients.client(service, REGION)
-            # botocore's own retries would consume several stubbed answers per call.
-            client.meta.events.unregister("needs-retry.*")
-            clients[service] = Stubber(client)
-            clients[service].activate()
-        return clients[service]
-
-    yield stubber
-    for stub in clients.values():
-        stub.deactivate()
-    awsclients.clear()
 
 
 def _error(stub, method, code, message="", status=400):

@@ -136,7 +136,9 @@ def test_cancelling_a_pending_run_cancels_it_at_once():
 def test_rerun_starts_a_new_run_with_the_same_parameters():
     run = start(parallel=True, concurrency=3, strategy="balanced", balanced_weight=0.3)
     TuningRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)
-    again = runs.rerun(run, None)
+    admin = get_user_model().objects.create_superuser("ada")
+    again = runs.rerun(run, admin)
+    assert again.created_by == admin
     assert again.pk != run.pk
     for field in ("function_arn", "memory_sizes", "parallel", "concurrency", "strategy"):
         assert getattr(again, field) == getattr(run, field)

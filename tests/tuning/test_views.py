@@ -509,3 +509,41 @@ def test_compare_with_fewer_than_two_runs_offers_a_picker(client, member):
     run = make_run()
     page = client.get(f"/runs/compare/?ids={run.id}&ids=not-a-uuid").content.decode()
     assert "Pick two or more runs" in page
+
+
+# --------------------------------------------------------------------------- permissions
+
+
+def test_the_function_picker_and_the_estimate_need_the_start_permission(client, member):
+    client.force_login(member)
+    assert client.get("/runs/new/functions/?region=us-east-1").status_code == 403
+    estimate = "/runs/new/estimate/?function=tuneboard-cpu&memory_sizes=128"
+    assert client.get(estimate).status_code == 403
+
+
+def test_a_re_run_that_would_apply_its_winner_needs_the_change_permission(client, starter, admin):
+    run = make_run()
+    TuningRun.objects.filter(pk=run.pk).update(auto_apply_target="$LATEST")
+    client.force_login(starter)
+    assert client.post(f"/runs/{run.id}/rerun/").status_code == 403
+    assert TuningRun.objects.count() == 1
+    client.force_login(admin)
+    assert client.post(f"/runs/{run.id}/rerun/").status_code == 302
+    assert TuningRun.objects.exclude(pk=run.pk).get().auto_apply_target == "$LATEST"
+
+
+def test_the_admin_refuses_to_delete_an_active_run_and_never_shows_its_configuration(
+    admin_client,
+):
+    running = make_run(status="RUNNING")
+    done = make_run(function="finished-fn")
+    assert admin_client.get(f"/admin/tuning/tuningrun/{running.id}/delete/").status_code == 403
+    response = admin_client.post(
+        "/admin/tuning/tuningrun/",
+        {"action": "delete_selected", "_selected_action": [running.id, done.id], "post": "yes"},
+    )
+    assert "is still active: cancel it first" in response.content.decode()
+    assert TuningRun.objects.filter(pk=running.pk).exists()
+    page = admin_client.get(f"/admin/tuning/tuningrun/{done.id}/change/").content.decode()
+    assert "Original config" not in page and "EphemeralStorage" not in page
+    assert admin_client.get(f"/admin/tuning/tuningrun/{done.id}/delete/").status_code == 200

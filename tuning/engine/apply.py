@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from aws.retry import retrying
-
 from tuning import aws
 from tuning.models import ResultStatus, RunStatus, SweepRefused, TuningRun
 from tuning.params import ALIAS_RE, MAX_MEMORY_MB, MIN_MEMORY_MB

@@ -11,11 +11,11 @@ import random
 import threading
 import time
 
-from aws.retry import Backoff
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from aws.retry import Backoff
 from dashboard.logging import current_run_id
 from tuning import aws, pricing
 from tuning.aws import PermanentAwsError, TransientAwsError

@@ -7,11 +7,11 @@ import datetime as dt
 import logging
 from decimal import Decimal
 
-from aws.retry import retrying
 from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
+from aws.retry import retrying
 from tuning import analysis, aws
 from tuning.aws import AwsError
 from tuning.engine.apply import apply_memory

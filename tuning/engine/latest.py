@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 
-from aws.retry import retrying
 from django.utils import timezone
 
+from aws.retry import retrying
 from tuning import aws
 from tuning.aws import PermanentAwsError
 
@@ -28,8 +28,10 @@ def code_changed_message(old: str, new: str) -> str:
     )
 
 
-def record_original(run) -> None:
-    """Store what the sweep will change and the code it measures (before any change)."""
+def record_original(run) -> dict:
+    """Store what the sweep will change (the memory size) and what it measures (the code),
+    before any change. Returns ``$LATEST``'s environment variables for cold-starts mode: they
+    are kept in memory only, never stored or logged (they often hold secrets)."""
     acct, region, name = run.account, run.region, run.function_name
     latest = retrying(aws.get_function_configuration, acct, region, name)
     if latest["last_update_status"] == "InProgress":
@@ -45,29 +47,35 @@ def record_original(run) -> None:
                 "to $LATEST, or tune $LATEST."
             )
     raw = latest["raw"]
+    unreadable = (raw.get("Environment") or {}).get("Error")
+    if run.cold_starts_only and unreadable:
+        # Cold-starts mode sets a variable of its own and must put the others back as they are.
+        raise PermanentAwsError(
+            "Cold-starts mode needs to read the function's environment variables, but Lambda "
+            f"could not decrypt them ({unreadable.get('ErrorCode', 'error')}): nothing was "
+            "changed. Give the workers' role kms:Decrypt on the function's key, or measure "
+            "without cold-starts mode."
+        )
     run.original_config = {
         "FunctionArn": raw.get("FunctionArn", ""),
         "Runtime": raw.get("Runtime", ""),
         "MemorySize": raw.get("MemorySize"),
-        "Timeout": raw.get("Timeout"),
-        "Description": raw.get("Description", ""),
-        "Environment": {"Variables": latest["environment"]},
         "Architectures": raw.get("Architectures") or ["x86_64"],
         "EphemeralStorage": raw.get("EphemeralStorage") or {"Size": 512},
         "CodeSha256": latest["code_sha256"],
-        "RevisionId": raw.get("RevisionId", ""),
-        "LastModified": raw.get("LastModified", ""),
     }
     run.original_code_sha256 = latest["code_sha256"]
     run.heartbeat_at = timezone.now()
     run.save(update_fields=["original_config", "original_code_sha256", "heartbeat_at"])
+    return latest["environment"]
 
 
 def restore_latest(run, *, wait: bool = True) -> dict | None:
-    """Put back $LATEST's MemorySize (and environment, in cold-starts mode) as recorded;
-    returns $LATEST's configuration as read before (None when nothing was recorded).
-    ``wait=False`` (right after the last publish) does not wait for the update to finish:
-    executors are busy meanwhile, and cleanup waits."""
+    """Put back $LATEST's memory size as recorded and, after cold-starts mode, remove the run's
+    own variable (re-reading the current variables: none are stored). Returns $LATEST's
+    configuration as read before (None when nothing was recorded). ``wait=False`` (right after
+    the last publish) does not wait for the update to finish: executors are busy meanwhile,
+    and cleanup waits."""
     original = run.original_config or {}
     if not original.get("MemorySize"):
         return None
@@ -76,16 +84,16 @@ def restore_latest(run, *, wait: bool = True) -> dict | None:
     changes = {}
     if current["memory_mb"] != original["MemorySize"]:
         changes["memory_mb"] = original["MemorySize"]
-    original_env = (original.get("Environment") or {}).get("Variables") or {}
-    if COLD_START_ENV_VAR in current["environment"] and current["environment"] != original_env:
-        changes["environment"] = original_env
+    if COLD_START_ENV_VAR in current["environment"]:
+        others = current["environment"]
+        changes["environment"] = {k: v for k, v in others.items() if k != COLD_START_ENV_VAR}
     if current["last_update_status"] == "InProgress" and (changes or wait):
         retrying(aws.wait_updated, acct, region, name)
     if changes:
         retrying(aws.update_configuration, acct, region, name, **changes)
         if wait:
             retrying(aws.wait_updated, acct, region, name)
-        log.info("restored $LATEST of %s: %s", name, changes)
+        log.info("restored $LATEST of %s: %s", name, ", ".join(sorted(changes)))
     return current
 
 

@@ -9,7 +9,6 @@ import logging
 from collections.abc import Callable
 
 from aws.retry import retrying
-
 from tuning import aws
 from tuning.aws import AwsError, PermanentAwsError
 from tuning.engine.finish import stop_from, try_finish
@@ -42,8 +41,8 @@ def start_sweep(run_id, enqueue_batch: EnqueueBatch) -> None:
         log.info("sweep of %s started: %s MB", run.function_name, run.memory_sizes)
         with Heartbeat(run.id, always=True):
             try:
-                record_original(run)
-                _publish_all(run, enqueue_batch)
+                environment = record_original(run)
+                _publish_all(run, enqueue_batch, environment)
             except Stop:
                 pass
             except CodeChanged as exc:
@@ -107,8 +106,8 @@ def _publish_one(run, memory_mb: int, alias: str, description: str, environment=
     return published
 
 
-def _publish_all(run, enqueue_batch: EnqueueBatch) -> None:
-    env = dict((run.original_config.get("Environment") or {}).get("Variables") or {})
+def _publish_all(run, enqueue_batch: EnqueueBatch, environment: dict) -> None:
+    """``environment``: $LATEST's variables as read at the start (cold-starts mode adds one)."""
     for result in run.results.order_by("memory_mb"):
         mb = result.memory_mb
         _check_publisher(run)
@@ -121,7 +120,10 @@ def _publish_all(run, enqueue_batch: EnqueueBatch) -> None:
                     mb,
                     run.cold_alias_name(mb, seq),
                     f"{run.version_marker} {mb} MB cold #{seq}",
-                    environment={**env, COLD_START_ENV_VAR: f"{run.id.hex[:12]}-{mb}-{seq}"},
+                    environment={
+                        **environment,
+                        COLD_START_ENV_VAR: f"{run.id.hex[:12]}-{mb}-{seq}",
+                    },
                 )
                 created.append(published)
             result.version = created[-1]["version"] if created else ""
