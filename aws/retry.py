@@ -8,8 +8,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from aws.errors import TransientAwsError
 
@@ -21,8 +20,6 @@ class Backoff:
     attempts: int = 10
     base_s: float = 0.1
     cap_s: float = 5.0
-    #: How to wait (tests pass a recorder).
-    sleep: Callable[[float], object] = field(default=time.sleep, compare=False)
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt ``attempt`` (0-based): between half and all of
@@ -34,17 +31,20 @@ class Backoff:
 DEFAULT_BACKOFF = Backoff()
 
 
-def retrying(call, *args, backoff: Backoff = DEFAULT_BACKOFF, on_retry=None, **kwargs):
-    """``call(*args, **kwargs)``, retrying TransientAwsError; re-raises the last one.
-    ``on_retry(error, attempt)`` is told about each retry (e.g. to count them)."""
-    for attempt in range(backoff.attempts):
+def retrying(
+    call, *args, backoff: Backoff = DEFAULT_BACKOFF, sleep=time.sleep, on_retry=None, **kwargs
+):
+    """``call(*args, **kwargs)``, retrying TransientAwsError with backoff; re-raises the last
+    one. ``on_retry(error, attempt)`` is told about each retry (e.g. to count them)."""
+    attempt = 0
+    while True:
         try:
             return call(*args, **kwargs)
         except TransientAwsError as exc:
-            if attempt == backoff.attempts - 1:
+            if attempt + 1 >= backoff.attempts:
                 raise
             log.info("retrying %s after: %s", getattr(call, "__name__", call), exc)
             if on_retry is not None:
                 on_retry(exc, attempt)
-            backoff.sleep(backoff.delay(attempt))
-    raise AssertionError("unreachable")
+            sleep(backoff.delay(attempt))
+            attempt += 1

@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("contenttypes", "0002_remove_content_type_name"),
-        ("tuning", "0002_sweep_engine_state"),
+        ("tuning", "0001_initial"),  # created the table
     ]
 
     operations = [
