@@ -52,16 +52,21 @@
     if (fill) fill.style.width = percent + "%";
   }
 
+  // Fragments can arrive out of order; an older one must never replace a newer one (the
+  // last, fetched once the run has finished, is the one with the recommendations).
+  var resultsRequested = 0;
   function refreshResults() {
-    var progress = $("progress");
-    return fetch(progress.dataset.resultsUrl, { credentials: "same-origin" })
-      .then(function (r) { return r.text(); })
+    var progress = $("progress"), request = ++resultsRequested;
+    return fetch(progress.dataset.resultsUrl, { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
       .then(function (html) {
+        if (request !== resultsRequested) return;
         var results = $("results");
         results.innerHTML = html;
         runScripts(results);
         initResults();
-      });
+      })
+      .catch(function () { if (request === resultsRequested) setTimeout(refreshResults, 3000); });
   }
 
   function poll() {

@@ -65,6 +65,8 @@ def test_a_user_sweeps_a_function_watches_it_finish_and_shares_the_result(
         "document.querySelector('#run-status .badge').dataset.status === 'SUCCEEDED'",
         timeout=SWEEP_TIMEOUT_MS,
     )
+    # The fragment fetched after the run finished (the one with the recommendations).
+    page.wait_for_selector("#results .tb-recs[data-final='true']")
     page.wait_for_selector("#results-table")
     page.wait_for_function(
         "[...document.querySelectorAll('.js-plotly-plot')]"

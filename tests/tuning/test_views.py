@@ -387,6 +387,25 @@ def test_progress_is_reported_overall_and_per_size(client, starter):
     assert "Results appear here" in page
 
 
+def test_a_running_sweep_with_measured_sizes_says_its_recommendation_comes_at_the_end(
+    client, starter
+):
+    client.force_login(starter)
+    run = make_run(sizes=(512, 1024), num=10, status="RUNNING")
+    run.results.filter(memory_mb=512).update(
+        invocations_done=10, status="SUCCEEDED", avg_duration_ms=300.0, avg_cost_usd="0.0000025"
+    )
+    fragment = client.get(f"/runs/{run.id}/?fragment=results").content.decode()
+    assert 'data-final="false"' in fragment
+    assert "Chosen when the sweep finishes." in fragment
+    assert "No size succeeded." not in fragment
+
+    finished = make_run(function="done-fn", sizes=(512, 1024))
+    fragment = client.get(f"/runs/{finished.id}/?fragment=results").content.decode()
+    assert 'data-final="true"' in fragment
+    assert "Chosen when the sweep finishes." not in fragment
+
+
 def test_cancel_is_offered_only_while_the_run_is_active(client, starter):
     client.force_login(starter)
     done = make_run()
