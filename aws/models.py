@@ -1,6 +1,5 @@
 """AWS accounts that both tuning and cachemetrics work in."""
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.db import models
 
 
@@ -30,18 +29,9 @@ class AwsAccount(models.Model):
 
     def fetch_account_id(self) -> str:
         """The 12-digit id of the AWS account these credentials act in (through the role, when
-        there is one): STS GetCallerIdentity, which needs no permission. AwsError when the
-        credentials do not work."""
-        from aws import clients
-        from aws.errors import map_error
+        there is one). AwsError when the credentials do not work."""
+        from aws.identity import caller_identity
 
-        client = clients.client("sts", self.default_region, self.role_arn, self.external_id)
-        try:
-            return client.get_caller_identity()["Account"]
-        except (ClientError, BotoCoreError) as exc:
-            raise map_error(
-                exc,
-                operation="sts:GetCallerIdentity",
-                where=f"account {self.name!r}",
-                role_arn=self.role_arn,
-            ) from exc
+        return caller_identity(
+            self.default_region, self.role_arn, self.external_id, where=f"account {self.name!r}"
+        ).account_id

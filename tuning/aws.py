@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 from django.core.cache import cache
 
-from aws import clients, errors
+from aws import clients, errors, identity
 from aws.errors import NOT_FOUND_CODES, AwsError, PermanentAwsError, TransientAwsError
 from tuning.reports import ReportNotFound, decode_log_result, parse_report
 
@@ -79,6 +79,19 @@ class _Call:
                 region=self.region,
             ) from exc
         return False
+
+
+def caller_identity(account, region: str) -> identity.Identity:
+    """The AWS account (and partition) a sweep in ``account`` acts in: the assumed role's, or
+    the workers' own when no account is chosen."""
+    if account is None:
+        return identity.caller_identity(region, where=f"the worker's AWS account, region {region}")
+    return identity.caller_identity(
+        region,
+        account.role_arn,
+        account.external_id,
+        where=f"account {account.name!r}, region {region}",
+    )
 
 
 # --------------------------------------------------------------------------- functions

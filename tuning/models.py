@@ -10,7 +10,7 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -85,8 +85,10 @@ class TuningRunQuerySet(models.QuerySet):
 
 class TuningRun(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    # What to tune. function_arn is what the user gave (name or ARN, optionally qualified);
-    # function_key identifies the function across qualifiers for the one-active-sweep rule.
+    # What to tune. function_arn is what the user gave (name or ARN, optionally qualified).
+    # function_key identifies the function for the one-owner rule: the function's unqualified
+    # ARN, resolved by the worker with the run's own credentials before anything runs (until
+    # then a provisional "account row:region:name", or the ARN the user gave).
     function_arn = models.CharField(max_length=2048)
     function_name = models.CharField(max_length=140, db_index=True)
     qualifier = models.CharField(max_length=128, blank=True)
@@ -183,6 +185,27 @@ class TuningRun(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def resolved_arn(self) -> str:
+        """The function's unqualified ARN once the worker has resolved it, else ""."""
+        return self.function_key if self.function_key.startswith("arn:") else ""
+
+    @property
+    def lambda_function(self) -> str:
+        """What every Lambda call of the run names: the resolved ARN (runs from before ARNs
+        were resolved: the bare name)."""
+        return self.resolved_arn or self.function_name
+
+    def take_ownership(self, arn: str) -> None:
+        """Key the run on the function's resolved ARN. SweepRefused when another active run
+        owns that function (the database constraint decides, so two workers cannot both win)."""
+        try:
+            with transaction.atomic():
+                TuningRun.objects.filter(pk=self.pk).update(function_key=arn)
+        except IntegrityError:
+            raise SweepRefused.for_function(arn, self.function_name) from None
+        self.function_key = arn
 
     @property
     def alias_prefix(self) -> str:

@@ -68,6 +68,14 @@ class FunctionRef:
     qualifier: str = ""
     region: str = ""
     account_id: str = ""
+    partition: str = ""
+
+    @property
+    def unqualified_arn(self) -> str:
+        """The function's ARN without qualifier, when the user gave a full ARN (else "")."""
+        if not (self.partition and self.region and self.account_id):
+            return ""
+        return f"arn:{self.partition}:lambda:{self.region}:{self.account_id}:function:{self.name}"
 
 
 def parse_function(text) -> FunctionRef:
@@ -84,6 +92,7 @@ def parse_function(text) -> FunctionRef:
                 qualifier=parts.get("qualifier") or "",
                 region=parts.get("region") or "",
                 account_id=parts.get("account") or "",
+                partition=parts.get("partition") or "",
             )
     if text.startswith("arn:"):
         message = (

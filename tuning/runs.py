@@ -9,7 +9,9 @@ import logging
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
+from tuning.aws import AwsError
 from tuning.engine.apply import apply_memory
+from tuning.engine.target import account_mismatch
 from tuning.models import (
     OPEN_RESULT_STATUSES,
     Phase,
@@ -19,7 +21,7 @@ from tuning.models import (
     SweepRefused,
     TuningRun,
 )
-from tuning.params import SweepParams
+from tuning.params import InvalidSweep, SweepParams
 from tuning.tasks import cancel_sweep_task, start_sweep_task
 
 log = logging.getLogger(__name__)
@@ -43,18 +45,37 @@ def can_control(user, run) -> bool:
     return can_start(user) or bool(run.created_by_id and run.created_by_id == user.pk)
 
 
-def function_key(params: SweepParams) -> str:
-    """Identifies the function across qualifiers for the one-active-sweep rule."""
+def provisional_key(params: SweepParams) -> str:
+    """The run's key for the one-owner rule until its worker resolves the function's ARN: the
+    ARN itself when the user gave one, else account row, region and name (so a second sweep
+    named the same way is refused at once; any other spelling is refused by the worker)."""
+    ref = params.target
+    if ref.unqualified_arn:
+        return ref.unqualified_arn
     account = params.account
-    return f"{account.pk if account else '-'}:{params.region}:{params.target.name}"
+    return f"{account.pk if account else '-'}:{params.region}:{ref.name}"
+
+
+def check_account(params: SweepParams) -> None:
+    """InvalidSweep when the ARN names another AWS account than the sweep's credentials act
+    in. When STS cannot be asked here, the worker asks again before touching anything."""
+    try:
+        mismatch = account_mismatch(params.function, params.account, params.region)
+    except AwsError as exc:
+        log.warning("account of %s not checked before queueing: %s", params.function, exc)
+        return
+    if mismatch:
+        raise InvalidSweep(mismatch, "function")
 
 
 def start_run(params: SweepParams, *, created_by=None) -> TuningRun:
     """Create the PENDING run and its per-size rows; enqueue the sweep on commit.
 
-    SweepRefused when the function already has an active sweep.
+    InvalidSweep for an ARN of another account; SweepRefused when the function already has
+    an active sweep.
     """
-    key = function_key(params)
+    check_account(params)
+    key = provisional_key(params)
     try:
         with transaction.atomic():
             run = TuningRun.objects.create(

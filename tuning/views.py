@@ -183,6 +183,9 @@ def run_new(request):
                 run = runs.start_run(form.params, created_by=user)
             except SweepRefused as refusal:
                 form.add_error(None, str(refusal))
+            except InvalidSweep as invalid:
+                for field, message in invalid.errors.items():
+                    form.add_error(field if field in form.fields else None, message)
             else:
                 messages.success(request, f"Sweep of {run.function_name} started.")
                 return redirect("tuning:run_detail", pk=run.id)

@@ -64,6 +64,9 @@ def test_sweep_wait_exits_non_zero_with_the_reason_when_the_function_does_not_ex
     assert done.returncode == 1
     run = TuningRun.objects.get(function_name="tuneboard-nope")
     assert run.status == RunStatus.FAILED
-    assert "Not found: tuneboard-nope does not exist" in run.error_message
+    assert (
+        "Not found: arn:aws:lambda:us-east-1:123456789012:function:tuneboard-nope does not exist"
+        in run.error_message
+    )
     assert "sweep failed: Not found" in done.stderr
     assert "FAILED" in done.stdout

@@ -14,6 +14,8 @@ from tuning.models import Phase, RunStatus, TuningRun
 from tuning.params import SweepParams
 from tuning.reports import Report
 
+#: The account id of the sandbox (and of moto's STS): what the workers' credentials resolve to.
+SANDBOX_ACCOUNT = "123456789012"
 # A CPU-bound function: durations fall with memory until ~1 vCPU (1769 MB).
 CPU_DURATIONS = {128: 1600.0, 256: 800.0, 512: 400.0, 1024: 150.0, 1769: 88.0, 3008: 86.0}
 
@@ -80,6 +82,8 @@ def make_run(
         run.refresh_from_db()
         return run
     run.claim_start()
+    # What resolve_and_own does once STS has answered (the sandbox's account).
+    run.take_ownership(f"arn:aws:lambda:{region}:{SANDBOX_ACCOUNT}:function:{function}")
     # What record_original stores (it reads it from AWS).
     run.original_config = {
         "MemorySize": original_memory,

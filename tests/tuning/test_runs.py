@@ -88,7 +88,8 @@ def test_start_run_refuses_bad_input_with_a_clear_message(overrides, message):
 def test_a_qualified_arn_gives_the_name_qualifier_and_region():
     run = start(function="arn:aws:lambda:eu-west-1:123456789012:function:orders:prod")
     assert (run.function_name, run.qualifier, run.region) == ("orders", "prod", "eu-west-1")
-    assert run.function_key == "-:eu-west-1:orders"
+    # Keyed on the function's ARN at once; a bare name only until the worker resolves it.
+    assert run.function_key == "arn:aws:lambda:eu-west-1:123456789012:function:orders"
 
 
 def test_a_second_active_sweep_of_the_same_function_is_refused_and_names_who_started_the_first():

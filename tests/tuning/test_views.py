@@ -220,13 +220,37 @@ def test_bad_input_gets_field_errors_never_a_500(client, starter, overrides, fie
     assert not TuningRun.objects.exists()
 
 
-def test_a_qualified_arn_is_accepted_and_its_region_wins(client, starter):
+def caller_identity(account_id: str) -> dict:
+    """STS GetCallerIdentity's answer for credentials of ``account_id``."""
+    return {
+        "Account": account_id,
+        "Arn": f"arn:aws:iam::{account_id}:user/worker",
+        "UserId": "AIDAEXAMPLE",
+    }
+
+
+def test_an_arn_of_another_account_than_the_credentials_is_a_field_error(client, starter, stubbed):
+    stubbed("sts").add_response("get_caller_identity", caller_identity("123456789012"))
+    client.force_login(starter)
+    arn = "arn:aws:lambda:us-east-1:999999999999:function:tuneboard-cpu"
+    response = client.post("/runs/new/", valid_form(function=arn))
+    assert response.status_code == 400
+    [message] = response.context["form"].errors["function"]
+    assert "names AWS account 999999999999" in message
+    assert "act in account 123456789012" in message
+    assert not TuningRun.objects.exists()
+
+
+def test_a_qualified_arn_is_accepted_and_its_region_wins(client, starter, stubbed):
+    sts = stubbed("sts", "eu-west-1")
+    sts.add_response("get_caller_identity", caller_identity("123456789012"))
     client.force_login(starter)
     arn = "arn:aws:lambda:eu-west-1:123456789012:function:tuneboard-cpu:live"
     response = client.post("/runs/new/", valid_form(function=arn))
     assert response.status_code == 302, response.context["form"].errors
     run = TuningRun.objects.get()
     assert (run.function_arn, run.qualifier, run.region) == (arn, "live", "eu-west-1")
+    sts.assert_no_pending_responses()  # the account was checked in the run's region
 
 
 def test_a_refused_sweep_is_shown_as_a_form_error(client, starter):

@@ -5,11 +5,15 @@
 Who does what
 -------------
 * ``publish.start_sweep`` (queue ``sweeps``) claims the run (PENDING→RUNNING, conditional
-  UPDATE), records the original memory size and CodeSha256 (``latest.record_original``), then
-  publishes strictly serially: update ``$LATEST``'s MemorySize, wait, publish a version
-  (Description = the run's marker, so cleanup finds every version it created), create the alias
-  ``run.alias_name(mb)`` and enqueue that size's executor batches at once (pipelining). Right
-  after the last publish it restores ``$LATEST`` and moves the run to phase ``invoking``.
+  UPDATE), resolves the function to its unqualified ARN with the run's credentials and keys the
+  run on it (``target.resolve_and_own``: refused for an ARN of another account, or when another
+  run owns the function; every Lambda call then names that ARN), records the original memory
+  size and CodeSha256 (``latest.record_original``), then publishes strictly serially: update
+  ``$LATEST``'s MemorySize, wait, publish a version (Description = the run's marker, so cleanup
+  finds every version it created; its MemorySize and CodeSha256 must be what was asked), create
+  the alias ``run.alias_name(mb)`` and enqueue that size's executor batches at once
+  (pipelining). Right after the last publish it restores ``$LATEST`` and moves the run to phase
+  ``invoking``.
 * ``execute.run_batch`` (queue ``invocations``) invokes an alias for a range of sequence
   numbers, serially or with threads under the run's concurrency cap (a counter on the run taken
   with a conditional UPDATE, so the cap holds across processes and machines), stores every

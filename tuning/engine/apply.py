@@ -39,7 +39,7 @@ def apply_memory(run, user, target="$LATEST", memory_mb=None, *, during_run=Fals
     others = TuningRun.objects.active_on(run.function_key).exclude(pk=run.pk)
     if others.exists():
         raise SweepRefused.for_function(run.function_key, run.function_name)
-    acct, region, name = run.account, run.region, run.function_name
+    acct, region, name = run.account, run.region, run.lambda_function
     latest = retrying(aws.get_function_configuration, acct, region, name)
     if latest["last_update_status"] == "InProgress":
         retrying(aws.wait_updated, acct, region, name)

@@ -20,7 +20,7 @@ from dashboard.logging import current_run_id
 from tuning import aws, pricing
 from tuning.aws import PermanentAwsError, TransientAwsError
 from tuning.engine.finish import finalize_size, stop_from, try_finish
-from tuning.engine.latest import CodeChanged, check_code
+from tuning.engine.latest import FunctionChanged, check_code
 from tuning.engine.liveness import Heartbeat, run_context, stop_requested
 from tuning.models import Invocation, Phase, PowerResult, ResultStatus, RunStatus, TuningRun
 
@@ -185,7 +185,7 @@ class _Batch:
                     return aws.invoke(
                         self.run.account,
                         self.run.region,
-                        self.run.function_name,
+                        self.run.lambda_function,
                         self._qualifier(seq),
                         payload,
                     )
@@ -319,7 +319,7 @@ def run_batch(run_id, result_id, batch: int, start: int, count: int) -> None:
             executor = _Batch(run, result, heartbeat)
             try:
                 executor.execute(todo)
-            except (CodeChanged, PermanentAwsError) as exc:
+            except (FunctionChanged, PermanentAwsError) as exc:
                 run.request_stop(str(exc))
             except TransientAwsError:
                 raise

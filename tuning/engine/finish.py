@@ -143,9 +143,11 @@ def cleanup(run) -> tuple[list[str], dict | None]:
 
     Deletions are serial on purpose: Lambda allows about 15 control-plane requests per
     second, so parallel deletes would only trade a few milliseconds for throttling."""
+    if not run.original_config:
+        return [], None  # nothing is changed before the original configuration is recorded
     problems = []
     latest = None
-    acct, region, name = run.account, run.region, run.function_name
+    acct, region, name = run.account, run.region, run.lambda_function
     try:
         prefix = run.alias_prefix + "-"
         for alias in retrying(aws.list_aliases, acct, region, name):

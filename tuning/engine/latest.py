@@ -10,6 +10,7 @@ from django.utils import timezone
 from aws.retry import retrying
 from tuning import aws
 from tuning.aws import PermanentAwsError
+from tuning.engine.target import check_answer
 
 log = logging.getLogger(__name__)
 
@@ -17,8 +18,9 @@ log = logging.getLogger(__name__)
 COLD_START_ENV_VAR = "TUNEBOARD_COLD_START"
 
 
-class CodeChanged(Exception):
-    """The function's code changed during the sweep."""
+class FunctionChanged(Exception):
+    """The function changed under the sweep (its code, or a configuration someone else set):
+    its measurements would not be what they say; str() is for users."""
 
 
 def code_changed_message(old: str, new: str) -> str:
@@ -32,7 +34,7 @@ def record_original(run) -> dict:
     """Store what the sweep will change (the memory size) and what it measures (the code),
     before any change. Returns ``$LATEST``'s environment variables for cold-starts mode: they
     are kept in memory only, never stored or logged (they often hold secrets)."""
-    acct, region, name = run.account, run.region, run.function_name
+    acct, region, name = run.account, run.region, run.lambda_function
     latest = retrying(aws.get_function_configuration, acct, region, name)
     if latest["last_update_status"] == "InProgress":
         retrying(aws.wait_updated, acct, region, name)
@@ -47,6 +49,7 @@ def record_original(run) -> dict:
                 "to $LATEST, or tune $LATEST."
             )
     raw = latest["raw"]
+    check_answer(run, raw.get("FunctionArn", ""))
     unreadable = (raw.get("Environment") or {}).get("Error")
     if run.cold_starts_only and unreadable:
         # Cold-starts mode sets a variable of its own and must put the others back as they are.
@@ -79,7 +82,7 @@ def restore_latest(run, *, wait: bool = True) -> dict | None:
     original = run.original_config or {}
     if not original.get("MemorySize"):
         return None
-    acct, region, name = run.account, run.region, run.function_name
+    acct, region, name = run.account, run.region, run.lambda_function
     current = retrying(aws.get_function_configuration, acct, region, name)
     changes = {}
     if current["memory_mb"] != original["MemorySize"]:
@@ -98,7 +101,7 @@ def restore_latest(run, *, wait: bool = True) -> dict | None:
 
 
 def check_code(run) -> None:
-    """CodeChanged when $LATEST's code is no longer the code the run measures."""
-    latest = retrying(aws.get_function_configuration, run.account, run.region, run.function_name)
+    """FunctionChanged when $LATEST's code is no longer the code the run measures."""
+    latest = retrying(aws.get_function_configuration, run.account, run.region, run.lambda_function)
     if run.original_code_sha256 and latest["code_sha256"] != run.original_code_sha256:
-        raise CodeChanged(code_changed_message(run.original_code_sha256, latest["code_sha256"]))
+        raise FunctionChanged(code_changed_message(run.original_code_sha256, latest["code_sha256"]))

@@ -14,13 +14,14 @@ from tuning.aws import AwsError, PermanentAwsError
 from tuning.engine.finish import stop_from, try_finish
 from tuning.engine.latest import (
     COLD_START_ENV_VAR,
-    CodeChanged,
+    FunctionChanged,
     code_changed_message,
     record_original,
     restore_latest,
 )
 from tuning.engine.liveness import Heartbeat, Stop, run_context, stop_requested
-from tuning.models import Phase, ResultStatus, TuningRun
+from tuning.engine.target import TargetRefused, resolve_and_own
+from tuning.models import Phase, ResultStatus, SweepRefused, TuningRun
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +42,12 @@ def start_sweep(run_id, enqueue_batch: EnqueueBatch) -> None:
         log.info("sweep of %s started: %s MB", run.function_name, run.memory_sizes)
         with Heartbeat(run.id, always=True):
             try:
+                resolve_and_own(run)
                 environment = record_original(run)
                 _publish_all(run, enqueue_batch, environment)
             except Stop:
                 pass
-            except CodeChanged as exc:
+            except (FunctionChanged, TargetRefused, SweepRefused) as exc:
                 run.request_stop(str(exc))
             except AwsError as exc:
                 log.warning("sweep stopped: %s", exc)
@@ -84,7 +86,7 @@ def _check_publisher(run) -> None:
 
 
 def _publish_one(run, memory_mb: int, alias: str, description: str, environment=None) -> dict:
-    acct, region, name = run.account, run.region, run.function_name
+    acct, region, name = run.account, run.region, run.lambda_function
     retrying(
         aws.update_configuration, acct, region, name, memory_mb=memory_mb, environment=environment
     )
@@ -96,12 +98,21 @@ def _publish_one(run, memory_mb: int, alias: str, description: str, environment=
     except PermanentAwsError as exc:
         if "CodeSHA256" in exc.message or "CodeSha256" in exc.message:
             latest = retrying(aws.get_function_configuration, acct, region, name)
-            raise CodeChanged(
+            raise FunctionChanged(
                 code_changed_message(run.original_code_sha256, latest["code_sha256"])
             ) from exc
         raise
-    if published["code_sha256"] and published["code_sha256"] != run.original_code_sha256:
-        raise CodeChanged(code_changed_message(run.original_code_sha256, published["code_sha256"]))
+    if published["code_sha256"] != run.original_code_sha256:
+        raise FunctionChanged(
+            code_changed_message(run.original_code_sha256, published["code_sha256"])
+        )
+    if published["memory_mb"] != memory_mb:
+        # Someone else changed $LATEST between our update and the publish.
+        raise FunctionChanged(
+            f"Version {published['version']} was published with {published['memory_mb']} MB "
+            f"instead of {memory_mb} MB: another change to the function's configuration "
+            "overlapped the sweep. Nothing of it was measured; start a new sweep."
+        )
     retrying(aws.create_alias, acct, region, name, alias, published["version"])
     return published
 
