@@ -53,18 +53,26 @@ class TuningRunAdmin(admin.ModelAdmin):
         return False  # sweeps start through start_run (validation, lock, enqueue)
 
     def has_delete_permission(self, request, obj=None):
-        # An active run owns versions, aliases and $LATEST's memory in AWS: deleting its row
-        # would leave them behind with nobody to clean up. Cancel it and let it finish first.
-        if obj is not None and obj.is_active:
+        # An active run, or one whose cleanup is pending, owns versions, aliases and $LATEST's
+        # memory in AWS: deleting its row would leave them behind with nobody to clean up.
+        if obj is not None and obj.owns_function:
             return False
         return super().has_delete_permission(request, obj)
 
     def get_deleted_objects(self, objs, request):
         deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
-        active = [run for run in objs if run.is_active]
-        if active:  # bulk "delete selected": say why instead of "no permission"
+        owners = [run for run in objs if run.owns_function]
+        if owners:  # bulk "delete selected": say why instead of "no permission"
             perms_needed = set()
-            protected = [*protected, *(f"{run} is still active: cancel it first" for run in active)]
+            protected = [
+                *protected,
+                *(
+                    f"{run} is still active: cancel it first"
+                    if run.is_active
+                    else f"{run} has its cleanup pending ({run.cleanup_pending})"
+                    for run in owners
+                ),
+            ]
         return deleted, model_count, perms_needed, protected
 
 

@@ -6,6 +6,7 @@ it along. Status transitions that several workers may race for are conditional U
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from aws.retry import Backoff
 from tuning import analysis
 
 
@@ -61,6 +63,12 @@ class SweepRefused(Exception):
         active = TuningRun.objects.active_on(function_key).select_related("created_by").first()
         if active is None:
             return cls(f"{name} already has an active sweep; try again in a moment.")
+        if not active.is_active:
+            return cls(
+                f"{name}: the cleanup of an earlier sweep ({active.pk}) is not complete "
+                f"({active.cleanup_pending}). Tuneboard retries it; once it is done, or marked "
+                "resolved on that run's page, the function can be swept again."
+            )
         who = f" by {active.created_by.get_username()}" if active.created_by else ""
         since = active.started_at or active.created_at
         return cls(
@@ -69,10 +77,23 @@ class SweepRefused(Exception):
         )
 
 
+#: Runs that own their function (the one-owner constraint covers exactly these).
+OWNS_FUNCTION = Q(status__in=ACTIVE_STATUSES) | ~Q(cleanup_pending="")
+
+#: How long the reaper waits before retrying a cleanup that failed: 1 min, doubling, at most 1 h.
+CLEANUP_BACKOFF = Backoff(base_s=60, cap_s=3600)
+
+
 class TuningRunQuerySet(models.QuerySet):
     def active_on(self, function_key: str):
-        """The active run (at most one) on a function."""
-        return self.filter(function_key=function_key, status__in=ACTIVE_STATUSES)
+        """The run (at most one) that owns a function: active, or with its cleanup pending."""
+        return self.filter(OWNS_FUNCTION, function_key=function_key)
+
+    def owner_named(self, account, region: str, name: str):
+        """The run that owns the function named so (same account row and region), if any."""
+        return self.filter(
+            OWNS_FUNCTION, account=account, region=region, function_name=name
+        ).first()
 
     def last_succeeded(self, function_name: str, region: str):
         """The newest succeeded run of a function (None when there is none)."""
@@ -137,6 +158,11 @@ class TuningRun(models.Model):
     in_flight = models.PositiveIntegerField(
         default=0, help_text="Invocations in progress (parallel mode: at most `concurrency`)."
     )
+    # Cleanup that did not finish: what is left in AWS ("" = nothing). Until the reaper's
+    # retries succeed or a user marks it resolved, the run keeps owning the function.
+    cleanup_pending = models.TextField(blank=True)
+    cleanup_attempts = models.PositiveIntegerField(default=0)
+    cleanup_retry_at = models.DateTimeField(null=True, blank=True)
     original_config = models.JSONField(default=dict, blank=True)
     original_code_sha256 = models.CharField(max_length=64, blank=True)
     analysis = models.JSONField(default=dict, blank=True)
@@ -169,8 +195,8 @@ class TuningRun(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["function_key"],
-                condition=Q(status__in=["PENDING", "RUNNING"]),
-                name="one_active_sweep_per_function",
+                condition=Q(status__in=["PENDING", "RUNNING"]) | ~Q(cleanup_pending=""),
+                name="one_owner_per_function",
             ),
             models.CheckConstraint(
                 condition=Q(balanced_weight__gte=0) & Q(balanced_weight__lte=1),
@@ -185,6 +211,11 @@ class TuningRun(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def owns_function(self) -> bool:
+        """Active, or its cleanup is pending: it may still change the function in AWS."""
+        return self.is_active or bool(self.cleanup_pending)
 
     @property
     def resolved_arn(self) -> str:
@@ -470,12 +501,65 @@ class TuningRun(models.Model):
             error_message=reason,
         )
 
-    def finish(self, status: str, error_message: str | None = None) -> bool:
-        """cleaning up → a final status (releases the one-active-sweep lock)."""
-        changes = {"status": status, "phase": Phase.DONE, "finished_at": timezone.now()}
+    def finish(self, status: str, error_message: str | None = None, left: str = "") -> bool:
+        """cleaning up → a final status. The function is released unless cleanup ``left``
+        something in AWS: then the run keeps it and the reaper retries."""
+        now = timezone.now()
+        changes = {"status": status, "phase": Phase.DONE, "finished_at": now}
         if error_message is not None:
             changes["error_message"] = error_message
+        if left:
+            changes.update(
+                cleanup_pending=left,
+                cleanup_attempts=1,
+                cleanup_retry_at=now + dt.timedelta(seconds=CLEANUP_BACKOFF.delay(0)),
+            )
         return self._transition(Q(status=RunStatus.RUNNING, phase=Phase.CLEANUP), **changes)
+
+    def claim_cleanup_retry(self, lease_seconds: float) -> bool:
+        """Reaper: take a due pending cleanup for one attempt (its next due time moves past the
+        attempt, so no other reaper takes it meanwhile)."""
+        now = timezone.now()
+        return self._transition(
+            ~Q(cleanup_pending="") & Q(cleanup_retry_at__lte=now),
+            cleanup_retry_at=now + dt.timedelta(seconds=lease_seconds),
+        )
+
+    def record_cleanup_retry(self, left: str) -> None:
+        """The outcome of a cleanup retry: what is still ``left`` (retried later with a longer
+        wait), or nothing (the function is released, and the run says so)."""
+        attempts = self.cleanup_attempts + 1
+        if left:
+            wait = CLEANUP_BACKOFF.delay(self.cleanup_attempts)
+            self._transition(
+                ~Q(cleanup_pending=""),
+                cleanup_pending=left,
+                cleanup_attempts=attempts,
+                cleanup_retry_at=timezone.now() + dt.timedelta(seconds=wait),
+            )
+            return
+        note = f"Cleanup completed on attempt {attempts}."
+        self._transition(
+            ~Q(cleanup_pending=""),
+            cleanup_pending="",
+            cleanup_retry_at=None,
+            cleanup_attempts=attempts,
+            error_message=f"{self.error_message} {note}".strip(),
+        )
+
+    def resolve_cleanup(self, user) -> bool:
+        """A user states the leftovers were dealt with by hand: the function is released and
+        the run records who said so, and when."""
+        note = (
+            f"Cleanup marked resolved by {user.get_username()} on "
+            f"{timezone.now():%Y-%m-%d %H:%M} UTC (was pending: {self.cleanup_pending})."
+        )
+        return self._transition(
+            ~Q(cleanup_pending=""),
+            cleanup_pending="",
+            cleanup_retry_at=None,
+            error_message=f"{self.error_message} {note}".strip(),
+        )
 
     def fail_unstarted(self, reason: str) -> bool:
         """PENDING → FAILED: no worker started the run (nothing was done in AWS)."""

@@ -76,6 +76,9 @@ def start_run(params: SweepParams, *, created_by=None) -> TuningRun:
     """
     check_account(params)
     key = provisional_key(params)
+    owner = TuningRun.objects.owner_named(params.account, params.region, params.target.name)
+    if owner is not None:  # resolved by its worker: its key is the ARN, no longer ``key``
+        raise SweepRefused.for_function(owner.function_key, params.target.name)
     try:
         with transaction.atomic():
             run = TuningRun.objects.create(
@@ -89,7 +92,7 @@ def start_run(params: SweepParams, *, created_by=None) -> TuningRun:
                 PowerResult(run=run, memory_mb=mb) for mb in params.memory_sizes
             )
     except IntegrityError as exc:
-        if "one_active_sweep_per_function" in str(exc) or TuningRun.objects.active_on(key).exists():
+        if "one_owner_per_function" in str(exc) or TuningRun.objects.active_on(key).exists():
             raise SweepRefused.for_function(key, params.target.name) from None
         raise
     run_id = str(run.id)
@@ -130,6 +133,14 @@ def request_cancel(run, user=None) -> None:
         run_id = str(run.pk)
         transaction.on_commit(lambda: cancel_sweep_task.delay(run_id))
     run.refresh_from_db()
+
+
+def resolve_cleanup(run, user) -> None:
+    """A user with the apply permission states that what the run's cleanup left was removed by
+    hand: the function is released (recorded on the run). PermissionDenied otherwise."""
+    if not can_apply(user):
+        raise PermissionDenied(f"Marking a cleanup resolved needs “{APPLY_PERMISSION}”.")
+    run.resolve_cleanup(user)
 
 
 def request_apply(run, user, *, target: str, memory_mb: int) -> None:

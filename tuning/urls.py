@@ -15,6 +15,7 @@ urlpatterns = [
     path("runs/<uuid:pk>/monthly/", views.run_monthly, name="run_monthly"),
     path("runs/<uuid:pk>/cancel/", views.run_cancel, name="run_cancel"),
     path("runs/<uuid:pk>/rerun/", views.run_rerun, name="run_rerun"),
+    path("runs/<uuid:pk>/resolve-cleanup/", views.run_resolve_cleanup, name="run_resolve_cleanup"),
     path("runs/<uuid:pk>/apply/", views.run_apply, name="run_apply"),
     path("runs/<uuid:pk>/export.csv", views.run_export_csv, name="run_export_csv"),
     path("runs/<uuid:pk>/export.json", views.run_export_json, name="run_export_json"),

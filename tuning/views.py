@@ -350,6 +350,7 @@ def run_detail(request, pk):
         "can_apply": runs.can_apply(user)
         and run.status == RunStatus.SUCCEEDED
         and not run.imported_from,
+        "can_resolve_cleanup": runs.can_apply(user) and bool(run.cleanup_pending),
         "start_permission": runs.START_PERMISSION,
         "apply_permission": runs.APPLY_PERMISSION,
         "payload_json": json.dumps(run.payload, indent=2),
@@ -416,6 +417,14 @@ def run_cancel(request, pk):
         return redirect("tuning:run_detail", pk=run.id)
     runs.request_cancel(run, request.user)
     messages.success(request, "Cancel requested: the sweep stops and cleans up.")
+    return redirect("tuning:run_detail", pk=run.id)
+
+
+@require_POST
+def run_resolve_cleanup(request, pk):
+    run = _get_run(pk)
+    runs.resolve_cleanup(run, request.user)
+    messages.success(request, "Cleanup marked resolved: the function can be swept again.")
     return redirect("tuning:run_detail", pk=run.id)
 
 

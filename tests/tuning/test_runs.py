@@ -7,10 +7,13 @@ transaction never reaches); the worker side is covered by tests/integration/test
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 
 from aws.models import AwsAccount
-from tests.tuning.runfactory import start_run
+from tests.tuning.runfactory import make_run, start_run
 from tuning import runs
 from tuning.engine.execute import payload_plan
 from tuning.engine.publish import plan_batches
@@ -220,3 +223,64 @@ def test_the_concurrency_slots_never_exceed_the_cap():
     assert run.acquire_slot() is False
     run.release_slot()
     assert run.acquire_slot() is True
+
+
+def run_with_cleanup_pending(function="tuneboard-cpu"):
+    """A run whose cleanup left an alias behind (the engine's own transitions)."""
+    run = make_run(function=function, status="RUNNING")
+    assert run.claim_cleanup(from_phases=[Phase.PUBLISHING])
+    assert run.finish(RunStatus.FAILED, "Cleanup pending.", left="1 alias (AccessDenied)")
+    return run
+
+
+def test_a_run_whose_cleanup_is_pending_keeps_its_function_until_resolved():
+    earlier = run_with_cleanup_pending()
+    assert earlier.owns_function and earlier.cleanup_attempts == 1
+    with pytest.raises(SweepRefused) as refused:
+        start()
+    assert "the cleanup of an earlier sweep" in str(refused.value)
+    assert "1 alias (AccessDenied)" in str(refused.value)
+    # The database refuses a second owner whatever the web side checked.
+    other = make_run(function="other-fn", status="RUNNING")
+    with pytest.raises(SweepRefused):
+        other.take_ownership(earlier.function_key)
+
+    reviewer = get_user_model().objects.create_user("rita")
+    with pytest.raises(PermissionDenied):
+        runs.resolve_cleanup(earlier, reviewer)
+    reviewer.user_permissions.add(Permission.objects.get(codename="change_tuningrun"))
+    reviewer = get_user_model().objects.get(pk=reviewer.pk)
+    runs.resolve_cleanup(earlier, reviewer)
+    earlier.refresh_from_db()
+    assert not earlier.owns_function
+    assert "Cleanup marked resolved by rita" in earlier.error_message
+    assert "was pending: 1 alias (AccessDenied)" in earlier.error_message
+    assert start().status == RunStatus.PENDING
+
+
+def test_a_cleanup_retry_that_leaves_something_waits_longer_each_time():
+    run = run_with_cleanup_pending()
+    assert not run.claim_cleanup_retry(60)  # not due yet
+    TuningRun.objects.filter(pk=run.pk).update(cleanup_retry_at=timezone.now())
+    assert run.claim_cleanup_retry(60)
+    assert not run.claim_cleanup_retry(60)  # taken: another reaper leaves it alone
+    run.record_cleanup_retry("1 alias (AccessDenied)")
+    run.refresh_from_db()
+    # Jittered exponential backoff: 1–2 min after the 2nd attempt, 2–4 min after the 3rd.
+    wait = (run.cleanup_retry_at - timezone.now()).total_seconds()
+    assert run.cleanup_attempts == 2 and run.owns_function and 55 <= wait <= 120
+    run.record_cleanup_retry("1 alias (AccessDenied)")
+    run.refresh_from_db()
+    assert 115 <= (run.cleanup_retry_at - timezone.now()).total_seconds() <= 240
+    run.record_cleanup_retry("")
+    run.refresh_from_db()
+    assert not run.owns_function and run.cleanup_retry_at is None
+    assert run.error_message.endswith("Cleanup completed on attempt 4.")
+
+
+def test_a_resolved_function_is_refused_by_name_while_its_run_is_active():
+    active = make_run(function="tuneboard-io", status="RUNNING")
+    assert active.function_key.startswith("arn:")
+    with pytest.raises(SweepRefused) as refused:
+        start(function="tuneboard-io")
+    assert "tuneboard-io already has an active sweep" in str(refused.value)

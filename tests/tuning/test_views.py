@@ -590,3 +590,33 @@ def test_the_admin_refuses_to_delete_an_active_run_and_never_shows_its_configura
     page = admin_client.get(f"/admin/tuning/tuningrun/{done.id}/change/").content.decode()
     assert "Original config" not in page and "EphemeralStorage" not in page
     assert admin_client.get(f"/admin/tuning/tuningrun/{done.id}/delete/").status_code == 200
+
+
+def test_a_pending_cleanup_is_shown_kept_from_deletion_and_resolved_only_with_permission(
+    client, member, admin, admin_client
+):
+    run = make_run(status="RUNNING")
+    run.claim_cleanup(from_phases=["publishing"])
+    run.finish(RunStatus.FAILED, "Cleanup pending.", left="2 versions (AccessDenied)")
+    client.force_login(member)
+    page = client.get(f"/runs/{run.id}/").content.decode()
+    assert 'id="cleanup-pending"' in page and "Left in AWS: 2 versions (AccessDenied)" in page
+    assert 'id="resolve-cleanup"' not in page
+    assert client.get(f"/api/runs/{run.id}/").json()["cleanup_pending"] == (
+        "2 versions (AccessDenied)"
+    )
+    assert client.post(f"/runs/{run.id}/resolve-cleanup/").status_code == 403
+
+    assert admin_client.get(f"/admin/tuning/tuningrun/{run.id}/delete/").status_code == 403
+    response = admin_client.post(
+        "/admin/tuning/tuningrun/",
+        {"action": "delete_selected", "_selected_action": [run.id], "post": "yes"},
+    )
+    assert "has its cleanup pending (2 versions (AccessDenied))" in response.content.decode()
+
+    client.force_login(admin)
+    assert 'id="resolve-cleanup"' in client.get(f"/runs/{run.id}/").content.decode()
+    assert client.post(f"/runs/{run.id}/resolve-cleanup/").status_code == 302
+    run.refresh_from_db()
+    assert not run.owns_function and "Cleanup marked resolved by ada" in run.error_message
+    assert 'id="cleanup-pending"' not in client.get(f"/runs/{run.id}/").content.decode()

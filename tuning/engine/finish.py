@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import close_old_connections
+from django.db.models import Q
 from django.utils import timezone
 
 from aws.retry import retrying
@@ -136,43 +137,62 @@ def stop_from(run, phases) -> bool:
     return True
 
 
-def cleanup(run) -> tuple[list[str], dict | None]:
+def cleanup(run) -> tuple[str, dict | None]:
     """Restore $LATEST, delete every alias and version this run created. Idempotent; returns
-    what could not be cleaned up (messages, [] when everything is clean) and $LATEST's
-    configuration as last read (None when it could not be read).
+    what is left in AWS ("" when everything is clean, else e.g. "2 versions, $LATEST memory
+    (the error)") and $LATEST's configuration as last read (None when it could not be read).
 
     Deletions are serial on purpose: Lambda allows about 15 control-plane requests per
     second, so parallel deletes would only trade a few milliseconds for throttling."""
     if not run.original_config:
-        return [], None  # nothing is changed before the original configuration is recorded
-    problems = []
-    latest = None
+        return "", None  # nothing is changed before the original configuration is recorded
+    left, errors = [], []
+    aliases = versions = None
     acct, region, name = run.account, run.region, run.lambda_function
     try:
         prefix = run.alias_prefix + "-"
-        for alias in retrying(aws.list_aliases, acct, region, name):
-            if alias["name"].startswith(prefix):
-                retrying(aws.delete_alias, acct, region, name, alias["name"])
-        for version in retrying(aws.list_versions, acct, region, name):
-            if version["description"].startswith(run.version_marker):
-                retrying(aws.delete_version, acct, region, name, version["version"])
+        aliases = [
+            a["name"]
+            for a in retrying(aws.list_aliases, acct, region, name)
+            if a["name"].startswith(prefix)
+        ]
+        versions = [
+            v["version"]
+            for v in retrying(aws.list_versions, acct, region, name)
+            if v["description"].startswith(run.version_marker)
+        ]
+        for items, delete in ((aliases, aws.delete_alias), (versions, aws.delete_version)):
+            while items:  # what is still in the list is what is left if a delete fails
+                retrying(delete, acct, region, name, items[0])
+                items.pop(0)
     except AwsError as exc:
         if exc.code in aws.NOT_FOUND_CODES:
-            return [], None  # the function is gone: nothing left to clean
-        problems.append(f"aliases/versions of the run could not all be deleted: {exc}")
+            return "", None  # the function is gone: nothing left to clean
+        errors.append(str(exc))
+        if aliases is None or versions is None:
+            left.append("the run's aliases and versions (not listed)")
+        else:
+            left += [_count(len(aliases), "alias", "aliases"), _count(len(versions), "version")]
+    latest = None
     try:
         # Last, so the deletions overlap an update still in progress; waits until $LATEST
         # is settled with its original configuration.
         latest = restore_latest(run)
     except AwsError as exc:
         if exc.code not in aws.NOT_FOUND_CODES:
-            problems.append(f"$LATEST could not be restored: {exc}")
-    return problems, latest
+            left.append("$LATEST memory")
+            errors.append(str(exc))
+    left = [item for item in left if item]
+    return (f"{', '.join(left)} ({'; '.join(errors)})" if left else ""), latest
+
+
+def _count(n: int, one: str, many: str = "") -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}" if n else ""
 
 
 def _cleanup_and_finish(run, status: str, message: str) -> None:
     run.refresh_from_db()
-    problems, latest = cleanup(run)
+    left, latest = cleanup(run)
     code_now = (latest or {}).get("code_sha256")
     if status == RunStatus.SUCCEEDED and code_now and code_now != run.original_code_sha256:
         # The sweep's last code check, on the configuration the restore has just read.
@@ -184,17 +204,17 @@ def _cleanup_and_finish(run, status: str, message: str) -> None:
         error_message="Not measured: the run stopped before this size finished.",
         finished_at=timezone.now(),
     )
-    if status == RunStatus.SUCCEEDED and run.auto_apply_target and not problems:
+    if status == RunStatus.SUCCEEDED and run.auto_apply_target and not left:
         try:
             apply_memory(run, None, target=run.auto_apply_target, during_run=True)
         except (AwsError, ValueError, SweepRefused) as exc:
             message = f"Auto-apply to {run.auto_apply_target} failed: {exc}"
-    if problems:
-        note = "Cleanup incomplete: " + "; ".join(problems)
+    if left:
+        note = f"Cleanup pending: {left}. Tuneboard retries it."
         message = f"{message} {note}".strip() if message else note
         if status == RunStatus.SUCCEEDED:
             status = RunStatus.FAILED
-    run.finish(status, message)
+    run.finish(status, message, left=left)
     log.info("sweep finished: %s %s", status, message)
 
 
@@ -212,7 +232,7 @@ def reap_stale_runs(stale_seconds: int | None = None) -> list[str]:
     ):
         reason = (
             f"The worker running this sweep stopped responding (no heartbeat for over {stale} s); "
-            "Tuneboard deleted the run's aliases and versions and restored $LATEST."
+            "the reaper cleaned up after it."
         )
         if run.stop_reason:
             reason = f"{run.stop_reason} ({reason})"
@@ -229,5 +249,26 @@ def reap_stale_runs(stale_seconds: int | None = None) -> list[str]:
             "No worker started this sweep in time; is a Celery worker consuming the 'sweeps' queue?"
         ):
             handled.append(str(run.id))
+    handled += retry_pending_cleanups()
     close_old_connections()
     return handled
+
+
+#: Longest a cleanup attempt is expected to take: another reaper leaves the run alone so long.
+CLEANUP_LEASE_SECONDS = 900
+
+
+def retry_pending_cleanups() -> list[str]:
+    """Retry every due cleanup that did not finish; returns the ids of the runs retried."""
+    retried = []
+    for run in TuningRun.objects.select_related("account").filter(
+        ~Q(cleanup_pending=""), cleanup_retry_at__lte=timezone.now()
+    ):
+        with run_context(run.id):
+            if not run.claim_cleanup_retry(CLEANUP_LEASE_SECONDS):
+                continue
+            left, _latest = cleanup(run)
+            run.record_cleanup_retry(left)
+            log.info("cleanup retried: %s", f"still pending: {left}" if left else "complete")
+        retried.append(str(run.id))
+    return retried
