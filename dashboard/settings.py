@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from kombu import Exchange, Queue
 
 from dashboard.env import envbool, envint, envlist, envstr
 
@@ -167,8 +168,14 @@ CELERY_TASK_IGNORE_RESULT = True  # state lives in our own tables, not in a resu
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = False  # opted in per task, only for idempotent tasks
 CELERY_TASK_DEFAULT_QUEUE = "sweeps"
+# Every queue Tuneboard uses: a plain `celery -A dashboard worker` consumes all of them;
+# `-Q` still makes dedicated workers. The reaper has a queue of its own, so a worker kept for
+# it (`-Q maintenance -c 1`) is never blocked by long sweep tasks.
+TUNEBOARD_QUEUES = ("sweeps", "invocations", "metrics", "maintenance")
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in TUNEBOARD_QUEUES]
 CELERY_TASK_ROUTES = {
     "tuning.tasks.invoke_*": {"queue": "invocations"},
+    "tuning.tasks.reap_stale_runs_task": {"queue": "maintenance"},
     "cachemetrics.tasks.*": {"queue": "metrics"},
     "tuning.tasks.*": {"queue": "sweeps"},
 }

@@ -83,6 +83,13 @@ def main() -> None:
             [*celery, "worker", "-Q", "sweeps,invocations,metrics", "--loglevel", "INFO"],
             env,
         )
+        # The reaper's own worker: long sweep tasks can never keep it waiting.
+        start(
+            "maintenance worker",
+            [*celery, "worker", "-Q", "maintenance", "-c", "1", "-n", "maintenance@%h"]
+            + ["--loglevel", "INFO"],
+            env,
+        )
         beat_schedule = ROOT / "var" / "celerybeat-schedule"
         start("beat", [*celery, "beat", "--loglevel", "INFO", "-s", str(beat_schedule)], env)
         start("web", [*manage, "runserver", ADDRESS, "--noreload"], env)
