@@ -159,7 +159,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
     (DATA_DIR / "broker-control").mkdir(parents=True, exist_ok=True)
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    # Redis redelivers a message not acknowledged within this time (batches are acknowledged
+    # when done). A batch that runs longer gets a second delivery, which waits on the batch's
+    # lease (tuning.models.BatchLease): no sequence is invoked twice, any batch length works.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

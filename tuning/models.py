@@ -700,6 +700,52 @@ class PowerResult(models.Model):
             return len(row.batches_done) >= row.batches_total
 
 
+class BatchLease(models.Model):
+    """Which execution of an executor batch may invoke its sequences. A redelivered or
+    duplicated batch task finds the lease held and comes back later, so no sequence is ever
+    invoked twice at once; a holder that died stops renewing, and its lease runs out."""
+
+    result = models.ForeignKey(PowerResult, on_delete=models.CASCADE, related_name="leases")
+    batch = models.PositiveIntegerField()
+    holder = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["result", "batch"], name="one_lease_per_batch")
+        ]
+
+    def __str__(self):
+        return (
+            f"batch {self.batch} of result {self.result_id}: {self.holder} until {self.expires_at}"
+        )
+
+    @classmethod
+    def acquire(cls, result, batch: int, holder: str, seconds: float) -> float:
+        """Take (or take over an expired) lease: 0 when ``holder`` has it, else the seconds
+        until the current holder's lease runs out."""
+        now = timezone.now()
+        until = now + dt.timedelta(seconds=seconds)
+        with transaction.atomic():
+            lease, created = cls.objects.select_for_update().get_or_create(
+                result=result, batch=batch, defaults={"holder": holder, "expires_at": until}
+            )
+            if created or lease.holder == holder or lease.expires_at <= now:
+                lease.holder, lease.expires_at = holder, until
+                lease.save(update_fields=["holder", "expires_at"])
+                return 0.0
+            return (lease.expires_at - now).total_seconds()
+
+    @classmethod
+    def renew(cls, result, batch: int, holder: str, seconds: float) -> None:
+        until = timezone.now() + dt.timedelta(seconds=seconds)
+        cls.objects.filter(result=result, batch=batch, holder=holder).update(expires_at=until)
+
+    @classmethod
+    def release(cls, result, batch: int, holder: str) -> None:
+        cls.objects.filter(result=result, batch=batch, holder=holder).delete()
+
+
 class Invocation(models.Model):
     """Every single measured invocation, as parsed from its REPORT line."""
 

@@ -28,6 +28,12 @@ def start_sweep_task(run_id: str) -> None:
 def invoke_batch_task(self, run_id: str, result_id: int, batch: int, start: int, count: int):
     try:
         execute.run_batch(run_id, result_id, batch, start, count)
+    except execute.BatchBusy as busy:
+        # A redelivered copy while the first execution still runs: a fresh task comes back
+        # when the lease would have run out (and finds the batch done, or takes it over).
+        invoke_batch_task.apply_async(
+            (run_id, result_id, batch, start, count), countdown=busy.retry_in + 1
+        )
     except TransientAwsError as exc:
         if self.request.retries < self.max_retries:
             countdown = min(60, 2 ** (self.request.retries + 1)) * (0.5 + random.random() / 2)

@@ -394,3 +394,24 @@ def test_environment_values_are_never_stored_or_logged_and_cold_starts_keep_them
     assert SECRET not in json.dumps(run.original_config)
     assert SECRET not in json.dumps(run_to_dict(run))
     assert SECRET not in worker.log()
+
+
+def test_a_duplicated_batch_never_invokes_a_sequence_twice(worker, sandbox):
+    """A redelivered batch (Redis's visibility timeout, a duplicated message) arrives while the
+    first execution is still invoking: it waits on the batch's lease instead of invoking."""
+    from tuning.tasks import invoke_batch_task
+
+    invoked_before = sandbox.stats()["invocations"]
+    run = start_run(
+        function="tuneboard-io",
+        memory_sizes=[256],
+        invocations_per_size=8,
+        payload={"wait_s": 0.3},
+    )
+    result = run.results.get()
+    wait_for(lambda: Invocation.objects.filter(result=result).exists(), "the first invocation", 120)
+    invoke_batch_task.delay(str(run.id), result.pk, 0, 0, 8)  # the duplicate
+    wait_finished(run, worker=worker)
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert Invocation.objects.filter(result=result).count() == 8
+    assert sandbox.stats()["invocations"] - invoked_before == 8

@@ -5,19 +5,23 @@ No AWS here: start_run only writes rows and enqueues on commit (which a rolled-b
 transaction never reaches); the worker side is covered by tests/integration/test_sweep.py.
 """
 
+import time
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from aws.models import AwsAccount
 from tests.tuning.runfactory import make_run, start_run
 from tuning import runs
-from tuning.engine.execute import payload_plan
+from tuning.engine.execute import batch_threads, payload_plan
+from tuning.engine.liveness import Heartbeat
 from tuning.engine.publish import plan_batches
 from tuning.models import (
+    BatchLease,
     Phase,
     PowerResult,
     ResultStatus,
@@ -171,6 +175,14 @@ def test_serial_runs_use_one_executor_task_per_size_and_parallel_runs_split_into
     assert plan_batches(parallel) == [(0, 20), (20, 20), (40, 10)]
 
 
+def test_a_high_concurrency_cap_fans_out_into_batches_of_at_most_sixteen_threads():
+    run = start(function="f3", invocations_per_size=100, parallel=True, concurrency=100)
+    assert batch_threads(run) == 16
+    assert plan_batches(run) == [(0, 32), (32, 32), (64, 32), (96, 4)]
+    assert batch_threads(start(function="f4", parallel=True, concurrency=3)) == 3
+    assert batch_threads(start(function="f5", concurrency=100)) == 1  # serial
+
+
 def test_only_one_worker_can_claim_a_pending_run():
     run = start()
     other = TuningRun.objects.get(pk=run.pk)
@@ -284,3 +296,37 @@ def test_a_resolved_function_is_refused_by_name_while_its_run_is_active():
     with pytest.raises(SweepRefused) as refused:
         start(function="tuneboard-io")
     assert "tuneboard-io already has an active sweep" in str(refused.value)
+
+
+def test_a_batch_lease_has_one_holder_until_released_or_expired():
+    run = start()
+    result = run.results.first()
+    assert BatchLease.acquire(result, 0, "first", 60) == 0
+    assert BatchLease.acquire(result, 0, "first", 60) == 0  # the holder renews by acquiring
+    waiting = BatchLease.acquire(result, 0, "copy", 60)
+    assert 55 < waiting <= 60
+    assert BatchLease.acquire(result, 1, "copy", 60) == 0  # other batches are free
+    BatchLease.objects.filter(result=result, batch=0).update(expires_at=timezone.now())
+    assert BatchLease.acquire(result, 0, "copy", 60) == 0  # the first holder died: taken over
+    BatchLease.release(result, 0, "first")  # no longer its lease: nothing happens
+    assert BatchLease.acquire(result, 0, "first", 60) > 0
+    BatchLease.release(result, 0, "copy")
+    assert BatchLease.acquire(result, 0, "first", 60) == 0
+
+
+def test_a_failed_beat_does_not_stop_the_heartbeat(settings):
+    """A database restart makes one beat fail; the next beats still renew (the run and its
+    batch lease would otherwise go stale while the work goes on)."""
+    settings.TUNEBOARD_STALE_RUN_SECONDS = 1  # a beat every 0.25 s
+    beats = []
+
+    def renew():
+        beats.append(time.monotonic())
+        if len(beats) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+
+    with Heartbeat(start().id, always=True, also=renew):
+        deadline = time.monotonic() + 60
+        while len(beats) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert len(beats) >= 3

@@ -10,6 +10,7 @@ import logging
 import random
 import threading
 import time
+import uuid
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -22,7 +23,15 @@ from tuning.aws import PermanentAwsError, TransientAwsError
 from tuning.engine.finish import finalize_size, stop_from, try_finish
 from tuning.engine.latest import FunctionChanged, check_code
 from tuning.engine.liveness import Heartbeat, run_context, stop_requested
-from tuning.models import Invocation, Phase, PowerResult, ResultStatus, RunStatus, TuningRun
+from tuning.models import (
+    BatchLease,
+    Invocation,
+    Phase,
+    PowerResult,
+    ResultStatus,
+    RunStatus,
+    TuningRun,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +71,16 @@ def _payload_bytes(payload) -> bytes:
     return json.dumps(payload if payload is not None else {}).encode()
 
 
+#: Threads (and so database connections) one batch task runs at most: a higher concurrency
+#: cap is reached by more batches running in more worker processes, not by more threads.
+MAX_THREADS_PER_BATCH = 16
+
+
+def batch_threads(run) -> int:
+    """How many invocations one batch task of the run makes at once."""
+    return min(run.concurrency, MAX_THREADS_PER_BATCH) if run.parallel else 1
+
+
 class _Batch:
     """Invokes one size's alias for a list of sequence numbers (threads in parallel mode)."""
 
@@ -83,7 +102,7 @@ class _Batch:
     def execute(self, sequences: list[int]) -> None:
         if not sequences:
             return
-        threads = min(self.run.concurrency, len(sequences)) if self.run.parallel else 1
+        threads = min(batch_threads(self.run), len(sequences))
         queue = iter(sequences)
         if threads == 1:
             self._lane(queue, threaded=False)
@@ -294,14 +313,41 @@ def record_invocation(run, result, seq: int, payload_index: int, outcome) -> boo
     return True
 
 
+class BatchBusy(Exception):
+    """Another execution of the batch holds its lease; ``retry_in`` seconds until it runs out."""
+
+    def __init__(self, retry_in: float):
+        super().__init__(f"batch held by another execution for {retry_in:.0f} s more")
+        self.retry_in = retry_in
+
+
+#: A batch's lease lasts this long unless renewed (its heartbeat renews it every ≤ 10 s).
+BATCH_LEASE_SECONDS = 60
+
+
 def run_batch(run_id, result_id, batch: int, start: int, count: int) -> None:
-    """Executor: invoke sequences [start, start+count) of one size (skips recorded ones, so a
-    redelivered or retried task never records twice). Raises TransientAwsError when AWS kept
-    throttling; the task retries later."""
+    """Executor: invoke sequences [start, start+count) of one size under the batch's lease
+    (skips recorded ones, so a retried task never records twice). BatchBusy when another
+    execution holds the lease (a redelivered or duplicated task: it must come back later);
+    TransientAwsError when AWS kept throttling (the task retries later)."""
     run = TuningRun.objects.select_related("account").filter(pk=run_id).first()
     result = PowerResult.objects.filter(pk=result_id).first()
-    if run is None or result is None:
+    if run is None or result is None or batch in result.batches_done:
         return
+    holder = uuid.uuid4().hex
+    retry_in = BatchLease.acquire(result, batch, holder, BATCH_LEASE_SECONDS)
+    if retry_in:
+        raise BatchBusy(retry_in)
+    try:
+        _run_leased_batch(run, result, batch, start, count, holder)
+    finally:
+        BatchLease.release(result, batch, holder)
+
+
+def _run_leased_batch(run, result, batch, start, count, holder) -> None:
+    def renew_lease():
+        BatchLease.renew(result, batch, holder, BATCH_LEASE_SECONDS)
+
     with run_context(run.id):
         if stop_requested(run.pk):
             _after_stop(run)
@@ -315,7 +361,7 @@ def run_batch(run_id, result_id, batch: int, start: int, count: int) -> None:
             ).values_list("sequence", flat=True)
         )
         todo = [seq for seq in range(start, start + count) if seq not in recorded]
-        with Heartbeat(run.id) as heartbeat:
+        with Heartbeat(run.id, also=renew_lease) as heartbeat:
             executor = _Batch(run, result, heartbeat)
             try:
                 executor.execute(todo)

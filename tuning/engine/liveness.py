@@ -36,9 +36,10 @@ class Heartbeat:
     in this process (``with beat.busy():``). Waiting alone (e.g. for a concurrency slot) does
     not count, so a run whose slots leaked with a killed worker still goes stale."""
 
-    def __init__(self, run_id, *, always: bool = False):
+    def __init__(self, run_id, *, always: bool = False, also=None):
         self.run_id = run_id
         self.always = always
+        self.also = also  # called at every beat too (e.g. to renew a batch's lease)
         self._busy = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -66,16 +67,18 @@ class Heartbeat:
                 self._busy -= 1
 
     def _loop(self):
-        try:
-            while not self._stop.wait(self.interval):
+        while not self._stop.wait(self.interval):
+            try:
                 if self.always or self._busy:
                     TuningRun.objects.filter(pk=self.run_id, status=RunStatus.RUNNING).update(
                         heartbeat_at=timezone.now()
                     )
-        except Exception:  # noqa: BLE001 - a heartbeat must never crash the task
-            log.exception("heartbeat failed")
-        finally:
-            connection.close()
+                if self.also is not None:
+                    self.also()
+            except Exception:  # noqa: BLE001 - one failed beat (e.g. a database restart)
+                log.exception("heartbeat failed; beating again in %.1f s", self.interval)
+                connection.close()  # reconnects at the next beat
+        connection.close()
 
 
 def stop_requested(run_id) -> bool:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from aws.retry import retrying
 from tuning import aws
 from tuning.aws import AwsError, PermanentAwsError
+from tuning.engine.execute import batch_threads
 from tuning.engine.finish import stop_from, try_finish
 from tuning.engine.latest import (
     COLD_START_ENV_VAR,
@@ -70,13 +71,14 @@ def start_sweep(run_id, enqueue_batch: EnqueueBatch) -> None:
 def plan_batches(run) -> list[tuple[int, int]]:
     """(first sequence, count) of each executor task of one size.
 
-    Serial: one task per size. Parallel: batches of twice the concurrency cap (at least 10),
-    so several worker processes/machines share a size's work.
+    Serial: one task per size. Parallel: batches of twice the threads a batch runs (at least
+    10), so several worker processes/machines share a size's work and a high concurrency cap
+    fans out into more batches rather than more threads.
     """
     n = run.invocations_per_size
     if not run.parallel:
         return [(0, n)]
-    size = max(10, 2 * run.concurrency)
+    size = max(10, 2 * batch_threads(run))
     return [(start, min(size, n - start)) for start in range(0, n, size)]
 
 
