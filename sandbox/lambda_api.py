@@ -12,9 +12,34 @@ Besides the AWS routes, ``/_sandbox/`` holds test-control endpoints (not AWS):
 * ``GET /_sandbox/config`` / ``POST /_sandbox/config`` with
   ``{"concurrency_limit": N, "update_delay_s": x}``; POST answers
   ``{"previous": {...}, "current": {...}}``.
-* ``GET /_sandbox/stats``: ``{"invocations", "throttled", "in_flight", "environments"}``.
+* ``GET /_sandbox/stats``: ``{"invocations", "throttled", "in_flight", "environments",
+  "calls_by_operation": {"GetFunction": 3, ...}}``.
 * ``GET /_sandbox/code/<function>/<sha256>.zip``: what ``GetFunction``'s ``Code.Location``
   points at.
+* Fault injection (``sandbox.faults``), to test what a caller does when a Lambda call fails:
+
+  - ``POST /_sandbox/faults`` with ``{"operation": "UpdateFunctionConfiguration", "nth": 2,
+    "times": 1, "error": "TooManyRequestsException", "delay_s": 0, "function": "my-fn"}``
+    adds a rule and answers it as stored: the fields with defaults filled in, the error
+    alias resolved, ``function`` as a name, plus ``id``, ``seen`` and ``fired``.
+    The ``nth`` matching call from now on (1 = the next) and the ``times - 1`` after it
+    fail (``times`` default 1; 0 or null = every call from the nth on).
+    ``operation`` is AWS's name (``OPERATIONS`` below; ``DeleteFunction`` also covers
+    deleting a version). ``function`` (optional; a name or ARN) matches calls naming that
+    function by name, ARN or qualified ARN.
+    ``error`` (default ``ServiceException``) is answered like Lambda's own errors:
+    ``TooManyRequestsException`` (429; alias ``ThrottlingException``),
+    ``ServiceException`` (500), ``AccessDeniedException`` (403),
+    ``ResourceConflictException`` (409), ``ResourceNotFoundException`` (404),
+    ``InvalidParameterValueException`` (400); or ``"timeout"``: hold the request
+    ``delay_s`` (default 30) then close the connection unanswered; or null: only delay.
+    ``delay_s`` (default 0) waits before the error or before serving the call normally.
+    The fault is decided before the handler runs, so a failed call changes nothing.
+    Every matching call counts for every rule, even one another rule fails. A bad rule
+    gets 400 with a message listing the valid values.
+  - ``GET /_sandbox/faults``: ``{"rules": [{..., "seen": N, "fired": N}]}`` (matching calls
+    counted, calls failed or delayed).
+  - ``DELETE /_sandbox/faults``: ``{"cleared": N}``; removes every rule.
 """
 
 from __future__ import annotations
@@ -32,6 +57,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from sandbox.faults import TIMEOUT, FaultRules, function_name, injected_error
 from sandbox.lambda_state import LATEST, LambdaError, LambdaState, parse_function_id
 
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
@@ -116,9 +142,42 @@ _ROUTES: list[tuple[str, re.Pattern, str]] = [
         ("GET", "/_sandbox/config", "sandbox_get_config"),
         ("POST", "/_sandbox/config", "sandbox_set_config"),
         ("GET", "/_sandbox/stats", "sandbox_stats"),
+        ("GET", "/_sandbox/faults", "sandbox_list_faults"),
+        ("POST", "/_sandbox/faults", "sandbox_add_fault"),
+        ("DELETE", "/_sandbox/faults", "sandbox_clear_faults"),
         ("GET", "/_sandbox/code/(?P<fn>[^/]+)/(?P<sha>[0-9a-f]{64})\\.zip", "sandbox_code"),
     ]
 ]
+
+# AWS's names for the routes' operations (what fault rules name); /_sandbox/ routes have none.
+OPERATIONS = {
+    "create_function": "CreateFunction",
+    "list_functions": "ListFunctions",
+    "get_function": "GetFunction",
+    "delete_function": "DeleteFunction",
+    "get_function_configuration": "GetFunctionConfiguration",
+    "update_function_configuration": "UpdateFunctionConfiguration",
+    "update_function_code": "UpdateFunctionCode",
+    "publish_version": "PublishVersion",
+    "list_versions": "ListVersionsByFunction",
+    "create_alias": "CreateAlias",
+    "list_aliases": "ListAliases",
+    "get_alias": "GetAlias",
+    "update_alias": "UpdateAlias",
+    "delete_alias": "DeleteAlias",
+    "invoke": "Invoke",
+    "put_function_concurrency": "PutFunctionConcurrency",
+    "delete_function_concurrency": "DeleteFunctionConcurrency",
+    "get_function_concurrency": "GetFunctionConcurrency",
+    "get_account_settings": "GetAccountSettings",
+    "list_tags": "ListTags",
+    "tag_resource": "TagResource",
+    "untag_resource": "UntagResource",
+}
+
+
+class DropConnection(Exception):
+    """Close the connection without answering (an injected ``"timeout"``)."""
 
 
 def _jsonable(value):
@@ -138,6 +197,7 @@ class LambdaApi:
         self.state = state
         self.pool = pool
         self.base_url = base_url
+        self.faults = FaultRules(OPERATIONS.values())
 
     # ------------------------------------------------------------ dispatch
 
@@ -151,6 +211,8 @@ class LambdaApi:
             if method != request.method:
                 continue
             request.params = {k: unquote(v) for k, v in match.groupdict().items()}
+            if name in OPERATIONS:
+                self._inject_fault(OPERATIONS[name], request)
             return getattr(self, name)(request)
         if allowed:
             raise LambdaError(
@@ -158,6 +220,19 @@ class LambdaApi:
                 f"Method {request.method} not allowed on {request.path}",
             )
         raise LambdaError("UnknownOperationException", f"Unknown operation {request.path}")
+
+    def _inject_fault(self, operation: str, r: Request) -> None:
+        """Apply the first due fault rule; runs before the handler, so a failed call changes
+        nothing."""
+        function = function_name(r.params.get("fn") or r.params.get("arn"))
+        rule = self.faults.check(operation, function)
+        if rule is None:
+            return
+        time.sleep(rule.delay_s)
+        if rule.error == TIMEOUT:
+            raise DropConnection
+        if rule.error:
+            raise injected_error(rule, function)
 
     # ------------------------------------------------------------ functions
 
@@ -372,10 +447,23 @@ class LambdaApi:
             "throttled": gate.throttled,
             "in_flight": gate.in_flight,
             "environments": environments,
+            "calls_by_operation": self.faults.calls_by_operation(),
         }
         return Response(
             200, json.dumps(body, default=_jsonable).encode(), {"Content-Type": "application/json"}
         )
+
+    def sandbox_list_faults(self, r: Request) -> Response:
+        return Response(200, {"rules": self.faults.rules()})
+
+    def sandbox_add_fault(self, r: Request) -> Response:
+        try:
+            return Response(200, self.faults.add(r.json()))
+        except ValueError as exc:
+            raise LambdaError("InvalidParameterValueException", str(exc)) from exc
+
+    def sandbox_clear_faults(self, r: Request) -> Response:
+        return Response(200, {"cleared": self.faults.clear()})
 
     def sandbox_code(self, r: Request) -> Response:
         path = self.state.code.zip_path(r.params["sha"])
@@ -424,6 +512,9 @@ class _Handler(BaseHTTPRequestHandler):
                 query_lists=query_lists,
             )
             response = self.server.api.handle(request)
+        except DropConnection:
+            self.close_connection = True
+            return
         except LambdaError as exc:
             response = Response(
                 exc.status, exc.body(), {"x-amzn-ErrorType": exc.code, **exc.headers}

@@ -80,6 +80,7 @@ ERROR_STATUS = {
     "TooManyRequestsException": 429,
     "PreconditionFailedException": 412,
     "ServiceException": 500,
+    "AccessDeniedException": 403,
     "UnknownOperationException": 404,
 }
 
