@@ -1,5 +1,8 @@
 """AWS accounts that both tuning and cachemetrics work in."""
 
+from fnmatch import fnmatchcase
+
+from django.conf import settings
 from django.db import models
 
 
@@ -17,6 +20,11 @@ class AwsAccount(models.Model):
     )
     external_id = models.CharField(max_length=1224, blank=True)
     default_region = models.CharField(max_length=32, default="us-east-1")
+    allowed_functions = models.TextField(
+        blank=True,
+        help_text="Function names that may be swept in this account, one pattern per line "
+        "(shell-style: orders-*, *-staging). Empty = every function.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -35,3 +43,16 @@ class AwsAccount(models.Model):
         return caller_identity(
             self.default_region, self.role_arn, self.external_id, where=f"account {self.name!r}"
         ).account_id
+
+
+def allowed_function_patterns(account) -> list[str]:
+    """The name patterns of the functions that may be swept with ``account`` (None: the
+    workers' own credentials, TUNEBOARD_ALLOWED_FUNCTIONS); [] = every function."""
+    text = account.allowed_functions if account is not None else ""
+    patterns = text.split() if account is not None else settings.TUNEBOARD_ALLOWED_FUNCTIONS
+    return [pattern for pattern in patterns if pattern]
+
+
+def function_allowed(account, name: str) -> bool:
+    patterns = allowed_function_patterns(account)
+    return not patterns or any(fnmatchcase(name, pattern) for pattern in patterns)

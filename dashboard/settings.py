@@ -206,6 +206,11 @@ CELERY_BEAT_SCHEDULE = {
 TUNEBOARD_DEFAULT_REGION = envstr("AWS_DEFAULT_REGION", "us-east-1")
 # A run whose heartbeat is older than this is considered dead and cleaned up by the reaper.
 TUNEBOARD_STALE_RUN_SECONDS = envint("TUNEBOARD_STALE_RUN_SECONDS", 120)
+# Function name patterns sweeps with the workers' own credentials may touch (shell-style,
+# comma-separated); empty = every function. Accounts have their own list in the admin.
+TUNEBOARD_ALLOWED_FUNCTIONS = envlist("TUNEBOARD_ALLOWED_FUNCTIONS")
+# Cold-starts mode publishes one version per invocation: at most this many per run.
+TUNEBOARD_MAX_COLD_START_VERSIONS = envint("TUNEBOARD_MAX_COLD_START_VERSIONS", 200)
 # DAX regions to collect besides each account's own (with no account: instead of the default).
 TUNEBOARD_DAX_REGIONS = envlist("TUNEBOARD_DAX_REGIONS")
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.conf import settings
 
+from aws.models import allowed_function_patterns, function_allowed
 from tuning import analysis, pricing
 
 MIN_MEMORY_MB = 128
@@ -76,6 +77,18 @@ class FunctionRef:
         if not (self.partition and self.region and self.account_id):
             return ""
         return f"arn:{self.partition}:lambda:{self.region}:{self.account_id}:function:{self.name}"
+
+
+def not_allowed_message(account, name: str) -> str:
+    whose = f"account {account.name!r}" if account is not None else "the workers' own credentials"
+    where = (
+        "the account's list in the admin" if account is not None else "TUNEBOARD_ALLOWED_FUNCTIONS"
+    )
+    return (
+        f"{name} is not among the functions {whose} may sweep "
+        f"({', '.join(allowed_function_patterns(account))}); an administrator can change "
+        f"{where}."
+    )
 
 
 def parse_function(text) -> FunctionRef:
@@ -515,12 +528,23 @@ class SweepParams:
             if ref.region and self.region and ref.region != self.region:
                 errors["region"] = f"The ARN is in region {ref.region}, not {self.region}."
             account = self.account
+            if not function_allowed(account, ref.name):
+                errors["function"] = not_allowed_message(account, ref.name)
             known_id = account.account_id if account is not None else ""
             if ref.account_id and known_id and ref.account_id != known_id:
                 errors["account"] = (
                     f"The ARN is in account {ref.account_id} but account {account.name!r} "
                     f"is {known_id}."
                 )
+        versions = len(self.memory_sizes) * self.invocations_per_size
+        cap = settings.TUNEBOARD_MAX_COLD_START_VERSIONS
+        if self.cold_starts_only and versions > cap:
+            errors["invocations_per_size"] = (
+                f"Cold-starts mode publishes one version per invocation: {len(self.memory_sizes)} "
+                f"sizes × {self.invocations_per_size} = {versions:,} versions, more than the "
+                f"{cap:,} a run may publish (TUNEBOARD_MAX_COLD_START_VERSIONS). Use fewer sizes "
+                "or invocations."
+            )
         return errors
 
     def with_defaults(self) -> SweepParams:

@@ -10,6 +10,7 @@ import json
 import logging
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
@@ -308,6 +309,14 @@ def estimate(request):
         region=region,
     )
     cost, duration = format_usd(result.cost_usd, 2), format_seconds(result.seconds)
+    message = (
+        f"{result.invocations:,} invocations, about {cost} in AWS charges and {duration} ({basis})."
+    )
+    if params.get("cold_starts_only") in ("on", "true", "1"):
+        cap = settings.TUNEBOARD_MAX_COLD_START_VERSIONS
+        message += (
+            f" Cold-starts mode publishes {len(sizes) * num:,} versions (at most {cap:,} per run)."
+        )
     return JsonResponse(
         {
             "ok": True,
@@ -318,8 +327,7 @@ def estimate(request):
             "duration_label": duration,
             "basis": basis,
             "upper_bound": upper_bound,
-            "message": f"{result.invocations:,} invocations, about {cost} in AWS charges and "
-            f"{duration} ({basis}).",
+            "message": message,
         }
     )
 

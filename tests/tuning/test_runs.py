@@ -29,6 +29,7 @@ from tuning.models import (
     SweepRefused,
     TuningRun,
 )
+from tuning.params import InvalidSweep
 
 pytestmark = pytest.mark.django_db
 
@@ -330,3 +331,29 @@ def test_a_failed_beat_does_not_stop_the_heartbeat(settings):
         while len(beats) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
     assert len(beats) >= 3
+
+
+def test_only_functions_on_the_accounts_allow_list_can_be_swept(settings):
+    AwsAccount.objects.create(name="prod", allowed_functions="orders-*\n*-staging")
+    with pytest.raises(InvalidSweep) as refused:
+        start(function="tuneboard-io", account="prod")
+    assert refused.value.field == "function"
+    assert "not among the functions account 'prod' may sweep (orders-*, *-staging)" in str(
+        refused.value
+    )
+    assert start(function="orders-api", account="prod").status == RunStatus.PENDING
+    assert start(function="search-staging", account="prod").status == RunStatus.PENDING
+
+    settings.TUNEBOARD_ALLOWED_FUNCTIONS = ["tuneboard-*"]  # the workers' own credentials
+    with pytest.raises(InvalidSweep, match="TUNEBOARD_ALLOWED_FUNCTIONS"):
+        start(function="orders-api")
+    assert start(function="tuneboard-io").status == RunStatus.PENDING
+
+
+def test_cold_starts_mode_is_capped_in_versions_per_run(settings):
+    settings.TUNEBOARD_MAX_COLD_START_VERSIONS = 10
+    with pytest.raises(InvalidSweep) as refused:
+        start(cold_starts_only=True, memory_sizes=[128, 256], invocations_per_size=6)
+    assert refused.value.field == "invocations_per_size"
+    assert "2 sizes × 6 = 12 versions, more than the 10" in str(refused.value)
+    assert start(cold_starts_only=True, memory_sizes=[128, 256], invocations_per_size=5)

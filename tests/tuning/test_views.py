@@ -319,6 +319,11 @@ def test_the_estimate_prefers_the_functions_last_run(client, starter):
     assert data["upper_bound"] is False
     assert "last run" in data["basis"]
     assert data["seconds"] < 20  # 1.2 s + 0.15 s of invoking in one batch, plus publishing
+    cold = client.get(
+        "/runs/new/estimate/?function=tuneboard-cpu&region=us-east-1"
+        "&memory_sizes=128,1024&invocations_per_size=10&cold_starts_only=on"
+    ).json()
+    assert "Cold-starts mode publishes 20 versions (at most 200 per run)." in cold["message"]
 
 
 def test_the_new_sweep_page_warns_that_latest_is_modified(client, starter):

@@ -3,9 +3,10 @@ account of the credentials the run uses, owned by that run alone."""
 
 from __future__ import annotations
 
+from aws.models import function_allowed
 from aws.retry import retrying
 from tuning import aws
-from tuning.params import parse_function
+from tuning.params import not_allowed_message, parse_function
 
 
 class TargetRefused(Exception):
@@ -37,6 +38,8 @@ def resolve_and_own(run) -> None:
     """Resolve the run's function to its unqualified ARN with the run's credentials (STS) and
     key the run on it. TargetRefused for an ARN of another account; SweepRefused when another
     run owns the function, whichever account row, region spelling or qualifier it used."""
+    if not function_allowed(run.account, run.function_name):  # the list may have changed
+        raise TargetRefused(not_allowed_message(run.account, run.function_name))
     identity = retrying(aws.caller_identity, run.account, run.region)
     named = parse_function(run.function_arn).account_id
     if named and named != identity.account_id:
