@@ -5,8 +5,12 @@ import sys
 
 from celery import Celery
 from celery.signals import worker_process_init
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+# The embedded broker (filesystem://) is kombu's transport with the fix of dashboard/broker.py.
+# The alias, not broker_transport: that setting would override the scheme of any broker URL.
+TRANSPORT_ALIASES["filesystem"] = "dashboard.broker:Transport"
 
 app = Celery("tuneboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")

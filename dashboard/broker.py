@@ -1,0 +1,76 @@
+"""The embedded broker: kombu's filesystem transport without its half-written messages.
+
+kombu's ``_put`` creates a message file under its final name and then writes it, so a worker
+polling the folder can read it empty or half-written; ``loads()`` then raises and the worker
+stops for good ("Unrecoverable error: JSONDecodeError", celery/kombu#1551). What differs here:
+
+- ``_put`` writes to a dot-prefixed name, which no listing of kombu's takes for a message, and
+  renames it to kombu's name once it is complete and on disk (``os.replace`` is atomic);
+- ``_get`` moves a message it cannot decode to ``broken/`` in the queue folder with a warning,
+  and goes on to the next one, instead of raising.
+
+Everything else (names and their order, folders, options) is kombu's. dashboard/celery.py makes
+``filesystem://`` mean this transport.
+"""
+
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from queue import Empty
+from time import monotonic
+
+from kombu.exceptions import ChannelError
+from kombu.transport import filesystem
+from kombu.utils.encoding import bytes_to_str, str_to_bytes
+from kombu.utils.json import dumps, loads
+
+logger = logging.getLogger(__name__)
+
+
+class Channel(filesystem.Channel):
+    def _put(self, queue, payload, **kwargs):
+        name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"  # kombu's scheme
+        final = os.path.join(self.data_folder_out, name)
+        hidden = os.path.join(self.data_folder_out, "." + name)
+        try:
+            with open(hidden, "wb") as f:
+                f.write(str_to_bytes(dumps(payload)))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(hidden, final)
+        except OSError as exc:
+            Path(hidden).unlink(missing_ok=True)
+            raise ChannelError(f"Cannot add file {final!r} to directory") from exc
+
+    def _get(self, queue):
+        done_folder = self.processed_folder if self.store_processed else tempfile.gettempdir()
+        for name in sorted(os.listdir(self.data_folder_in)):
+            if name.partition(".")[2] != f"{queue}.msg":
+                continue
+            try:
+                # Moving the file out claims it: a consumer that comes second fails here.
+                path = shutil.move(os.path.join(self.data_folder_in, name), done_folder)
+            except OSError:
+                continue
+            try:
+                with open(path, "rb") as f:
+                    message = loads(bytes_to_str(f.read()))
+            except OSError as exc:
+                raise ChannelError(f"Cannot read file {path!r} from queue.") from exc
+            except ValueError:  # empty, not JSON or not UTF-8
+                broken = os.path.join(self.data_folder_in, "broken")
+                os.makedirs(broken, exist_ok=True)
+                shutil.move(path, broken)
+                logger.warning("Unreadable message %s moved to %s", name, broken)
+                continue
+            if not self.store_processed:
+                os.remove(path)
+            return message
+        raise Empty()
+
+
+class Transport(filesystem.Transport):
+    Channel = Channel

@@ -1,0 +1,146 @@
+"""The embedded broker (dashboard/broker.py) against half-written messages (celery/kombu#1551)."""
+
+import io
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from queue import Empty
+
+import pytest
+from kombu import Connection
+from kombu.transport import filesystem
+
+from dashboard import broker
+from dashboard.celery import worker_command
+
+ROOT = Path(__file__).resolve().parents[2]
+WAIT_S = 120  # a deadline for a busy machine, never a measurement
+MESSAGE = {"body": "x" * 1000, "properties": {}, "headers": {}}
+
+
+def connect(transport, folder: Path) -> Connection:
+    return Connection(
+        transport=transport,
+        transport_options={
+            "data_folder_in": str(folder),
+            "data_folder_out": str(folder),
+            "control_folder": str(folder / "control"),
+        },
+    )
+
+
+@contextmanager
+def producer_paused_mid_message(module, folder: Path, monkeypatch):
+    """A producer thread puts MESSAGE through ``module``'s Channel and stops with half of it
+    written; the body of the ``with`` runs during the pause."""
+    half_written, resume = threading.Event(), threading.Event()
+
+    class HalfThenPause(io.FileIO):  # unbuffered: the first half is in the file at once
+        def write(self, data):
+            half = len(data) // 2
+            written = super().write(data[:half])
+            half_written.set()
+            resume.wait(WAIT_S)
+            return written + super().write(data[half:])
+
+    def pausing_open(path, mode="r", *args, **kwargs):
+        return HalfThenPause(path, mode) if "w" in mode else open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(module, "open", pausing_open, raising=False)
+    with connect(module.Transport, folder) as producer, ThreadPoolExecutor(1) as pool:
+        sent = pool.submit(producer.default_channel._put, "jobs", MESSAGE)
+        assert half_written.wait(WAIT_S), "the producer never started writing"
+        try:
+            yield
+        finally:
+            resume.set()
+        sent.result(WAIT_S)
+
+
+def test_stock_kombu_hands_a_half_written_message_to_the_consumer(tmp_path, monkeypatch):
+    """The race provoked on kombu's own transport: what killed workers before dashboard.broker."""
+    with (
+        connect(filesystem.Transport, tmp_path) as consumer,
+        producer_paused_mid_message(filesystem, tmp_path, monkeypatch),
+        pytest.raises(ValueError),  # JSONDecodeError of half a message
+    ):
+        consumer.default_channel._get("jobs")
+
+
+def test_a_half_written_message_is_invisible_until_complete(tmp_path, monkeypatch):
+    with connect(broker.Transport, tmp_path) as consumer:
+        channel = consumer.default_channel
+        with producer_paused_mid_message(broker, tmp_path, monkeypatch), pytest.raises(Empty):
+            channel._get("jobs")
+        assert channel._get("jobs") == MESSAGE
+
+
+def test_an_unreadable_message_is_set_aside_and_the_next_one_delivered(tmp_path, caplog):
+    # Named like kombu's messages, older than any: a consumer meets them first.
+    (tmp_path / "0_empty.jobs.msg").write_bytes(b"")
+    (tmp_path / "1_half.jobs.msg").write_bytes(b'{"body": "eyJhcmdz')
+    with connect(broker.Transport, tmp_path) as conn, caplog.at_level(logging.WARNING):
+        queue = conn.SimpleQueue("jobs")
+        queue.put({"n": 1})
+        message = queue.get(timeout=WAIT_S)
+        message.ack()
+        assert message.payload == {"n": 1}
+        with pytest.raises(Empty):
+            queue.get(block=False)
+    assert sorted(os.listdir(tmp_path / "broken")) == ["0_empty.jobs.msg", "1_half.jobs.msg"]
+    assert "Unreadable message 0_empty.jobs.msg" in caplog.text
+    assert "Unreadable message 1_half.jobs.msg" in caplog.text
+
+
+@pytest.mark.integration
+def test_a_worker_survives_an_unreadable_message_and_runs_the_next_task(tmp_path):
+    """A real worker on the embedded broker (SQLite and broker folders in a temporary data dir)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "TEST_DATABASE_NAME"}
+    }
+    env["TUNEBOARD_DATA_DIR"] = str(tmp_path)
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    half = tmp_path / "broker" / f"0_{uuid.uuid4()}.sweeps.msg"
+    log_path = tmp_path / "worker.log"
+    with log_path.open("wb") as log:
+        worker = subprocess.Popen(
+            worker_command("sweeps", 1, "broker-test@tuneboard"),
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        half.write_bytes(b'{"body": "eyJhcmdz')  # what the race used to hand a consumer
+        deadline = time.monotonic() + WAIT_S
+        while not (half.parent / "broken" / half.name).exists():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the worker did not set the message aside:\n{log_path.read_text()}")
+            time.sleep(0.1)
+        probe = subprocess.run(
+            [*manage, "probe_worker", "--timeout", str(WAIT_S)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert worker.poll() is None, log_path.read_text()
+    finally:
+        with suppress(ProcessLookupError):  # gone already if it died
+            os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+    assert probe.returncode == 0, probe.stdout + probe.stderr + log_path.read_text()
+    assert "handled by" in probe.stdout
+    assert f"Unreadable message {half.name}" in log_path.read_text()
