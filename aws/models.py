@@ -20,6 +20,11 @@ class AwsAccount(models.Model):
     )
     external_id = models.CharField(max_length=1224, blank=True)
     default_region = models.CharField(max_length=32, default="us-east-1")
+    max_concurrency = models.PositiveIntegerField(
+        default=100,
+        help_text="Most invocations at once one sweep in this account may make: Lambda's "
+        "concurrency is shared by every function of the account and region.",
+    )
     allowed_functions = models.TextField(
         blank=True,
         help_text="Function names that may be swept in this account, one pattern per line "
@@ -56,3 +61,9 @@ def allowed_function_patterns(account) -> list[str]:
 def function_allowed(account, name: str) -> bool:
     patterns = allowed_function_patterns(account)
     return not patterns or any(fnmatchcase(name, pattern) for pattern in patterns)
+
+
+def concurrency_cap(account) -> int:
+    """Most invocations at once one sweep may make with ``account`` (None: the workers' own
+    credentials, TUNEBOARD_MAX_CONCURRENCY)."""
+    return account.max_concurrency if account is not None else settings.TUNEBOARD_MAX_CONCURRENCY

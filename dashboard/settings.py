@@ -209,6 +209,9 @@ TUNEBOARD_STALE_RUN_SECONDS = envint("TUNEBOARD_STALE_RUN_SECONDS", 120)
 # Function name patterns sweeps with the workers' own credentials may touch (shell-style,
 # comma-separated); empty = every function. Accounts have their own list in the admin.
 TUNEBOARD_ALLOWED_FUNCTIONS = envlist("TUNEBOARD_ALLOWED_FUNCTIONS")
+# Most invocations at once one sweep with the workers' own credentials may make (accounts
+# have their own cap in the admin).
+TUNEBOARD_MAX_CONCURRENCY = envint("TUNEBOARD_MAX_CONCURRENCY", 100)
 # Cold-starts mode publishes one version per invocation: at most this many per run.
 TUNEBOARD_MAX_COLD_START_VERSIONS = envint("TUNEBOARD_MAX_COLD_START_VERSIONS", 200)
 # DAX regions to collect besides each account's own (with no account: instead of the default).

@@ -435,6 +435,24 @@ def cached_function_configuration(account, region: str, function: str) -> dict:
     return config
 
 
+def unreserved_concurrency(account, region: str) -> int:
+    """Concurrent executions of the account and region that no function reserved: what every
+    unreserved function, a sweep included, shares (GetAccountSettings)."""
+    client = lambda_client(account, region)
+    with _Call("lambda:GetAccountSettings", account=account, region=region):
+        answer = client.get_account_settings()
+    return int(answer["AccountLimit"]["UnreservedConcurrentExecutions"])
+
+
+def cached_unreserved_concurrency(account, region: str) -> int:
+    key = _cache_key("unreserved", account, region, "")
+    value = cache.get(key)
+    if value is None:
+        value = unreserved_concurrency(account, region)
+        cache.set(key, value, CONFIGURATION_CACHE_S)
+    return value
+
+
 def cached_monthly_invocations(account, region: str, function_name: str) -> int | None:
     """``monthly_invocations``, cached (errors are not: the next view tries again)."""
     key = _cache_key("monthly", account, region, function_name)

@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 
-from aws.models import allowed_function_patterns, function_allowed
+from aws.models import allowed_function_patterns, concurrency_cap, function_allowed
 from tuning import analysis, pricing
 
 MIN_MEMORY_MB = 128
@@ -530,6 +530,13 @@ class SweepParams:
             account = self.account
             if not function_allowed(account, ref.name):
                 errors["function"] = not_allowed_message(account, ref.name)
+            cap = concurrency_cap(account)
+            if self.parallel and self.concurrency > cap:
+                whose = f"account {account.name!r}" if account is not None else "this Tuneboard"
+                errors["concurrency"] = (
+                    f"At most {cap} invocations at once for a sweep in {whose} (a cap an "
+                    "administrator sets: Lambda's concurrency is shared by the whole account)."
+                )
             known_id = account.account_id if account is not None else ""
             if ref.account_id and known_id and ref.account_id != known_id:
                 errors["account"] = (

@@ -9,6 +9,7 @@ import logging
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
+from tuning import aws
 from tuning.aws import AwsError
 from tuning.engine.apply import apply_memory
 from tuning.engine.target import account_mismatch
@@ -68,6 +69,26 @@ def check_account(params: SweepParams) -> None:
         raise InvalidSweep(mismatch, "function")
 
 
+def check_concurrency(params: SweepParams) -> None:
+    """InvalidSweep when a parallel sweep asks for more invocations at once than the account
+    has unreserved concurrency in the region (it would throttle every other function). Not
+    checked when Lambda cannot be asked (the cap of the account still holds)."""
+    if not params.parallel:
+        return
+    try:
+        unreserved = aws.cached_unreserved_concurrency(params.account, params.region)
+    except AwsError as exc:
+        log.warning("unreserved concurrency not checked: %s", exc)
+        return
+    if params.concurrency > unreserved:
+        raise InvalidSweep(
+            f"The account has {unreserved} unreserved concurrent executions in {params.region}: "
+            f"{params.concurrency} at once would throttle its other functions. Ask for at most "
+            f"{unreserved}.",
+            "concurrency",
+        )
+
+
 def start_run(params: SweepParams, *, created_by=None) -> TuningRun:
     """Create the PENDING run and its per-size rows; enqueue the sweep on commit.
 
@@ -75,6 +96,7 @@ def start_run(params: SweepParams, *, created_by=None) -> TuningRun:
     an active sweep.
     """
     check_account(params)
+    check_concurrency(params)
     key = provisional_key(params)
     owner = TuningRun.objects.owner_named(params.account, params.region, params.target.name)
     if owner is not None:  # resolved by its worker: its key is the ARN, no longer ``key``

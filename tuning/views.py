@@ -312,6 +312,16 @@ def estimate(request):
     message = (
         f"{result.invocations:,} invocations, about {cost} in AWS charges and {duration} ({basis})."
     )
+    if params.get("parallel") in ("on", "true", "1"):
+        try:
+            unreserved = aws.cached_unreserved_concurrency(_account_from(request), region)
+        except AwsError:
+            unreserved = None
+        if unreserved is not None:
+            message += (
+                f" The account has {unreserved:,} unreserved concurrent executions in {region}: "
+                "at most that many at once."
+            )
     if params.get("cold_starts_only") in ("on", "true", "1"):
         cap = settings.TUNEBOARD_MAX_COLD_START_VERSIONS
         message += (

@@ -10,7 +10,13 @@ ADD_URL = "/admin/aws/awsaccount/add/"
 
 
 def add_account(admin_client, **fields):
-    data = {"name": "prod", "role_arn": "", "external_id": "", "default_region": "us-east-1"}
+    data = {
+        "name": "prod",
+        "role_arn": "",
+        "external_id": "",
+        "default_region": "us-east-1",
+        "max_concurrency": 100,
+    }
     return admin_client.post(ADD_URL, {**data, **fields}, follow=True)
 
 

@@ -10,6 +10,7 @@ import time
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import OperationalError, transaction
 from django.utils import timezone
@@ -357,3 +358,26 @@ def test_cold_starts_mode_is_capped_in_versions_per_run(settings):
     assert refused.value.field == "invocations_per_size"
     assert "2 sizes × 6 = 12 versions, more than the 10" in str(refused.value)
     assert start(cold_starts_only=True, memory_sizes=[128, 256], invocations_per_size=5)
+
+
+def test_parallel_sweeps_are_capped_per_account(settings):
+    AwsAccount.objects.create(name="prod", max_concurrency=10)
+    with pytest.raises(InvalidSweep) as refused:
+        start(account="prod", parallel=True, concurrency=20)
+    assert refused.value.field == "concurrency"
+    assert "At most 10 invocations at once for a sweep in account 'prod'" in str(refused.value)
+    settings.TUNEBOARD_MAX_CONCURRENCY = 4  # the workers' own credentials
+    with pytest.raises(InvalidSweep, match="At most 4 invocations at once"):
+        start(parallel=True, concurrency=5)
+
+
+def test_a_sweep_may_not_ask_for_more_than_the_accounts_unreserved_concurrency(stubbed):
+    cache.clear()
+    limits = {"ConcurrentExecutions": 100, "UnreservedConcurrentExecutions": 30}
+    stubbed().add_response("get_account_settings", {"AccountLimit": limits})
+    with pytest.raises(InvalidSweep) as refused:
+        start(parallel=True, concurrency=50)
+    assert refused.value.field == "concurrency"
+    assert "30 unreserved concurrent executions in us-east-1" in str(refused.value)
+    assert start(parallel=True, concurrency=30).status == RunStatus.PENDING  # cached answer
+    cache.clear()

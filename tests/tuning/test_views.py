@@ -309,7 +309,9 @@ def test_the_estimate_uses_the_timeout_as_an_upper_bound_before_any_run(
     assert data["cost_usd"] == pytest.approx(expected, rel=1e-6)
 
 
-def test_the_estimate_prefers_the_functions_last_run(client, starter):
+def test_the_estimate_prefers_the_functions_last_run(client, starter, stubbed):
+    limits = {"ConcurrentExecutions": 1000, "UnreservedConcurrentExecutions": 900}
+    stubbed().add_response("get_account_settings", {"AccountLimit": limits})
     client.force_login(starter)
     make_run(function="tuneboard-cpu", sizes=(128, 1024))
     data = client.get(
@@ -319,6 +321,7 @@ def test_the_estimate_prefers_the_functions_last_run(client, starter):
     assert data["upper_bound"] is False
     assert "last run" in data["basis"]
     assert data["seconds"] < 20  # 1.2 s + 0.15 s of invoking in one batch, plus publishing
+    assert "900 unreserved concurrent executions in us-east-1" in data["message"]
     cold = client.get(
         "/runs/new/estimate/?function=tuneboard-cpu&region=us-east-1"
         "&memory_sizes=128,1024&invocations_per_size=10&cold_starts_only=on"
