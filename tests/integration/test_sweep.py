@@ -167,15 +167,17 @@ def test_a_second_sweep_of_the_same_function_is_refused_while_the_first_is_activ
 def test_a_throttled_parallel_sweep_records_every_invocation_eventually(
     sandbox, worker, lambda_client
 ):
+    run = start_run(
+        function="tuneboard-io",
+        memory_sizes=[128, 256, 512],
+        invocations_per_size=8,
+        parallel=True,
+        concurrency=10,
+    )
+    # Other functions take the account's concurrency after the sweep was accepted (it is
+    # refused up front when it asks for more than is unreserved).
     previous = sandbox.configure(concurrency_limit=2)
     try:
-        run = start_run(
-            function="tuneboard-io",
-            memory_sizes=[128, 256, 512],
-            invocations_per_size=8,
-            parallel=True,
-            concurrency=10,
-        )
         run = wait_finished(run, worker=worker)
         throttled = sandbox.stats()["throttled"]
     finally:
