@@ -158,6 +158,12 @@ class TuningRun(models.Model):
     in_flight = models.PositiveIntegerField(
         default=0, help_text="Invocations in progress (parallel mode: at most `concurrency`)."
     )
+    # What happened besides the normal course (resumed after lost work, ...): [{"at", "what"}].
+    events = models.JSONField(default=list, blank=True)
+    resumes = models.PositiveIntegerField(
+        default=0, help_text="Times the reaper re-sent lost batches since the last progress."
+    )
+    resumed_at_done = models.PositiveIntegerField(default=0)
     # Cleanup that did not finish: what is left in AWS ("" = nothing). Until the reaper's
     # retries succeed or a user marks it resolved, the run keeps owning the function.
     cleanup_pending = models.TextField(blank=True)
@@ -489,6 +495,33 @@ class TuningRun(models.Model):
             & ~models.Exists(open_results),
             phase=Phase.ANALYSING,
             heartbeat_at=timezone.now(),
+        )
+
+    def note(self, what: str) -> None:
+        """Add an event to the run's timeline."""
+        with transaction.atomic():
+            row = TuningRun.objects.select_for_update().only("events").get(pk=self.pk)
+            self.events = [*row.events, {"at": timezone.now().isoformat(), "what": what}]
+            TuningRun.objects.filter(pk=self.pk).update(events=self.events)
+
+    @property
+    def timeline(self) -> list[tuple[dt.datetime, str]]:
+        """The run's events as (when, what)."""
+        return [(dt.datetime.fromisoformat(e["at"]), e["what"]) for e in self.events]
+
+    def has_live_lease(self) -> bool:
+        """Does one of the run's batches hold a lease that has not run out?"""
+        return BatchLease.objects.filter(result__run=self, expires_at__gt=timezone.now()).exists()
+
+    def claim_resume(self, cutoff, attempt: int) -> bool:
+        """Reaper: an invoking run with no recent heartbeat → resumed (attempt ``attempt``):
+        nothing holds its concurrency slots any more, and it gets a fresh heartbeat."""
+        return self._transition(
+            Q(status=RunStatus.RUNNING, phase=Phase.INVOKING, heartbeat_at__lt=cutoff),
+            heartbeat_at=timezone.now(),
+            in_flight=0,
+            resumes=attempt,
+            resumed_at_done=self.invocations_done,
         )
 
     def claim_stale(self, cutoff, reason: str) -> bool:

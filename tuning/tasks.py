@@ -12,7 +12,7 @@ import random
 from celery import shared_task
 
 from tuning.aws import TransientAwsError
-from tuning.engine import execute, finish, publish
+from tuning.engine import execute, finish, publish, reaper
 
 #: Celery-level retries of a batch whose invocations AWS kept throttling (each attempt already
 #: retried every invocation in place with backoff).
@@ -48,4 +48,4 @@ def cancel_sweep_task(run_id: str) -> None:
 
 @shared_task(acks_late=True)
 def reap_stale_runs_task() -> list[str]:
-    return finish.reap_stale_runs()
+    return reaper.reap_stale_runs(enqueue_batch=invoke_batch_task.delay)

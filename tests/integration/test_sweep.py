@@ -282,11 +282,29 @@ def test_a_code_change_after_the_last_code_check_still_fails_the_run(worker, lam
         deploy(lambda_client, "tuneboard-io", build_zip("tuneboard-io"))
 
 
-def test_a_worker_killed_mid_sweep_is_cleaned_up_by_the_reaper_and_the_run_fails(
+def reap_until_final(run, *, timeout: float = 180.0) -> TuningRun:
+    """Run the reaper (as its beat task would, told that 2 s without heartbeat is stale)
+    until the run is final."""
+    from tuning.engine.reaper import reap_stale_runs
+    from tuning.tasks import invoke_batch_task
+
+    def reaped():
+        reap_stale_runs(enqueue_batch=invoke_batch_task.delay, stale_seconds=2)
+        run.refresh_from_db()
+        if run.status in FINISHED:
+            return True
+        time.sleep(1)
+        return False
+
+    wait_for(reaped, "the reaper to finish the run", timeout, every=0)
+    return run
+
+
+def test_a_worker_killed_mid_sweep_leaves_the_function_as_found_and_the_run_truthful(
     sandbox, start_celery_worker, lambda_client
 ):
     before = function_state(lambda_client, "tuneboard-cpu")
-    first = start_celery_worker(concurrency=2)
+    first = start_celery_worker(concurrency=2, env={"TUNEBOARD_STALE_RUN_SECONDS": "2"})
     run = start_run(
         function="tuneboard-cpu",
         memory_sizes=[128, 256, 512],
@@ -297,22 +315,44 @@ def test_a_worker_killed_mid_sweep_is_cleaned_up_by_the_reaper_and_the_run_fails
     first.kill()
     run.refresh_from_db()
     assert run.status == RunStatus.RUNNING
+    killed_in = run.phase
 
-    # A fresh worker, told that 2 s without heartbeat means dead, runs the reaper task.
     fresh = start_celery_worker(concurrency=2, env={"TUNEBOARD_STALE_RUN_SECONDS": "2"})
-    from tuning.tasks import reap_stale_runs_task
-
-    def reaped():
-        reap_stale_runs_task.delay()
-        time.sleep(1)
-        run.refresh_from_db()
-        return run.status in FINISHED
-
-    wait_for(reaped, "the reaper to clean up the run", 180, every=0)
-    assert run.status == RunStatus.FAILED, fresh.log()[-4000:]
-    assert "stopped responding" in run.error_message
+    reap_until_final(run)
+    if killed_in == Phase.PUBLISHING:  # the publisher died: cleaned up, failed with the reason
+        assert run.status == RunStatus.FAILED, fresh.log()[-4000:]
+        assert "stopped responding" in run.error_message
+    else:  # only executors died: the missing batches were sent again and the run finished
+        assert run.status == RunStatus.SUCCEEDED, run.error_message
+        assert Invocation.objects.filter(run=run).count() == 90
+        assert "were sent again" in run.events[0]["what"]
     assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
-    assert function_state(lambda_client, "tuneboard-cpu")["memory"] == before["memory"]
+    assert function_state(lambda_client, "tuneboard-cpu") == before
+
+
+def test_a_sweep_whose_queued_batches_were_lost_is_resumed_not_failed(
+    sandbox, start_celery_worker, lambda_client
+):
+    """The broker lost the queued batches (a restart without persistence, a purge, a
+    failover): the reaper sends again what the database says is missing, and no sequence is
+    invoked twice."""
+    from dashboard.celery import app
+
+    before = function_state(lambda_client, "tuneboard-io")
+    worker = start_celery_worker(concurrency=1, env={"TUNEBOARD_STALE_RUN_SECONDS": "2"})
+    invoked_before = sandbox.stats()["invocations"]
+    run = start_run(function="tuneboard-io", memory_sizes=[128, 256, 512], invocations_per_size=4)
+    wait_for(lambda: Invocation.objects.filter(run=run).exists(), "the first invocation", 120)
+    with app.connection_for_write() as connection:
+        lost = connection.default_channel.queue_purge("invocations")
+    # One process: it runs one batch at a time and holds no other, so the others were queued.
+    assert lost >= 1
+    reap_until_final(run)
+    assert run.status == RunStatus.SUCCEEDED, (run.error_message, worker.log()[-4000:])
+    assert Invocation.objects.filter(run=run).count() == 12
+    assert sandbox.stats()["invocations"] - invoked_before == 12
+    assert "were sent again" in run.events[0]["what"]
+    assert function_state(lambda_client, "tuneboard-io") == before
 
 
 def test_cold_starts_only_measures_a_cold_start_every_time_and_auto_apply_sets_the_winner(

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from tests.integration.test_sweep import function_state, wait_finished
 from tests.tuning.runfactory import start_run
-from tuning.engine.finish import retry_pending_cleanups
+from tuning.engine.reaper import retry_pending_cleanups
 from tuning.models import RunStatus, TuningRun
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -628,3 +628,14 @@ def test_a_pending_cleanup_is_shown_kept_from_deletion_and_resolved_only_with_pe
     run.refresh_from_db()
     assert not run.owns_function and "Cleanup marked resolved by ada" in run.error_message
     assert 'id="cleanup-pending"' not in client.get(f"/runs/{run.id}/").content.decode()
+
+
+def test_the_run_page_and_the_api_show_the_runs_timeline(client, member):
+    client.force_login(member)
+    run = make_run()
+    assert 'id="run-events"' not in client.get(f"/runs/{run.id}/").content.decode()
+    run.note("The 2 batches not done (8 invocations) were sent again (attempt 1 of 5).")
+    page = client.get(f"/runs/{run.id}/").content.decode()
+    assert 'id="run-events"' in page and "were sent again (attempt 1 of 5)." in page
+    [event] = client.get(f"/api/runs/{run.id}/").json()["events"]
+    assert event["what"].startswith("The 2 batches not done")

@@ -25,8 +25,10 @@ Who does what
   records ``stop_reason``; a cancel sets ``cancel_requested``. The first party able to claim the
   cleanup (the publisher while publishing, otherwise executors / the cancel task) deletes the
   run's aliases and versions, restores ``$LATEST`` and finishes the run (``finish``).
-* ``finish.reap_stale_runs`` (beat, every minute) cleans up RUNNING runs whose heartbeat is
-  older than ``settings.TUNEBOARD_STALE_RUN_SECONDS`` (a worker died).
+* ``reaper.reap_stale_runs`` (beat, every minute, queue ``maintenance``) cleans up runs whose
+  publisher or cleaner died, resumes invoking runs whose queued batches were lost (sending
+  again what the database says is missing; a batch holding a live lease is alive), and retries
+  cleanups that did not finish.
 * ``apply.apply_memory`` sets a size on ``$LATEST`` or an alias (auto-apply and "Apply").
 
 Cold-starts-only mode publishes one version per measured invocation: before each publish

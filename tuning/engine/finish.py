@@ -3,13 +3,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from decimal import Decimal
 
-from django.conf import settings
-from django.db import close_old_connections
-from django.db.models import Q
 from django.utils import timezone
 
 from aws.retry import retrying
@@ -110,7 +106,7 @@ def try_finish(run) -> None:
             log.exception("analysis failed")
             status, message = RunStatus.FAILED, f"Analysis failed: {type(exc).__name__}: {exc}"
         run.claim_cleanup(from_phases=[Phase.ANALYSING])
-        _cleanup_and_finish(run, status, message)
+        cleanup_and_finish(run, status, message)
 
 
 def stop_run(run_id) -> None:
@@ -133,7 +129,7 @@ def stop_from(run, phases) -> bool:
     if not run.claim_cleanup(from_phases=phases, reason=reason):
         return False
     with Heartbeat(run.id, always=True):
-        _cleanup_and_finish(run, RunStatus.CANCELLED if cancelled else RunStatus.FAILED, reason)
+        cleanup_and_finish(run, RunStatus.CANCELLED if cancelled else RunStatus.FAILED, reason)
     return True
 
 
@@ -190,7 +186,7 @@ def _count(n: int, one: str, many: str = "") -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}" if n else ""
 
 
-def _cleanup_and_finish(run, status: str, message: str) -> None:
+def cleanup_and_finish(run, status: str, message: str) -> None:
     run.refresh_from_db()
     left, latest = cleanup(run)
     code_now = (latest or {}).get("code_sha256")
@@ -216,59 +212,3 @@ def _cleanup_and_finish(run, status: str, message: str) -> None:
             status = RunStatus.FAILED
     run.finish(status, message, left=left)
     log.info("sweep finished: %s %s", status, message)
-
-
-def reap_stale_runs(stale_seconds: int | None = None) -> list[str]:
-    """Clean up RUNNING runs whose heartbeat is older than the threshold (their worker died)
-    and fail PENDING runs no worker started for a long time. Returns the ids handled."""
-    stale = int(
-        stale_seconds if stale_seconds is not None else settings.TUNEBOARD_STALE_RUN_SECONDS
-    )
-    now = timezone.now()
-    cutoff = now - dt.timedelta(seconds=stale)
-    handled = []
-    for run in TuningRun.objects.select_related("account").filter(
-        status=RunStatus.RUNNING, heartbeat_at__lt=cutoff
-    ):
-        reason = (
-            f"The worker running this sweep stopped responding (no heartbeat for over {stale} s); "
-            "the reaper cleaned up after it."
-        )
-        if run.stop_reason:
-            reason = f"{run.stop_reason} ({reason})"
-        with run_context(run.id):
-            if not run.claim_stale(cutoff, reason):
-                continue
-            log.warning("reaping stale run (phase %s)", run.phase)
-            with Heartbeat(run.id, always=True):
-                _cleanup_and_finish(run, RunStatus.FAILED, reason)
-        handled.append(str(run.id))
-    pending_cutoff = now - dt.timedelta(seconds=max(600, 5 * stale))
-    for run in TuningRun.objects.filter(status=RunStatus.PENDING, created_at__lt=pending_cutoff):
-        if run.fail_unstarted(
-            "No worker started this sweep in time; is a Celery worker consuming the 'sweeps' queue?"
-        ):
-            handled.append(str(run.id))
-    handled += retry_pending_cleanups()
-    close_old_connections()
-    return handled
-
-
-#: Longest a cleanup attempt is expected to take: another reaper leaves the run alone so long.
-CLEANUP_LEASE_SECONDS = 900
-
-
-def retry_pending_cleanups() -> list[str]:
-    """Retry every due cleanup that did not finish; returns the ids of the runs retried."""
-    retried = []
-    for run in TuningRun.objects.select_related("account").filter(
-        ~Q(cleanup_pending=""), cleanup_retry_at__lte=timezone.now()
-    ):
-        with run_context(run.id):
-            if not run.claim_cleanup_retry(CLEANUP_LEASE_SECONDS):
-                continue
-            left, _latest = cleanup(run)
-            run.record_cleanup_retry(left)
-            log.info("cleanup retried: %s", f"still pending: {left}" if left else "complete")
-        retried.append(str(run.id))
-    return retried
