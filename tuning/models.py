@@ -78,7 +78,7 @@ class SweepRefused(Exception):
 
 
 #: Runs that own their function (the one-owner constraint covers exactly these).
-OWNS_FUNCTION = Q(status__in=ACTIVE_STATUSES) | ~Q(cleanup_pending="")
+OWNS_FUNCTION = Q(status__in=ACTIVE_STATUSES) | ~Q(cleanup_pending="") | Q(applying=True)
 
 #: How long the reaper waits before retrying a cleanup that failed: 1 min, doubling, at most 1 h.
 CLEANUP_BACKOFF = Backoff(base_s=60, cap_s=3600)
@@ -158,6 +158,9 @@ class TuningRun(models.Model):
     in_flight = models.PositiveIntegerField(
         default=0, help_text="Invocations in progress (parallel mode: at most `concurrency`)."
     )
+    # A user's "Apply" of one of the run's sizes is under way: the run owns the function again
+    # until it is done (MemoryChange has the details).
+    applying = models.BooleanField(default=False)
     # What happened besides the normal course (resumed after lost work, ...): [{"at", "what"}].
     events = models.JSONField(default=list, blank=True)
     resumes = models.PositiveIntegerField(
@@ -201,7 +204,9 @@ class TuningRun(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["function_key"],
-                condition=Q(status__in=["PENDING", "RUNNING"]) | ~Q(cleanup_pending=""),
+                condition=Q(status__in=["PENDING", "RUNNING"])
+                | ~Q(cleanup_pending="")
+                | Q(applying=True),
                 name="one_owner_per_function",
             ),
             models.CheckConstraint(
@@ -220,8 +225,8 @@ class TuningRun(models.Model):
 
     @property
     def owns_function(self) -> bool:
-        """Active, or its cleanup is pending: it may still change the function in AWS."""
-        return self.is_active or bool(self.cleanup_pending)
+        """Active, applying, or its cleanup is pending: it may still change the function."""
+        return self.is_active or bool(self.cleanup_pending) or self.applying
 
     @property
     def resolved_arn(self) -> str:
@@ -233,6 +238,23 @@ class TuningRun(models.Model):
         """What every Lambda call of the run names: the resolved ARN (runs from before ARNs
         were resolved: the bare name)."""
         return self.resolved_arn or self.function_name
+
+    def claim_apply(self) -> None:
+        """Own the function again for an apply. SweepRefused when a sweep or another apply
+        owns it (the database constraint decides)."""
+        try:
+            with transaction.atomic():
+                won = self._transition(Q(applying=False), applying=True)
+        except IntegrityError:
+            won = False
+        if not won:
+            raise SweepRefused(
+                f"{self.function_name} is busy: a sweep, a cleanup or another apply is changing "
+                "it. Try again when it has finished."
+            )
+
+    def release_apply(self) -> None:
+        self._transition(Q(applying=True), applying=False)
 
     def take_ownership(self, arn: str) -> None:
         """Key the run on the function's resolved ARN. SweepRefused when another active run
@@ -646,6 +668,45 @@ def _imported_part(stored: dict | None) -> dict:
     """What an imported run's analysis keeps from the import (its source)."""
     imported = (stored or {}).get("imported")
     return {"imported": imported} if imported else {}
+
+
+class MemoryChange(models.Model):
+    """One apply of a run's size to $LATEST or an alias: who asked, when, from and to what,
+    and how it went (a worker does it; the run owns the function meanwhile)."""
+
+    class State(models.TextChoices):
+        QUEUED = "QUEUED", "Queued"
+        APPLYING = "APPLYING", "Applying"
+        DONE = "DONE", "Done"
+        FAILED = "FAILED", "Failed"
+
+    run = models.ForeignKey(TuningRun, on_delete=models.CASCADE, related_name="memory_changes")
+    target = models.CharField(max_length=128)
+    memory_mb = models.PositiveIntegerField()
+    previous_mb = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The target's memory before, read after any update."
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    message = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self):
+        return f"{self.memory_mb} MB to {self.target} ({self.state.lower()})"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.APPLYING)
+
+    def close(self, state: str, message: str = "") -> None:
+        self.state, self.message, self.finished_at = state, message, timezone.now()
+        self.save(update_fields=["state", "message", "finished_at", "previous_mb"])
 
 
 class ResultStatus(models.TextChoices):

@@ -11,10 +11,11 @@ from django.db import IntegrityError, transaction
 
 from tuning import aws
 from tuning.aws import AwsError
-from tuning.engine.apply import apply_memory
+from tuning.engine.apply import validate_apply
 from tuning.engine.target import account_mismatch
 from tuning.models import (
     OPEN_RESULT_STATUSES,
+    MemoryChange,
     Phase,
     PowerResult,
     ResultStatus,
@@ -23,7 +24,7 @@ from tuning.models import (
     TuningRun,
 )
 from tuning.params import InvalidSweep, SweepParams
-from tuning.tasks import cancel_sweep_task, start_sweep_task
+from tuning.tasks import apply_memory_task, cancel_sweep_task, start_sweep_task
 
 log = logging.getLogger(__name__)
 
@@ -165,9 +166,22 @@ def resolve_cleanup(run, user) -> None:
     run.resolve_cleanup(user)
 
 
-def request_apply(run, user, *, target: str, memory_mb: int) -> None:
-    """Apply a size of a succeeded run to $LATEST or an alias (ValueError, SweepRefused or an
-    AWS error with a message for users)."""
-    if run.imported_from:
-        raise ValueError("An imported run cannot be applied: Tuneboard did not measure it.")
-    apply_memory(run, user, target=target, memory_mb=memory_mb)
+def request_apply(run, user, *, target: str, memory_mb: int) -> MemoryChange:
+    """Queue the apply of a size of a succeeded run to $LATEST or an alias: a worker makes it
+    while the run owns the function. PermissionDenied without the apply permission; ValueError
+    for a size or target that cannot be applied; SweepRefused while something else is
+    changing the function."""
+    if not can_apply(user):
+        raise PermissionDenied(f"Applying a size needs “{APPLY_PERMISSION}”.")
+    if run.status != RunStatus.SUCCEEDED:
+        raise ValueError("Only a succeeded run can be applied.")
+    target, memory_mb = validate_apply(run, target, memory_mb)
+    with transaction.atomic():
+        run.claim_apply()
+        change = MemoryChange.objects.create(
+            run=run, target=target, memory_mb=memory_mb, requested_by=user
+        )
+    change_id = change.pk
+    transaction.on_commit(lambda: apply_memory_task.delay(change_id))
+    log.info("apply of %s MB to %s queued", memory_mb, target, extra={"run_id": str(run.id)})
+    return change

@@ -10,6 +10,8 @@ return, and what public share pages may show (``private=False``).
       "phase": "queued|publishing|invoking|analysing|cleaning up|done|imported",
       "error_message": "", "cleanup_pending": null | "2 versions, $LATEST memory (why)",
       "events": [{"at": "2026-…", "what": "…"}],
+      "memory_changes": [{"memory_mb", "to", "previous_mb", "state": "QUEUED|APPLYING|DONE|
+                          FAILED", "message", "requested_at", "by"}],
       "cancel_requested": false,
       "memory_sizes": [128, ...], "invocations_per_size": 10, "parallel": false,
       "concurrency": 1, "strategy": "cost", "balanced_weight": 0.5, "discard_fraction": 0.2,
@@ -125,6 +127,18 @@ def run_to_dict(run: TuningRun, *, private: bool = True) -> dict:
             "at": _iso(run.applied_at),
             "by": run.applied_by.get_username() if private and run.applied_by else None,
         }
+    changes = [
+        {
+            "memory_mb": change.memory_mb,
+            "to": change.target,
+            "previous_mb": change.previous_mb,
+            "state": change.state,
+            "message": change.message,
+            "requested_at": _iso(change.requested_at),
+            "by": change.requested_by.get_username() if private and change.requested_by else None,
+        }
+        for change in (run.memory_changes.all() if run.pk else [])
+    ]
     data = {
         "id": str(run.id),
         **run_params_json(run),
@@ -137,6 +151,7 @@ def run_to_dict(run: TuningRun, *, private: bool = True) -> dict:
         "error_message": run.error_message,
         "cleanup_pending": run.cleanup_pending or None,
         "events": run.events,
+        "memory_changes": changes,
         "cancel_requested": run.cancel_requested,
         "progress": run.progress,
         "recommendation": recommendation,

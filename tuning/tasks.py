@@ -12,7 +12,7 @@ import random
 from celery import shared_task
 
 from tuning.aws import TransientAwsError
-from tuning.engine import execute, finish, publish, reaper
+from tuning.engine import apply, execute, finish, publish, reaper
 
 #: Celery-level retries of a batch whose invocations AWS kept throttling (each attempt already
 #: retried every invocation in place with backoff).
@@ -39,6 +39,11 @@ def invoke_batch_task(self, run_id: str, result_id: int, batch: int, start: int,
             countdown = min(60, 2 ** (self.request.retries + 1)) * (0.5 + random.random() / 2)
             raise self.retry(exc=exc, countdown=countdown) from exc
         execute.give_up_batch(run_id, result_id, batch, start, count, str(exc))
+
+
+@shared_task(acks_late=False)  # not idempotent: an alias apply publishes a version
+def apply_memory_task(change_id: int) -> None:
+    apply.run_change(change_id)
 
 
 @shared_task(acks_late=True)

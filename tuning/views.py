@@ -357,6 +357,7 @@ def run_detail(request, pk):
         link.url = request.build_absolute_uri(reverse("tuning:shared_run", args=[link.token]))
         link.can_revoke = sharing.can_revoke(link, request.user)
     user = request.user
+    memory_changes = list(run.memory_changes.select_related("requested_by"))
     context = {
         "run": run,
         "progress": run.progress_detail(),
@@ -369,6 +370,8 @@ def run_detail(request, pk):
         and run.status == RunStatus.SUCCEEDED
         and not run.imported_from,
         "can_resolve_cleanup": runs.can_apply(user) and bool(run.cleanup_pending),
+        "memory_changes": memory_changes,
+        "applying": any(change.in_progress for change in memory_changes),
         "start_permission": runs.START_PERMISSION,
         "apply_permission": runs.APPLY_PERMISSION,
         "payload_json": json.dumps(run.payload, indent=2),
@@ -482,10 +485,14 @@ def run_apply(request, pk):
             target, memory_mb = form.cleaned_data["target"], form.cleaned_data["memory_mb"]
             try:
                 runs.request_apply(run, request.user, target=target, memory_mb=memory_mb)
-            except (AwsError, ValueError, SweepRefused) as error:
+            except (ValueError, SweepRefused) as error:
                 messages.error(request, f"Could not apply {memory_mb} MB to {target}: {error}")
             else:
-                messages.success(request, f"{run.function_name} {target} now has {memory_mb} MB.")
+                messages.success(
+                    request,
+                    f"Applying {memory_mb} MB to {run.function_name} {target}: a worker is "
+                    "making the change; this page shows when it is done.",
+                )
                 return redirect("tuning:run_detail", pk=run.id)
     return render(
         request,

@@ -477,22 +477,32 @@ def test_re_run_starts_a_new_run_with_the_same_parameters(client, starter):
     )
 
 
-def test_apply_asks_for_confirmation_then_applies_and_records(
-    client, admin, in_sandbox, make_function, lambda_client
-):
+def test_apply_asks_for_confirmation_then_queues_one_change_at_a_time(client, admin):
     client.force_login(admin)
-    name = make_function(MemorySize=128)
-    run = make_run(function=name, sizes=(128, 512, 1024))
+    run = make_run(sizes=(128, 512, 1024))
     confirm = client.get(f"/runs/{run.id}/apply/").content.decode()
     assert "recommended" in confirm and 'name="confirm"' in confirm
     client.post(f"/runs/{run.id}/apply/", {"memory_mb": "1024", "target": "$LATEST"})
-    assert lambda_client.get_function_configuration(FunctionName=name)["MemorySize"] == 128
-    client.post(
-        f"/runs/{run.id}/apply/", {"memory_mb": "1024", "target": "$LATEST", "confirm": "yes"}
+    assert not run.memory_changes.exists()  # not confirmed yet
+    response = client.post(
+        f"/runs/{run.id}/apply/",
+        {"memory_mb": "1024", "target": "$LATEST", "confirm": "yes"},
+        follow=True,
     )
-    assert lambda_client.get_function_configuration(FunctionName=name)["MemorySize"] == 1024
-    page = client.get(f"/runs/{run.id}/").content.decode()
-    assert "1,024 MB applied to $LATEST by ada" in page
+    page = response.content.decode()
+    assert "a worker is making the change" in page
+    assert 'data-state="QUEUED"' in page and 'http-equiv="refresh"' in page
+    change = run.memory_changes.get()
+    assert (change.memory_mb, change.target, change.requested_by) == (1024, "$LATEST", admin)
+    run.refresh_from_db()
+    assert run.owns_function  # nothing else may change the function until the worker is done
+    again = client.post(
+        f"/runs/{run.id}/apply/",
+        {"memory_mb": "512", "target": "$LATEST", "confirm": "yes"},
+        follow=True,
+    ).content.decode()
+    assert "Could not apply 512 MB to $LATEST" in again and "is busy" in again
+    assert run.memory_changes.count() == 1
 
 
 def test_apply_needs_the_change_permission(client, starter):

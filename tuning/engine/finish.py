@@ -11,7 +11,7 @@ from django.utils import timezone
 from aws.retry import retrying
 from tuning import analysis, aws
 from tuning.aws import AwsError
-from tuning.engine.apply import apply_memory
+from tuning.engine.apply import auto_apply
 from tuning.engine.latest import code_changed_message, restore_latest
 from tuning.engine.liveness import Heartbeat, run_context
 from tuning.models import (
@@ -20,7 +20,6 @@ from tuning.models import (
     PowerResult,
     ResultStatus,
     RunStatus,
-    SweepRefused,
     TuningRun,
 )
 
@@ -201,10 +200,7 @@ def cleanup_and_finish(run, status: str, message: str) -> None:
         finished_at=timezone.now(),
     )
     if status == RunStatus.SUCCEEDED and run.auto_apply_target and not left:
-        try:
-            apply_memory(run, None, target=run.auto_apply_target, during_run=True)
-        except (AwsError, ValueError, SweepRefused) as exc:
-            message = f"Auto-apply to {run.auto_apply_target} failed: {exc}"
+        message = auto_apply(run) or message
     if left:
         note = f"Cleanup pending: {left}. Tuneboard retries it."
         message = f"{message} {note}".strip() if message else note

@@ -10,6 +10,7 @@
   ``MAX_RESUMES`` such attempts fails, with that reason.
 * A run that never started (no worker consumed it) fails after a while.
 * Cleanups that did not finish are retried with backoff until done.
+* An apply whose worker died fails after a while and releases the function.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from django.utils import timezone
 from tuning.engine.finish import cleanup, cleanup_and_finish
 from tuning.engine.liveness import Heartbeat, run_context
 from tuning.engine.publish import plan_batches
-from tuning.models import OPEN_RESULT_STATUSES, Phase, RunStatus, TuningRun
+from tuning.models import OPEN_RESULT_STATUSES, MemoryChange, Phase, RunStatus, TuningRun
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,32 @@ def reap_stale_runs(enqueue_batch: EnqueueBatch, stale_seconds: int | None = Non
         ):
             handled.append(str(run.id))
     handled += retry_pending_cleanups()
+    handled += fail_stuck_applies(now - dt.timedelta(seconds=APPLY_TIMEOUT_SECONDS))
     close_old_connections()
     return handled
+
+
+#: An apply not finished after this long lost its worker (it waits for at most two updates).
+APPLY_TIMEOUT_SECONDS = 900
+
+
+def fail_stuck_applies(cutoff) -> list[str]:
+    """Fail applies requested before ``cutoff`` that never finished, and release their
+    function; returns the ids of their runs."""
+    released = []
+    stuck = MemoryChange.objects.select_related("run").filter(
+        state__in=[MemoryChange.State.QUEUED, MemoryChange.State.APPLYING],
+        requested_at__lt=cutoff,
+    )
+    for change in stuck:
+        change.close(
+            MemoryChange.State.FAILED,
+            "The worker stopped before the apply finished: check the memory of "
+            f"{change.target} and of $LATEST (was {change.previous_mb or 'not read yet'} MB).",
+        )
+        change.run.release_apply()
+        released.append(str(change.run_id))
+    return released
 
 
 def _reap(run, cutoff, stale: int, enqueue_batch: EnqueueBatch) -> bool:

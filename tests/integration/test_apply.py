@@ -1,0 +1,87 @@
+"""Apply through a real worker: one change at a time per function, recorded, with the previous
+size read after any update in progress. Real worker, Redis, PostgreSQL and the sandbox."""
+
+import time
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from tests.integration.test_sweep import wait_for
+from tests.tuning.runfactory import make_run, start_run
+from tuning import runs
+from tuning.models import MemoryChange, SweepRefused
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker(sandbox, start_celery_worker):
+    return start_celery_worker(concurrency=2)
+
+
+@pytest.fixture
+def ada():
+    return get_user_model().objects.create_superuser("ada", "ada@example.com", "pw-42-horse")
+
+
+def finished(change) -> MemoryChange:
+    def done():
+        change.refresh_from_db()
+        return not change.in_progress
+
+    wait_for(done, f"the apply of {change.memory_mb} MB", 120)
+    return change
+
+
+def test_two_applies_in_a_row_make_one_change_and_the_second_waits_its_turn(
+    worker, in_sandbox, make_function, lambda_client, ada
+):
+    name = make_function(MemorySize=128)
+    run = make_run(function=name, sizes=(128, 512, 1024))
+    first = runs.request_apply(run, ada, target="$LATEST", memory_mb=1024)
+    time.sleep(0.3)
+    with pytest.raises(SweepRefused, match="is busy"):
+        runs.request_apply(run, ada, target="$LATEST", memory_mb=512)
+    with pytest.raises(SweepRefused):
+        start_run(function=name, memory_sizes=[256])  # no sweep either, meanwhile
+    assert finished(first).state == MemoryChange.State.DONE, first.message
+    assert (first.previous_mb, first.requested_by) == (128, ada)
+    assert lambda_client.get_function_configuration(FunctionName=name)["MemorySize"] == 1024
+    run.refresh_from_db()
+    assert not run.owns_function
+    assert (run.applied_memory_mb, run.applied_to, run.applied_by) == (1024, "$LATEST", ada)
+    second = runs.request_apply(run, ada, target="$LATEST", memory_mb=512)  # now its turn
+    assert finished(second).previous_mb == 1024
+    assert lambda_client.get_function_configuration(FunctionName=name)["MemorySize"] == 512
+
+
+def test_an_apply_to_an_alias_publishes_a_version_and_puts_latest_back(
+    worker, in_sandbox, make_function, lambda_client, ada
+):
+    name = make_function(MemorySize=128)
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+    run = make_run(function=name, sizes=(128, 512))
+    change = finished(runs.request_apply(run, ada, target="live", memory_mb=512))
+    assert change.state == MemoryChange.State.DONE, change.message
+    assert change.previous_mb == 128
+    alias = lambda_client.get_alias(FunctionName=name, Name="live")
+    live = lambda_client.get_function_configuration(
+        FunctionName=name, Qualifier=alias["FunctionVersion"]
+    )
+    assert live["MemorySize"] == 512
+    assert lambda_client.get_function_configuration(FunctionName=name)["MemorySize"] == 128
+
+
+def test_a_failed_apply_says_why_and_releases_the_function(
+    worker, in_sandbox, make_function, lambda_client, ada
+):
+    name = make_function(MemorySize=128)
+    run = make_run(function=name, sizes=(128, 512))
+    in_sandbox.inject_fault("UpdateFunctionConfiguration", error="AccessDeniedException")
+    change = finished(runs.request_apply(run, ada, target="$LATEST", memory_mb=512))
+    assert change.state == MemoryChange.State.FAILED
+    assert "Access denied" in change.message
+    run.refresh_from_db()
+    assert not run.owns_function
+    assert lambda_client.get_function_configuration(FunctionName=name)["MemorySize"] == 128
