@@ -346,9 +346,10 @@ class SweepParams:
         "",
         kind="function",
         label="Function",
-        help="A name, name:ALIAS, name:VERSION or function ARN. With a qualifier the sweep "
-        "measures $LATEST's code only when the qualifier runs the same code (it is refused "
-        "otherwise); the sweep always publishes its test versions from $LATEST.",
+        help="A name, name:ALIAS, name:VERSION or function ARN (in the AWS account of the "
+        "sweep's credentials). With a qualifier the sweep measures $LATEST's code only when the "
+        "qualifier runs the same code (it is refused otherwise); the sweep always publishes its "
+        "test versions from $LATEST.",
     )
     memory_sizes: list = param(
         list,
