@@ -448,6 +448,10 @@ class LambdaApi:
             "in_flight": gate.in_flight,
             "environments": environments,
             "calls_by_operation": self.faults.calls_by_operation(),
+            "cpu": {  # cores: what invocations may use together, and the most they did
+                "capacity": self.pool.cpu_capacity,
+                "peak_in_use": round(self.pool.peak_cpu_in_use, 3),
+            },
         }
         return Response(
             200, json.dumps(body, default=_jsonable).encode(), {"Content-Type": "application/json"}

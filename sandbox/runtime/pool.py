@@ -6,6 +6,7 @@ import atexit
 import contextlib
 import itertools
 import json
+import os
 import shutil
 import tempfile
 import threading
@@ -15,7 +16,7 @@ import weakref
 from sandbox.runtime import logs
 from sandbox.runtime.billing import billed_duration_ms
 from sandbox.runtime.environment import Environment, Outcome
-from sandbox.runtime.isolation import Isolation, MiB, mb_rounded_up
+from sandbox.runtime.isolation import Isolation, MiB, cpu_share, mb_rounded_up
 from sandbox.runtime.spec import FunctionSpec, InvokeResult
 
 _LIVE_POOLS: weakref.WeakSet = weakref.WeakSet()
@@ -29,6 +30,12 @@ def _shutdown_live_pools() -> None:
             pool.shutdown()
 
 
+def default_cpu_capacity() -> float:
+    """Cores the invocations may use together: all but a quarter core, kept for the sandbox
+    itself (its HTTP server, log parsing, moto)."""
+    return max(1.0, (os.cpu_count() or 1) - 0.25)
+
+
 class EnvironmentPool:
     """Execution environments (child processes) for any number of functions.
 
@@ -38,8 +45,21 @@ class EnvironmentPool:
     which is what a non-root user gets; it exists to exercise those paths.
     """
 
-    def __init__(self, idle_timeout_s: float = 300.0, *, isolation: str = "auto"):
+    def __init__(
+        self,
+        idle_timeout_s: float = 300.0,
+        *,
+        isolation: str = "auto",
+        cpu_capacity: float | None = None,
+    ):
         self.idle_timeout_s = float(idle_timeout_s)
+        # On Lambda every environment has its own CPU share; here they share this machine's
+        # cores. An invocation starts only when its share fits next to the running ones (one
+        # alone always starts), so parallel invocations measure the function, not contention.
+        self.cpu_capacity = cpu_capacity if cpu_capacity is not None else default_cpu_capacity()
+        self._cpu_in_use = 0.0
+        self._running = 0
+        self.peak_cpu_in_use = 0.0
         self._isolation = Isolation(isolation)
         self.cpu_method: str = self._isolation.cpu_method
         self.memory_method: str = self._isolation.memory_method
@@ -55,11 +75,29 @@ class EnvironmentPool:
 
     # ------------------------------------------------------------------ public API
     def invoke(self, spec: FunctionSpec, payload: bytes, request_id: str) -> InvokeResult:
-        env, cold = self._acquire(spec)
+        """Run one invocation; the wait for CPU before it is not part of its Duration."""
+        with self._cpu(cpu_share(spec.memory_mb)):
+            env, cold = self._acquire(spec)
+            try:
+                return self._run(env, cold, spec, payload, request_id)
+            finally:
+                self._release(env)
+
+    @contextlib.contextmanager
+    def _cpu(self, share: float):
+        with self._lock:
+            while self._running and self._cpu_in_use + share > self.cpu_capacity + 1e-9:
+                self._lock.wait()
+            self._cpu_in_use += share
+            self._running += 1
+            self.peak_cpu_in_use = max(self.peak_cpu_in_use, self._cpu_in_use)
         try:
-            return self._run(env, cold, spec, payload, request_id)
+            yield
         finally:
-            self._release(env)
+            with self._lock:
+                self._cpu_in_use -= share
+                self._running -= 1
+                self._lock.notify_all()
 
     def environments(self) -> list[dict]:
         with self._lock:

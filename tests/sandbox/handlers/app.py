@@ -38,6 +38,10 @@ def handler(event, context):
         raise ValueError(event.get("message", "boom"))
     if action == "exit":
         os._exit(int(event.get("code", 3)))
+    if action == "window":  # when the handler ran, to see which invocations overlapped
+        started = time.time()
+        time.sleep(float(event["seconds"]))
+        return {"start": started, "end": time.time()}
     if action == "sleep":
         time.sleep(float(event["seconds"]))
         return {"slept": event["seconds"], "pid": os.getpid()}
