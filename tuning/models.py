@@ -328,7 +328,32 @@ class TuningRun(models.Model):
             "sizes": sizes,
             "error_message": self.error_message,
             "cancel_requested": self.cancel_requested,
+            "stalled": self.stall_message(),
         }
+
+    #: Seconds without a worker's sign of life after which a run says it may be stalled.
+    STALL_SECONDS = 60
+
+    def stall_message(self) -> str:
+        """Why an active run is not moving, when no worker has touched it for a minute ("" when
+        it is moving, or finished)."""
+        now = timezone.now()
+        if self.status == RunStatus.PENDING:
+            waited = (now - self.created_at).total_seconds()
+            if waited > self.STALL_SECONDS:
+                return (
+                    f"No worker has started this sweep for {waited:.0f} s. Is a Celery worker "
+                    "running? `celery -A dashboard worker` consumes every queue Tuneboard uses."
+                )
+        elif self.status == RunStatus.RUNNING and self.heartbeat_at is not None:
+            quiet = (now - self.heartbeat_at).total_seconds()
+            if quiet > self.STALL_SECONDS and not self.has_live_lease():
+                return (
+                    f"No worker has worked on this sweep for {quiet:.0f} s. Its batches may be "
+                    "waiting behind other work, or no worker consumes the 'invocations' queue; "
+                    "the reaper sends lost work again, and fails the run if nothing moves."
+                )
+        return ""
 
     # ------------------------------------------------------------------ analysis
     # Computed once when the run finishes (or is imported) and stored: every page, the API and

@@ -10,6 +10,7 @@ return, and what public share pages may show (``private=False``).
       "phase": "queued|publishing|invoking|analysing|cleaning up|done|imported",
       "error_message": "", "cleanup_pending": null | "2 versions, $LATEST memory (why)",
       "events": [{"at": "2026-…", "what": "…"}],
+      "stalled": null | "No worker has started this sweep for 75 s. …",
       "memory_changes": [{"memory_mb", "to", "previous_mb", "state": "QUEUED|APPLYING|DONE|
                           FAILED", "message", "requested_at", "by"}],
       "cancel_requested": false,
@@ -151,6 +152,7 @@ def run_to_dict(run: TuningRun, *, private: bool = True) -> dict:
         "error_message": run.error_message,
         "cleanup_pending": run.cleanup_pending or None,
         "events": run.events,
+        "stalled": run.stall_message() or None,
         "memory_changes": changes,
         "cancel_requested": run.cancel_requested,
         "progress": run.progress,

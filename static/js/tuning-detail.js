@@ -78,6 +78,9 @@
         .then(function (r) { return r.json(); })
         .then(function (p) {
           $("progress-phase").textContent = p.phase;
+          var stalled = $("progress-stalled");
+          stalled.textContent = p.stalled;
+          stalled.hidden = !p.stalled;
           $("progress-done").textContent = p.done;
           $("progress-total").textContent = p.total;
           $("progress-percent").textContent = p.percent + "%";

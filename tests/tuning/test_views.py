@@ -649,3 +649,28 @@ def test_the_run_page_and_the_api_show_the_runs_timeline(client, member):
     assert 'id="run-events"' in page and "were sent again (attempt 1 of 5)." in page
     [event] = client.get(f"/api/runs/{run.id}/").json()["events"]
     assert event["what"].startswith("The 2 batches not done")
+
+
+def test_a_sweep_no_worker_picks_up_says_so_on_the_page_and_in_the_api(client, starter):
+    client.force_login(starter)
+    fresh = make_run(function="fresh-fn", status="PENDING")
+    assert client.get(f"/runs/{fresh.id}/progress/").json()["stalled"] == ""
+    waiting = make_run(function="waiting-fn", status="PENDING")
+    TuningRun.objects.filter(pk=waiting.pk).update(
+        created_at=timezone.now() - timedelta(seconds=75)
+    )
+    stalled = client.get(f"/runs/{waiting.id}/progress/").json()["stalled"]
+    assert stalled.startswith("No worker has started this sweep for 75 s")
+    assert "celery -A dashboard worker" in stalled
+    page = client.get(f"/runs/{waiting.id}/").content.decode()
+    assert 'id="progress-stalled">No worker has started' in page
+    assert client.get(f"/api/runs/{waiting.id}/").json()["stalled"] == stalled
+
+    quiet = make_run(function="quiet-fn", status="RUNNING")
+    TuningRun.objects.filter(pk=quiet.pk).update(
+        heartbeat_at=timezone.now() - timedelta(seconds=90)
+    )
+    assert (
+        "No worker has worked on this sweep for 90 s"
+        in (client.get(f"/runs/{quiet.id}/progress/").json()["stalled"])
+    )

@@ -102,11 +102,10 @@ class Command(BaseCommand):
             if run.status not in (RunStatus.PENDING, RunStatus.RUNNING):
                 return run
             waited = time.monotonic() - started
-            if run.status == RunStatus.PENDING and waited > 30 and not hinted:
-                self.stderr.write(
-                    "still pending: is a Celery worker running (`celery -A dashboard worker`)?"
-                )
-                hinted = True
+            stalled = run.stall_message()  # what the page and the API say too
+            if stalled and not hinted:
+                self.stderr.write(stalled)
+            hinted = bool(stalled)
             if timeout is not None and waited > timeout:
                 self.stderr.write(f"gave up waiting after {timeout:g} s; the sweep goes on")
                 return run
