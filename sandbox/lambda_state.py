@@ -490,17 +490,16 @@ class LambdaState:
         value = params.get(key, default)
         if not isinstance(value, int) or isinstance(value, bool):
             raise LambdaError("ValidationException", f"'{key}' must be an integer")
-        if value < low:
+        if not low <= value <= high:  # AWS's request validation, before the service sees it
+            bound = (
+                f"greater than or equal to {low}"
+                if value < low
+                else f"less than or equal to {high}"
+            )
             raise LambdaError(
                 "ValidationException",
                 f"1 validation error detected: Value '{value}' at '{key[0].lower() + key[1:]}' "
-                f"failed to satisfy constraint: Member must have value greater than or equal "
-                f"to {low}",
-            )
-        if value > high:
-            raise invalid(
-                f"'{key}' value failed to satisfy constraint: Member must have value "
-                f"less than or equal to {high}"
+                f"failed to satisfy constraint: Member must have value {bound}",
             )
         return value
 

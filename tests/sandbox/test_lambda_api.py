@@ -267,14 +267,23 @@ def test_create_function_validates_runtime_memory_and_timeout(lambda_client, mak
     }
     cases = [
         ({"Runtime": "nodejs20.x"}, "InvalidParameterValueException"),
-        ({"Runtime": "python3.11", "MemorySize": 10241}, "InvalidParameterValueException"),
-        ({"Runtime": "python3.11", "Timeout": 901}, "InvalidParameterValueException"),
+        # Out-of-range numbers fail AWS's request validation, as on Lambda.
+        ({"Runtime": "python3.11", "MemorySize": 10241}, "ValidationException"),
+        ({"Runtime": "python3.11", "Timeout": 901}, "ValidationException"),
     ]
     for extra, code in cases:
         with pytest.raises(ClientError) as excinfo:
             lambda_client.create_function(FunctionName="test-invalid", **base, **extra)
         assert error_code(excinfo) == code, extra
         assert http_status(excinfo) == 400
+    with pytest.raises(ClientError) as too_big:
+        lambda_client.create_function(
+            FunctionName="test-invalid", Runtime="python3.11", **base, MemorySize=10241
+        )
+    assert too_big.value.response["Error"]["Message"] == (
+        "1 validation error detected: Value '10241' at 'memorySize' failed to satisfy "
+        "constraint: Member must have value less than or equal to 10240"
+    )
 
     name = make_function(SLEEPY)
     with pytest.raises(ClientError) as exists:
