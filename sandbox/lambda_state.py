@@ -9,9 +9,10 @@ carrying AWS's error code, HTTP status and message.
 Semantics follow AWS where our callers can observe them:
 
 * ``$LATEST`` is mutable; ``UpdateFunctionConfiguration`` / ``UpdateFunctionCode``
-  apply at once but report ``LastUpdateStatus: InProgress`` for ``update_delay_s``
-  seconds, during which a further update or a ``PublishVersion`` is refused
-  with ``ResourceConflictException``.
+  are shown at once but report ``LastUpdateStatus: InProgress`` for ``update_delay_s``
+  seconds, during which invocations of ``$LATEST`` still run the previous
+  configuration and a further update or a ``PublishVersion`` is refused with
+  ``ResourceConflictException``.
 * Versions are immutable snapshots numbered 1, 2, 3... and never reused;
   ``PublishVersion`` returns the newest version when ``$LATEST`` has not changed
   since it was published.
@@ -252,6 +253,9 @@ class Function:
     reserved_concurrency: int | None = None
     tags: dict[str, str] = field(default_factory=dict)
     update_until: float = 0.0  # time.time() until which $LATEST is InProgress
+    # $LATEST as it was before the update in progress: what invocations run until the update
+    # is done (as on Lambda, where a new configuration takes effect when it is Successful).
+    serving: VersionConfig | None = None
 
     def arn(self, qualifier: str | None = None) -> str:
         return function_arn(self.name, qualifier)
@@ -586,8 +590,9 @@ class LambdaState:
         if expected is not None and expected != actual:
             raise revision_mismatch(what)
 
-    def _mark_updating(self, fn: Function) -> None:
+    def _mark_updating(self, fn: Function, before: VersionConfig) -> None:
         fn.update_until = time.time() + self.update_delay_s if self.update_delay_s > 0 else 0.0
+        fn.serving = before
 
     # ---------------------------------------------------------------- functions
 
@@ -737,6 +742,7 @@ class LambdaState:
             if params.get("DryRun"):
                 return self._render(fn, fn.latest, None)
             latest = fn.latest
+            before = copy.deepcopy(latest)
             latest.code_hex, latest.code_sha256, latest.code_size = code_hex, code_sha, code_size
             if params.get("Architectures"):
                 latest.architectures = list(params["Architectures"])
@@ -744,10 +750,10 @@ class LambdaState:
             latest.revision_id = _new_revision()
             if params.get("Publish"):
                 cfg = self._publish(fn, None)
-                self._mark_updating(fn)
+                self._mark_updating(fn, before)
                 self._save()
                 return self._render(fn, cfg, cfg.version)
-            self._mark_updating(fn)
+            self._mark_updating(fn, before)
             self._save()
             return self._render(fn, latest, None)
 
@@ -772,6 +778,7 @@ class LambdaState:
             if fn.updating():
                 raise update_in_progress(name)
             self._check_revision(params.get("RevisionId"), current.revision_id)
+            before = copy.deepcopy(current)
             current.memory_size, current.timeout = memory, timeout
             current.environment, current.log_format, current.runtime = (
                 environment,
@@ -787,7 +794,7 @@ class LambdaState:
                     setattr(current, attr, params[key])
             current.last_modified = _now_iso()
             current.revision_id = _new_revision()
-            self._mark_updating(fn)
+            self._mark_updating(fn, before)
             self._save()
             return self._render(fn, current, None)
 
@@ -1059,6 +1066,8 @@ class LambdaState:
         with self._lock:
             fn = self._function(name, qualifier)
             cfg, alias = self._resolve(fn, qualifier)
+            if cfg is fn.latest and fn.serving is not None and fn.updating():
+                cfg = fn.serving
             if alias and alias.additional_weights:
                 roll = random.random()
                 for version, weight in alias.additional_weights.items():

@@ -100,6 +100,22 @@ def test_the_function_updated_waiter_waits_for_a_code_update_too(lambda_client, 
     )
 
 
+def test_invocations_run_the_previous_configuration_until_the_update_is_done(
+    sandbox, lambda_client, make_function
+):
+    name = make_function(SLEEPY, MemorySize=128)
+    previous = sandbox.configure(update_delay_s=3)
+    try:
+        lambda_client.update_function_configuration(FunctionName=name, MemorySize=256)
+        during = lambda_client.invoke(FunctionName=name, LogType="Tail")
+        wait_until_updated(lambda_client, name)
+    finally:
+        sandbox.configure(**previous)
+    after = lambda_client.invoke(FunctionName=name, LogType="Tail")
+    assert "Memory Size: 128 MB" in base64.b64decode(during["LogResult"]).decode()
+    assert "Memory Size: 256 MB" in base64.b64decode(after["LogResult"]).decode()
+
+
 def test_a_second_update_while_one_is_in_progress_is_refused_with_a_resource_conflict(
     lambda_client, make_function
 ):
