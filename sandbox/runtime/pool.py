@@ -240,10 +240,11 @@ class EnvironmentPool:
     def _max_memory_mb(self, env: Environment, out: Outcome) -> int:
         if out.status == "oom":
             return env.spec.memory_mb
-        peak = env.limits.peak_bytes()
-        if peak is None and out.peak_rss_kb is not None:
-            peak = out.peak_rss_kb * 1024
-        return min(env.spec.memory_mb, mb_rounded_up(peak or MiB))
+        # As on Lambda, the whole environment counts, runtime included: the process's peak
+        # resident set (VmHWM) — a cgroup's peak misses what was charged before the process
+        # moved into it (the interpreter and its imports) — or the cgroup's, if higher.
+        peaks = [env.limits.peak_bytes(), (out.peak_rss_kb or 0) * 1024]
+        return min(env.spec.memory_mb, mb_rounded_up(max(p or 0 for p in peaks) or MiB))
 
     def _result(
         self,

@@ -110,6 +110,18 @@ def test_it_bills_init_on_cold_starts_and_rounds_up_warm_durations(pool):
         assert int(report["used"]) == result.max_memory_used_mb
 
 
+def test_max_memory_used_counts_the_whole_environment_runtime_included(pool):
+    """Like Lambda's figure: the interpreter and its imports count, not only what the handler
+    allocated (a cgroup's peak misses pages charged before the process moved into it)."""
+    spec = make_spec(memory_mb=1024, key=f"whole-env-{uuid.uuid4().hex}")
+    call(pool, spec, {"action": "echo"})
+    warm, _ = call(pool, spec, {"action": "echo"})
+    [env] = [e for e in pool.environments() if e["key"] == spec.key]
+    status = Path(f"/proc/{env['pid']}/status").read_text()
+    resident_kb = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
+    assert warm.max_memory_used_mb >= resident_kb // 1024 >= 5
+
+
 def test_it_writes_start_output_end_and_report_in_text_format(pool):
     spec = make_spec(memory_mb=128)
     result, rid = call(pool, spec, {"action": "log"})
