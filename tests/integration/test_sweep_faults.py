@@ -5,7 +5,7 @@ call (its fault-injection API)."""
 import pytest
 from django.utils import timezone
 
-from tests.integration.test_sweep import function_state, wait_finished
+from tests.integration.test_sweep import function_state, wait_finished, wait_for
 from tests.tuning.runfactory import start_run
 from tuning.engine.reaper import retry_pending_cleanups
 from tuning.models import RunStatus, TuningRun
@@ -60,4 +60,23 @@ def test_a_failure_at_any_step_leaves_the_function_as_found(
     elif status == RunStatus.FAILED:
         assert error in run.error_message
         assert not run.cleanup_pending
+    assert function_state(lambda_client, FUNCTION) == before
+
+
+def test_a_version_published_with_another_memory_size_stops_the_run(worker, sandbox, lambda_client):
+    """Someone changes $LATEST between the sweep's update and its publish: the version does not
+    have the size it would be measured as, so the run stops, and cleanup puts back what it
+    found."""
+    before = function_state(lambda_client, FUNCTION)
+    sandbox.inject_fault("PublishVersion", error=None, delay_s=3, function=FUNCTION)
+    run = start_run(function=FUNCTION, memory_sizes=[256], invocations_per_size=2)
+
+    def publish_held():
+        return sandbox.faults()[0]["seen"] >= 1
+
+    wait_for(publish_held, "the sweep's publish", 120)
+    lambda_client.update_function_configuration(FunctionName=FUNCTION, MemorySize=3008)
+    wait_finished(run, worker=worker)
+    assert run.status == RunStatus.FAILED
+    assert "published with 3008 MB instead of 256 MB" in run.error_message
     assert function_state(lambda_client, FUNCTION) == before
