@@ -355,6 +355,35 @@ def test_a_sweep_whose_queued_batches_were_lost_is_resumed_not_failed(
     assert function_state(lambda_client, "tuneboard-io") == before
 
 
+def test_a_sweep_waiting_behind_a_long_one_is_neither_failed_nor_sent_again(
+    sandbox, start_celery_worker
+):
+    """One worker process: the second sweep's batches wait while the first one's long batch
+    runs. Waiting for a free worker is not death: the reaper leaves it alone."""
+    from tuning.engine.reaper import reap_stale_runs
+    from tuning.tasks import invoke_batch_task
+
+    start_celery_worker(concurrency=1, env={"TUNEBOARD_STALE_RUN_SECONDS": "2"})
+    long = start_run(
+        function="tuneboard-io",
+        memory_sizes=[128],
+        invocations_per_size=12,
+        payload={"wait_s": 1.0},
+    )
+    queued = start_run(function="tuneboard-cpu", memory_sizes=[1769], payload=LIGHT_CPU)
+
+    def both_final():
+        reap_stale_runs(enqueue_batch=invoke_batch_task.delay, stale_seconds=2)
+        time.sleep(0.5)
+        return all(TuningRun.objects.get(pk=r.pk).status in FINISHED for r in (long, queued))
+
+    wait_for(both_final, "both sweeps to finish", 240, every=0)
+    for run in (long, queued):
+        run.refresh_from_db()
+        assert run.status == RunStatus.SUCCEEDED, run.error_message
+        assert run.events == []  # never resumed: nothing was lost
+
+
 def test_cold_starts_only_measures_a_cold_start_every_time_and_auto_apply_sets_the_winner(
     worker, lambda_client
 ):

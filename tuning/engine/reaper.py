@@ -3,12 +3,13 @@
 * A run whose publisher, analyser or cleaner died (heartbeat older than
   ``TUNEBOARD_STALE_RUN_SECONDS``) is cleaned up and fails with that reason.
 * A run in its invoking phase is alive while any of its batches holds a live lease (a batch
-  waiting for a concurrency slot or for a free worker is not dead). With no live lease and no
-  recent progress, its queued work was lost (a broker restart, a purge, a worker killed
+  waiting for a concurrency slot is not dead), and is waiting, not lost, while workers are busy
+  with other runs. With no live lease, no recent progress and idle workers, its queued work was
+  lost (a broker restart, a purge, a worker killed
   mid-batch): the batches that are not done are sent again, from what the database says is
   missing, and the run's events say so. Only a run that makes no progress after
   ``MAX_RESUMES`` such attempts fails, with that reason.
-* A run that never started (no worker consumed it) fails after a while.
+* A run that never started fails after a while (unless workers are busy with other runs).
 * Cleanups that did not finish are retried with backoff until done.
 * An apply whose worker died fails after a while and releases the function.
 """
@@ -27,7 +28,14 @@ from django.utils import timezone
 from tuning.engine.finish import cleanup, cleanup_and_finish
 from tuning.engine.liveness import Heartbeat, run_context
 from tuning.engine.publish import plan_batches
-from tuning.models import OPEN_RESULT_STATUSES, MemoryChange, Phase, RunStatus, TuningRun
+from tuning.models import (
+    OPEN_RESULT_STATUSES,
+    BatchLease,
+    MemoryChange,
+    Phase,
+    RunStatus,
+    TuningRun,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +66,8 @@ def reap_stale_runs(enqueue_batch: EnqueueBatch, stale_seconds: int | None = Non
                 handled.append(str(run.id))
     pending_cutoff = now - dt.timedelta(seconds=max(600, 5 * stale))
     for run in TuningRun.objects.filter(status=RunStatus.PENDING, created_at__lt=pending_cutoff):
+        if _workers_busy(cutoff, but=run):
+            continue  # queued behind other sweeps, not forgotten
         if run.fail_unstarted(
             "No worker started this sweep in time; is a Celery worker consuming the 'sweeps' queue?"
         ):
@@ -95,6 +105,8 @@ def _reap(run, cutoff, stale: int, enqueue_batch: EnqueueBatch) -> bool:
     if run.phase == Phase.INVOKING and not (run.stop_reason or run.cancel_requested):
         if run.has_live_lease():
             return False  # a batch is at work (or waiting for a slot): alive
+        if _workers_busy(cutoff, but=run):
+            return False  # its batches wait behind other work: nothing is lost yet
         progressed = run.invocations_done > run.resumed_at_done
         attempt = 1 if progressed else run.resumes + 1
         if attempt <= MAX_RESUMES:
@@ -117,6 +129,16 @@ def _reap(run, cutoff, stale: int, enqueue_batch: EnqueueBatch) -> bool:
     with Heartbeat(run.id, always=True):
         cleanup_and_finish(run, RunStatus.FAILED, reason)
     return True
+
+
+def _workers_busy(cutoff, *, but) -> bool:
+    """Are workers busy with other runs (a fresh heartbeat or a live batch lease)? Then a
+    run that is not moving is waiting for a free worker, not lost."""
+    others = TuningRun.objects.filter(status=RunStatus.RUNNING).exclude(pk=but.pk)
+    return (
+        others.filter(heartbeat_at__gte=cutoff).exists()
+        or BatchLease.objects.filter(result__run__in=others, expires_at__gt=timezone.now()).exists()
+    )
 
 
 def _resume(run, cutoff, stale: int, attempt: int, enqueue_batch: EnqueueBatch) -> bool:
