@@ -14,10 +14,11 @@ DATABASE_URL).
 
 About moto: its ``get_metric_data`` scans every stored datapoint for every query and every
 period (O(queries x periods x datapoints)): with 8 M datapoints one 3-hour window of 500
-queries takes hours. The bench therefore swaps in an *indexed* implementation with the same
-answers (exact dimensions, same statistics code, same result shape) and checks it against
-moto's own on a sample first. Timings measure our collector, the HTTP round trips and the
-database, not moto's scan. ``--moto-scan`` keeps moto's implementation (very slow).
+queries takes hours. The bench therefore installs the sandbox's index
+(``sandbox.cloudwatch_index``, as ``python -m sandbox`` does: same answers, exact dimensions,
+moto's statistics code) and checks it against moto's own on a sample first. Timings measure
+our collector, the HTTP round trips and the database, not moto's scan; the index is built as
+the seeder puts the datapoints. ``--moto-scan`` keeps moto's implementation (very slow).
 
     .venv/bin/python bench/collect.py [--clusters 20] [--days 7] [--moto-scan]
 """
@@ -25,13 +26,11 @@ database, not moto's scan. ``--moto-scan`` keeps moto's implementation (very slo
 from __future__ import annotations
 
 import argparse
-import bisect
 import os
 import random
 import resource
 import sys
 import time
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -74,87 +73,19 @@ def table_sizes() -> dict[str, tuple[int, int]]:
 # --------------------------------------------------------------------------- moto
 
 
-def install_indexed_get_metric_data():
-    """Replace moto's scanning get_metric_data with an indexed one (same answers)."""
-    from moto.cloudwatch.models import CloudWatchBackend, Statistics
-
-    original = CloudWatchBackend.get_metric_data
-
-    def index(backend):
-        data = backend.get_all_metrics()
-        cached = getattr(backend, "_bench_index", None)
-        if cached and cached[0] == len(data):
-            return cached[1]
-        series = defaultdict(list)
-        for md in data:
-            dims = tuple(sorted((d.name, d.value) for d in md.dimensions))
-            series[(md.namespace, md.name, dims)].append(md)
-        built = {}
-        for key, mds in series.items():
-            mds.sort(key=lambda m: m.timestamp)
-            built[key] = ([m.timestamp for m in mds], mds)
-        backend._bench_index = (len(data), built)
-        return built
-
-    def get_metric_data(self, queries, start_time, end_time, scan_by="TimestampAscending"):
-        if any("MetricStat" not in q for q in queries):
-            return original(self, queries, start_time, end_time, scan_by)
-        start_time = start_time.replace(microsecond=0)
-        end_time = end_time.replace(microsecond=0)
-        built = index(self)
-        results = []
-        for query in queries:
-            stat_q = query["MetricStat"]
-            metric = stat_q["Metric"]
-            dims = tuple(sorted((d["Name"], d["Value"]) for d in metric.get("Dimensions", [])))
-            period = timedelta(seconds=int(stat_q["Period"]))
-            stat = stat_q["Stat"]
-            unit = stat_q.get("Unit")
-            timestamps, mds = built.get((metric["Namespace"], metric["MetricName"], dims), ([], []))
-            lo = bisect.bisect_left(timestamps, start_time)
-            hi = bisect.bisect_left(timestamps, end_time)
-            buckets = defaultdict(list)
-            for md in mds[lo:hi]:
-                if unit and md.unit != unit:
-                    continue
-                buckets[(md.timestamp - start_time) // period].append(md)
-            values, stamps = [], []
-            for k in sorted(buckets):
-                stats = Statistics([stat], start_time + k * period)
-                stats.metric_data = buckets[k]
-                values.append(stats.get_statistics_for_type(stat))
-                stamps.append(stats.timestamp)
-            if scan_by == "TimestampDescending":
-                values.reverse()
-                stamps.reverse()
-            label = query.get("Label") or f"{metric['MetricName']} {stat}"
-            if query.get("ReturnData", True):
-                results.append(
-                    {
-                        "id": query["Id"],
-                        "label": label,
-                        "values": values,
-                        "timestamps": stamps,
-                        "status_code": "Complete",
-                    }
-                )
-        return results
-
-    CloudWatchBackend.get_metric_data = get_metric_data
-    CloudWatchBackend.bench_index = index
-    return original
-
-
-def check_same_answers(original, sample_queries, start, end) -> int:
-    """Compare the indexed implementation with moto's own on a sample; returns queries checked."""
+def check_same_answers(sample_queries, start, end) -> int:
+    """Compare the sandbox's indexed get_metric_data with moto's own on a sample; returns
+    the number of queries checked."""
     from moto.cloudwatch.models import cloudwatch_backends
+
+    from sandbox.cloudwatch_index import MOTO
 
     backend = cloudwatch_backends["123456789012"]["us-east-1"]
     sample = backend.get_all_metrics()[0].timestamp
     if sample.tzinfo is None:  # moto keeps what its request parser gives: match it
         start, end = start.replace(tzinfo=None), end.replace(tzinfo=None)
     mine = backend.get_metric_data(sample_queries, start, end)
-    theirs = original(backend, sample_queries, start, end)
+    theirs = MOTO["get_metric_data"](backend, sample_queries, start, end)
 
     def norm(results):
         return {
@@ -217,11 +148,13 @@ def main() -> None:
 
     from aws import clients as awsclients
     from cachemetrics import catalog, collector, rollup
+    from sandbox import cloudwatch_index
     from sandbox.seed_dax import seed_dax, synthetic_clusters
 
+    if not args.moto_scan:
+        cloudwatch_index.install()
     server, moto_url = start_moto()
     awsclients.clear()
-    original = None if args.moto_scan else install_indexed_get_metric_data()
     specs = synthetic_clusters(args.clusters)
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
     hours = args.days * 24
@@ -242,7 +175,7 @@ def main() -> None:
             f"({published}) in {summary['put_calls']:,} PutMetricData calls"
         )
 
-        if original is not None:
+        if not args.moto_scan:
             sample = [
                 {
                     "Id": f"q{i}",
@@ -261,7 +194,7 @@ def main() -> None:
                     for i in range(12)
                 )
             ]
-            checked = check_same_answers(original, sample, now - timedelta(minutes=30), now)
+            checked = check_same_answers(sample, now - timedelta(minutes=30), now)
             print(f"indexed get_metric_data gives moto's answers on {checked} sample queries")
 
         t0 = time.perf_counter()
@@ -271,11 +204,6 @@ def main() -> None:
         # five minutes later, with one more hour published meanwhile
         seed_dax(moto_url, hours=1, now=now + timedelta(hours=1), clusters=specs)
         later = now + timedelta(minutes=5)
-        if original is not None:  # re-index moto's 8 M datapoints outside the timing
-            from moto.cloudwatch.models import cloudwatch_backends
-
-            backend = cloudwatch_backends["123456789012"]["us-east-1"]
-            backend.bench_index()
         t0 = time.perf_counter()
         [incremental] = collector.collect_all(now=later)
         describe("incremental collection (5 minutes later)", time.perf_counter() - t0, incremental)

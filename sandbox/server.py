@@ -4,9 +4,9 @@ moto runs in server mode in-process (``moto.server.ThreadedMotoServer``) for
 CloudWatch, DAX, DynamoDB and STS. Known differences from AWS that matter to us
 (moto 5.2.5):
 
-* CloudWatch ``GetMetricData`` matches dimensions exactly, while
-  ``GetMetricStatistics`` does not (a ``ClusterId`` query also sums the
-  ``ClusterId`` + ``NodeId`` series) -- use ``GetMetricData``.
+* CloudWatch ``GetMetricData``, ``GetMetricStatistics`` and ``ListMetrics`` answer
+  from an index by exact dimensions (``sandbox.cloudwatch_index``, which lists what
+  still differs from AWS); moto's own scan every datapoint per query.
 * Metric math expressions in ``GetMetricData`` are not evaluated (empty values).
 * ``ExtendedStatistics`` (p99 etc.) return nothing.
 * DAX ``describe_parameter_groups`` is not implemented; clusters stay ``creating``
@@ -24,6 +24,7 @@ import logging
 import os
 import sys
 
+from sandbox import cloudwatch_index
 from sandbox.lambda_api import LambdaHTTPServer
 from sandbox.lambda_state import REGION, LambdaState
 
@@ -78,6 +79,10 @@ class Sandbox:
 
         if not self.verbose:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        # moto scans every CloudWatch datapoint per query (minutes for a day of DAX metrics),
+        # lists each metric once per datapoint and matches dimensions as a subset: answer
+        # from an index by exact dimensions instead, as AWS does (sandbox.cloudwatch_index)
+        cloudwatch_index.install()
         self.moto = ThreadedMotoServer(ip_address=HOST, port=self.aws_port, verbose=False)
         self.moto.start()
         self.aws_port = self.moto.get_host_and_port()[1]
