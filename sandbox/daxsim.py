@@ -170,6 +170,10 @@ class TableSpec:
     query_kinds: int = 2_000  # distinct query parameter sets
     query_items: float = 6.0  # mean items per query result
     scan_kinds: int = 4  # distinct scan pages
+    # Traffic trend over the simulated period: the rate at its end relative to its start
+    # (exponential in between, on top of the daily sinusoid; 1.0 = no trend). ``peak_rpm``
+    # is the peak rate at the end of the period.
+    growth: float = 1.0
     hash_key: str = "pk"
 
 
@@ -187,6 +191,10 @@ class ClusterSpec:
     error_rate: float = 0.0003  # share of requests failing with a user error
     throttle_rate: float = 0.0001  # share of requests throttled at peak load
     memory_scale_down: int = 1024  # simulated memory = real memory / this
+    # Each simulated request stands for this many real ones: the publisher multiplies the
+    # counts (requests, hits, misses, read units) by it. A consistent scaled-down copy uses
+    # the memory_scale_down factor (key space, memory and traffic all scaled by it).
+    traffic_scale: int = 1
     item_cache_share: float = 0.7  # share of cache memory for the item cache
     node_metrics: bool = True  # also publish the ClusterId+NodeId series (as DAX does)
 
@@ -220,7 +228,8 @@ class LruTtlCache:
     """An LRU cache bounded in bytes whose entries expire ``ttl`` seconds after being written.
 
     Hits move an entry to the most-recently-used end but do not extend its TTL. Expired
-    entries are dropped lazily when looked up (a miss) or when they reach the LRU end.
+    entries are dropped lazily when looked up (a miss) or when they reach the LRU end (not
+    counted as evicted then).
     """
 
     __slots__ = ("capacity", "ttl", "used", "_entries")
@@ -254,7 +263,11 @@ class LruTtlCache:
         return True
 
     def put(self, key: object, size: int, now: float) -> int:
-        """Write an entry (fresh TTL); returns the bytes evicted to make room."""
+        """Write an entry (fresh TTL); returns the bytes evicted to make room.
+
+        Entries dropped to make room whose TTL had already run out are not evictions: they
+        were expired and only waited to be reclaimed (their bytes are not counted).
+        """
         entries = self._entries
         old = entries.pop(key, None)
         if old is not None:
@@ -263,9 +276,10 @@ class LruTtlCache:
         self.used += size
         evicted = 0
         while self.used > self.capacity and entries:
-            _, (_, old_size) = entries.popitem(last=False)
+            _, (expires, old_size) = entries.popitem(last=False)
             self.used -= old_size
-            evicted += old_size
+            if expires > now:
+                evicted += old_size
         return evicted
 
     def delete(self, key: object) -> None:
@@ -298,6 +312,13 @@ def daily_factor(spec: TableSpec, epoch_s: float) -> float:
     hour = (epoch_s / 3600.0) % 24.0
     wave = (1.0 + math.cos(2 * math.pi * (hour - spec.peak_hour) / 24.0)) / 2.0
     return spec.trough_ratio + (1.0 - spec.trough_ratio) * wave
+
+
+def trend_factor(growth: float, epoch_s: float, start: float, end: float) -> float:
+    """``growth ** ((epoch_s - end) / (end - start))``: 1 at ``end``, 1/growth at ``start``."""
+    if end <= start:
+        return 1.0
+    return growth ** ((epoch_s - end) / (end - start))
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
@@ -368,8 +389,18 @@ class TableWorkload:
             cum.append(total)
         return cum
 
-    def requests_in_minute(self, rng: random.Random, epoch_s: float) -> int:
-        rate = self.spec.peak_rpm * daily_factor(self.spec, epoch_s + 30)
+    def rate(self, epoch_s: float, period: tuple[float, float] | None) -> float:
+        """Expected requests per minute at ``epoch_s`` (daily sinusoid times the trend)."""
+        rate = self.spec.peak_rpm * daily_factor(self.spec, epoch_s)
+        if period is not None and self.spec.growth != 1.0:
+            start, end = period
+            rate *= trend_factor(self.spec.growth, epoch_s, start, end)
+        return rate
+
+    def requests_in_minute(
+        self, rng: random.Random, epoch_s: float, period: tuple[float, float] | None = None
+    ) -> int:
+        rate = self.rate(epoch_s + 30, period)
         rate *= max(0.0, rng.gauss(1.0, 0.05))
         return int(rate + rng.random())  # stochastic rounding
 
@@ -398,6 +429,7 @@ class ClusterSim:
 
     spec: ClusterSpec
     seed: object = 42
+    period: tuple[float, float] | None = None  # (start, end) epoch of the tables' growth
     rng: random.Random = field(init=False)
     item_cache: LruTtlCache = field(init=False)
     query_cache: LruTtlCache = field(init=False)
@@ -487,7 +519,7 @@ class ClusterSim:
         nodes = range(n_nodes)
         events: list[tuple[int, int, int, int]] = []
         for tw in self.tables:
-            n = tw.requests_in_minute(rng, epoch_s)
+            n = tw.requests_in_minute(rng, epoch_s, self.period)
             if n <= 0:
                 continue
             ops = rng.choices(range(N_OPS), cum_weights=tw.op_cw, k=n)
@@ -503,10 +535,7 @@ class ClusterSim:
         total = len(events)
 
         # Requests that fail: user errors anywhere, throttles more likely near the peak.
-        load = (
-            sum(t.spec.peak_rpm * daily_factor(t.spec, epoch_s + 30) for t in self.tables)
-            / self._peak_rpm
-        )
+        load = sum(t.rate(epoch_s + 30, self.period) for t in self.tables) / self._peak_rpm
         n_err = min(total, _poisson(rng, total * spec.error_rate))
         n_thr = min(total - n_err, _poisson(rng, total * spec.throttle_rate * load**4))
         failed: dict[int, int] = {}
@@ -593,11 +622,27 @@ _REQUEST_COUNTER = {
 def simulate(
     spec: ClusterSpec, start_epoch: float, minutes: int, seed: object = 42, warmup: int = 10
 ) -> list[MinuteResult]:
-    """Simulate ``minutes`` minutes from ``start_epoch`` after ``warmup`` unrecorded minutes."""
-    sim = ClusterSim(spec, seed)
+    """Simulate ``minutes`` minutes from ``start_epoch`` after ``warmup`` unrecorded minutes.
+
+    A table's ``growth`` runs over these minutes: its rate at the last one is ``growth`` times
+    the rate at the first (daily sinusoid aside).
+    """
+    sim = ClusterSim(spec, seed, period=(start_epoch, start_epoch + 60 * minutes))
     for m in range(warmup, 0, -1):
         sim.run_minute(start_epoch - 60 * m)
     return [sim.run_minute(start_epoch + 60 * m) for m in range(minutes)]
+
+
+def scale_counts(results: list[MinuteResult], factor: float) -> None:
+    """Multiply every count of ``results`` in place by ``factor`` (not the simulated evicted
+    bytes, which the EvictedSize gauge already scaled by ``memory_scale_down``)."""
+    if factor == 1:
+        return
+    for minute in results:
+        for row in (*minute.node_counts, *minute.table_counts):
+            for j in range(N_COUNTERS):
+                if j != EVICTED_BYTES and row[j]:
+                    row[j] *= factor
 
 
 def hit_ratio(
@@ -622,6 +667,8 @@ __all__ = [
     "daily_factor",
     "hit_ratio",
     "read_units",
+    "scale_counts",
     "simulate",
+    "trend_factor",
     "zipf_cum_weights",
 ]

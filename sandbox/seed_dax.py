@@ -31,11 +31,13 @@ from sandbox.daxsim import (
     ClusterSpec,
     MinuteResult,
     TableSpec,
+    scale_counts,
     simulate,
 )
 
 __all__ = [
     "DEFAULT_CLUSTERS",
+    "DEMO_SCALE",
     "TABLES_TAG",
     "ClusterSpec",
     "TableSpec",
@@ -50,34 +52,50 @@ DYNAMODB_NAMESPACE = "AWS/DynamoDB"
 MAX_DATA_PER_CALL = 1000  # CloudWatch PutMetricData limit
 PUBLISH_THREADS = 4
 
+# The demo set is a scaled-down copy of real workloads: the key spaces, the cache memory
+# (``memory_scale_down``) and the traffic (``traffic_scale``) are all 1/1024 of the real
+# ones, so the hit ratios are those of the real clusters and the published counts are real
+# rates. Three stories: a cluster that pays for itself many times over, one that costs far
+# more than it saves, and one too small for its working set.
+DEMO_SCALE = 1024
+
 DEFAULT_CLUSTERS: list[ClusterSpec] = [
     ClusterSpec(
+        # Pays for itself: ~25k requests/s (~40k at the peak) on three r5.large, working set
+        # fits, ~85 % item hit ratio; the reads it absorbs are worth several times the nodes.
         name="orders-cache",
         node_type="dax.r5.large",
         nodes=3,
         description="Order lookups for the checkout and order-history services",
+        memory_scale_down=DEMO_SCALE,
+        traffic_scale=DEMO_SCALE,
         tables=(
             TableSpec(
                 name="Orders",
                 billing_mode="PAY_PER_REQUEST",
-                key_space=40_000,
-                zipf_s=1.2,
+                key_space=4_000,
+                zipf_s=1.1,
                 item_kb=1.5,
-                peak_rpm=1400,
+                peak_rpm=2400,
                 peak_hour=13,
-                write_share=0.10,
-                strong_share=0.04,
+                write_share=0.08,
+                strong_share=0.01,
                 query_share=0.20,
                 scan_share=0.001,
-                query_kinds=1500,
+                query_kinds=400,
             ),
         ),
     ),
     ClusterSpec(
+        # Too small: two t3.medium for a catalog far larger than their memory, with traffic
+        # climbing over the period (a sale): the cache is full, evictions rise, under half of
+        # the item reads hit.
         name="catalog-cache",
         node_type="dax.t3.medium",
         nodes=2,
         description="Product pages: catalog items and their reviews",
+        memory_scale_down=DEMO_SCALE,
+        traffic_scale=DEMO_SCALE,
         tables=(
             TableSpec(
                 name="Products",
@@ -85,10 +103,12 @@ DEFAULT_CLUSTERS: list[ClusterSpec] = [
                 read_capacity=200,
                 write_capacity=20,
                 key_space=20_000,
-                zipf_s=1.3,
+                zipf_s=1.0,
                 item_kb=3.0,
-                peak_rpm=900,
+                peak_rpm=350,
+                trough_ratio=0.75,
                 peak_hour=19,
+                growth=2.5,
                 write_share=0.02,
                 strong_share=0.01,
                 query_share=0.25,
@@ -100,9 +120,11 @@ DEFAULT_CLUSTERS: list[ClusterSpec] = [
                 key_space=50_000,
                 zipf_s=1.0,
                 item_kb=2.0,
-                peak_rpm=400,
+                peak_rpm=150,
+                trough_ratio=0.75,
                 peak_hour=20,
-                write_share=0.15,
+                growth=2.5,
+                write_share=0.10,
                 strong_share=0.02,
                 query_share=0.45,
                 query_kinds=3000,
@@ -110,13 +132,17 @@ DEFAULT_CLUSTERS: list[ClusterSpec] = [
         ),
     ),
     ClusterSpec(
+        # Costs more than it saves: two r5.large for ~1,000 requests/s of sessions, 40 % of
+        # the reads strongly consistent (they bypass the cache) and a 60 s TTL.
         name="sessions-cache",
-        node_type="dax.t3.small",
-        nodes=1,
-        description="Web sessions (short TTL, mostly strongly consistent, undersized)",
+        node_type="dax.r5.large",
+        nodes=2,
+        description="Web sessions (short TTL, mostly strongly consistent, oversized)",
         item_ttl_s=60,
         query_ttl_s=60,
-        throttle_rate=0.001,
+        throttle_rate=0.0,
+        memory_scale_down=DEMO_SCALE,
+        traffic_scale=DEMO_SCALE,
         tables=(
             TableSpec(
                 name="Sessions",
@@ -124,7 +150,7 @@ DEFAULT_CLUSTERS: list[ClusterSpec] = [
                 key_space=30_000,
                 zipf_s=1.0,
                 item_kb=6.0,
-                peak_rpm=600,
+                peak_rpm=90,
                 peak_hour=10,
                 write_share=0.30,
                 strong_share=0.40,
@@ -202,8 +228,32 @@ def synthetic_clusters(n: int) -> list[ClusterSpec]:
 # --------------------------------------------------------------------------- AWS resources
 
 
+def _patch_moto_active_nodes() -> None:
+    """moto's DescribeClusters says ``ActiveNodes: 0`` whatever the state; DAX counts the
+    nodes that are up. Patch the in-process moto (the sandbox's and the tests' servers run
+    in this process): an available cluster reports its available nodes. Idempotent."""
+    try:
+        from moto.dax.models import DaxCluster
+    except ImportError:  # seeding a moto server of another process: nothing to patch here
+        return
+    if getattr(DaxCluster.to_json, "_tuneboard_active_nodes", False):
+        return
+    original = DaxCluster.to_json
+
+    def to_json(self: Any) -> dict[str, Any]:
+        data = original(self)
+        if self.status == "available":
+            data["ActiveNodes"] = sum(1 for n in self.nodes if n.status == "available")
+        return data
+
+    to_json._tuneboard_active_nodes = True  # type: ignore[attr-defined]
+    DaxCluster.to_json = to_json  # type: ignore[method-assign]
+
+
 def make_dax_immediate(endpoint_url: str) -> None:
-    """Tell moto to make DAX clusters `available` at once instead of after 4 describes."""
+    """Tell moto to make DAX clusters `available` at once instead of after 4 describes (and
+    make an in-process moto report their ``ActiveNodes``)."""
+    _patch_moto_active_nodes()
     body = json.dumps(
         {"model_name": "dax::cluster", "transition": {"progression": "immediate"}}
     ).encode()
@@ -509,6 +559,7 @@ def seed_dax(
         for spec in clusters:
             t0 = time.perf_counter()
             results = simulate(spec, start.timestamp(), minutes, seed=seed)
+            scale_counts(results, spec.traffic_scale)
             simulate_s += time.perf_counter() - t0
             info = summary["clusters"][spec.name]
             dax_data = _cluster_metric_data(spec, results, info["totals"], info["node_totals"])

@@ -295,3 +295,33 @@ def test_cpu_follows_the_request_load():
         sum(m.node_gauges[0]["CPUUtilization"] for m in minutes) / 5 for minutes in (peak, trough)
     ]
     assert cpu[0] > cpu[1]
+
+
+def test_entries_dropped_after_their_ttl_are_not_counted_as_evicted():
+    cache = LruTtlCache(capacity_bytes=200, ttl_s=60)
+    cache.put("old", 100, now=0.0)
+    cache.put("live", 100, now=50.0)
+    assert cache.put("new", 100, now=70.0) == 0  # "old" had expired: reclaimed, not evicted
+    assert cache.put("newer", 100, now=71.0) == 100  # "live" had not
+    assert cache.keys() == ["new", "newer"]
+
+
+def test_growth_multiplies_the_rate_over_the_simulated_period():
+    table = TableSpec(name="Growing", trough_ratio=1.0, peak_rpm=600, growth=3.0)
+    spec = ClusterSpec(name="growing-cache", node_type="dax.r5.large", nodes=1, tables=(table,))
+    minutes = simulate(spec, T0, 60, seed=1, warmup=0)
+    first = sum(m.node_counts[0][daxsim.TOTAL_REQ] for m in minutes[:10])
+    last = sum(m.node_counts[0][daxsim.TOTAL_REQ] for m in minutes[-10:])
+    assert 2.0 < last / first < 3.0  # 3 ** (50 / 60) = 2.5 between the two middles
+    assert daxsim.trend_factor(3.0, T0, T0, T0 + 3600) == pytest.approx(1 / 3)
+
+
+def test_scale_counts_multiplies_counts_but_not_the_simulated_evicted_bytes():
+    minutes = simulate(one_table_cluster(), T0, 3, seed=2)
+    before = [row[:] for m in minutes for row in (*m.node_counts, *m.table_counts)]
+    daxsim.scale_counts(minutes, 1024)
+    after = [row for m in minutes for row in (*m.node_counts, *m.table_counts)]
+    for old, new in zip(before, after, strict=True):
+        assert new[daxsim.TOTAL_REQ] == old[daxsim.TOTAL_REQ] * 1024
+        assert new[daxsim.RU_ITEM_MISSES] == old[daxsim.RU_ITEM_MISSES] * 1024
+        assert new[daxsim.EVICTED_BYTES] == old[daxsim.EVICTED_BYTES]

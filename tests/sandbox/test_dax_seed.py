@@ -1,4 +1,5 @@
-"""sandbox.seed_dax against a real moto server: resources, and metrics that come back exactly."""
+"""sandbox.seed_dax against a real moto server: resources, and metrics that come back exactly;
+the demo's three stories as the application's own reports tell them."""
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -8,7 +9,12 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from sandbox.daxsim import COUNT_METRICS, GAUGE_METRICS
-from sandbox.seed_dax import DEFAULT_CLUSTERS, TABLES_TAG, seed_dax, synthetic_clusters
+from sandbox.seed_dax import (
+    DEFAULT_CLUSTERS,
+    TABLES_TAG,
+    seed_dax,
+    synthetic_clusters,
+)
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 HOURS = 2
@@ -127,6 +133,8 @@ def test_the_demo_set_has_a_multi_table_cluster_and_a_poor_one():
     assert names == ["orders-cache", "catalog-cache", "sessions-cache"]
     assert [t.name for t in DEFAULT_CLUSTERS[1].tables] == ["Products", "Reviews"]
     assert DEFAULT_CLUSTERS[2].item_ttl_s < DEFAULT_CLUSTERS[0].item_ttl_s
+    # a scaled-down copy: traffic scaled back up by the same factor as the memory
+    assert all(c.traffic_scale == c.memory_scale_down > 1 for c in DEFAULT_CLUSTERS)
 
 
 def test_clusters_are_available_with_their_nodes_and_tagged_with_their_tables(endpoint, summary):
@@ -137,6 +145,7 @@ def test_clusters_are_available_with_their_nodes_and_tagged_with_their_tables(en
         assert cluster["Status"] == "available"
         assert cluster["NodeType"] == spec.node_type
         assert cluster["TotalNodes"] == spec.nodes
+        assert cluster["ActiveNodes"] == spec.nodes
         assert [n["NodeId"] for n in cluster["Nodes"]] == summary["clusters"][spec.name]["nodes"]
         tags = {
             t["Key"]: t["Value"] for t in dax.list_tags(ResourceName=cluster["ClusterArn"])["Tags"]
@@ -260,11 +269,31 @@ def test_per_table_truths_of_a_multi_table_cluster_add_up_to_the_cluster(summary
     assert products != reviews
 
 
-def test_the_poor_cluster_hits_less_and_evicts(summary):
+def test_the_poor_clusters_hit_less_and_only_the_small_one_evicts_much(summary):
     orders = summary["clusters"]["orders-cache"]
+    catalog = summary["clusters"]["catalog-cache"]
     sessions = summary["clusters"]["sessions-cache"]
-    assert sessions["item_hit_ratio"] < orders["item_hit_ratio"]
-    assert sessions["totals"]["EvictedSize"] > 0
+    assert sessions["item_hit_ratio"] < catalog["item_hit_ratio"] < orders["item_hit_ratio"]
+    requests = {
+        name: info["totals"]["TotalRequestCount"] for name, info in summary["clusters"].items()
+    }
+    evicted = {
+        name: info["totals"].get("EvictedSize", 0.0) for name, info in summary["clusters"].items()
+    }
+    # per request, the two t3.medium evict far more than the r5.large clusters
+    per_request = {name: evicted[name] / requests[name] for name in requests}
+    assert per_request["catalog-cache"] > 5 * per_request["orders-cache"]
+    assert per_request["catalog-cache"] > 5 * per_request["sessions-cache"]
+
+
+def test_request_rates_are_plausible_for_the_node_types(summary):
+    rate = {
+        name: info["totals"]["TotalRequestCount"] / WINDOW_S
+        for name, info in summary["clusters"].items()
+    }
+    assert rate["orders-cache"] > 20_000  # three r5.large: tens of thousands a second
+    assert 1_000 < rate["catalog-cache"] < 10_000  # two t3.medium: a few thousand
+    assert 500 < rate["sessions-cache"] < 5_000  # two r5.large, far below what they serve
 
 
 def test_synthetic_clusters_are_varied_valid_and_stable():
@@ -296,3 +325,77 @@ def test_a_cluster_can_publish_its_cluster_series_without_node_series():
     assert sum(sums["cluster"]) == info["totals"]["TotalRequestCount"] > 0
     assert sums["lean-cache-a"] == sums["lean-cache-b"] == []
     assert info["node_totals"] == {"lean-cache-a": {}, "lean-cache-b": {}}
+
+
+# --------------------------------------------------------------------------- the three stories
+#
+# The seeded hours collected by the application and read back through its own reports over
+# the last hour (moto's backends are global to the process: no second server here).
+
+AWS_ENV_SERVICES = ("CLOUDWATCH", "DAX", "DYNAMODB", "STS")
+
+
+@pytest.fixture
+def reports(endpoint, summary, monkeypatch):
+    """{cluster name: the application's 1 h ClusterReport} after collecting the last hour."""
+    from aws import clients as awsclients
+    from cachemetrics import collector
+    from cachemetrics.models import DaxCluster
+    from cachemetrics.reports import cluster_report
+
+    for service in AWS_ENV_SERVICES:
+        monkeypatch.setenv(f"AWS_ENDPOINT_URL_{service}", endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    awsclients.clear()
+    try:
+        [collection] = collector.collect_all(now=NOW, since=timedelta(hours=1))
+        assert collection.status == "succeeded", collection.errors
+        yield {c.name: cluster_report(c, "1h") for c in DaxCluster.objects.all()}
+    finally:
+        awsclients.clear()
+
+
+def codes(report):
+    return {flag.code for flag in report.flags}
+
+
+@pytest.mark.django_db
+def test_the_demo_tells_three_stories_through_the_applications_reports(reports):
+    from cachemetrics import analysis, pricing
+
+    orders, catalog, sessions = (reports[c.name] for c in DEFAULT_CLUSTERS)
+    for report in reports.values():
+        assert report.covered_hours == pytest.approx(1.0)
+        assert report.monthly_cost_usd == pytest.approx(
+            pricing.cluster_monthly_usd(
+                pricing.node_hourly_usd(report.cluster.node_type), report.cluster.node_count
+            )
+        )
+        assert report.savings.net_monthly_usd == pytest.approx(
+            report.savings.monthly_saving_usd - report.monthly_cost_usd
+        )
+
+    # Pays for itself several times over: tens of thousands of requests/s on three r5.large,
+    # a good hit ratio.
+    assert orders.totals["TotalRequestCount"] / 3600 > 20_000
+    assert orders.counts.item > 0.8
+    assert orders.savings.net_monthly_usd > 4 * orders.monthly_cost_usd
+    assert orders.savings.break_even_hit_ratio < 0.25
+    assert {"costs_more", "low_hit_ratio", "cache_too_small", "bypass"}.isdisjoint(codes(orders))
+
+    # Costs far more than it saves: two r5.large for ~1.5k requests/s, reads that bypass it;
+    # no hit ratio would make it pay.
+    assert sessions.totals["TotalRequestCount"] / 3600 < 5_000
+    assert sessions.savings.net_monthly_usd < -0.8 * sessions.monthly_cost_usd
+    assert sessions.savings.break_even_reachable is False
+    assert {"costs_more", "low_hit_ratio", "bypass"} <= codes(sessions)
+    assert "cache_too_small" not in codes(sessions)
+
+    # Too small: two t3.medium, full, evictions rising, under half of the item reads hit.
+    assert {"cache_too_small", "low_hit_ratio"} <= codes(catalog)
+    assert catalog.counts.item < 0.6
+    assert catalog.totals["CacheMemoryUtilization"] >= analysis.MEMORY_HIGH_PCT
