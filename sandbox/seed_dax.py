@@ -362,6 +362,13 @@ def _discard(_datum: dict[str, Any]) -> None:
     pass
 
 
+def published_minutes(spec, start_epoch: float, minutes: int, seed: object = 42) -> list:
+    """The simulated minutes of a cluster, with counts scaled as they are published."""
+    results = simulate(spec, start_epoch, minutes, seed=seed)
+    scale_counts(results, spec.traffic_scale)
+    return results
+
+
 def _cluster_metric_data(
     spec: ClusterSpec,
     results: list[MinuteResult],
@@ -558,8 +565,7 @@ def seed_dax(
     with ThreadPoolExecutor(max_workers=PUBLISH_THREADS) as pool:
         for spec in clusters:
             t0 = time.perf_counter()
-            results = simulate(spec, start.timestamp(), minutes, seed=seed)
-            scale_counts(results, spec.traffic_scale)
+            results = published_minutes(spec, start.timestamp(), minutes, seed=seed)
             simulate_s += time.perf_counter() - t0
             info = summary["clusters"][spec.name]
             dax_data = _cluster_metric_data(spec, results, info["totals"], info["node_totals"])

@@ -14,8 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sandbox.daxsim import simulate
-from sandbox.seed_dax import DEFAULT_CLUSTERS, _cluster_metric_data
+from sandbox.seed_dax import DEFAULT_CLUSTERS, _cluster_metric_data, published_minutes
 
 HOUR = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
@@ -51,7 +50,10 @@ def seeded(cloudwatch):
     end = start + 24 * HOUR
     data = {
         spec.name: _cluster_metric_data(
-            spec, simulate(spec, start.timestamp(), 24 * 60), {}, {n: {} for n in spec.node_ids}
+            spec,
+            published_minutes(spec, start.timestamp(), 24 * 60),
+            {},
+            {n: {} for n in spec.node_ids},
         )
         for spec in DEFAULT_CLUSTERS
     }
