@@ -1,107 +1,288 @@
 #!/usr/bin/env python
-"""`make run`: migrate, demo user, local AWS sandbox, a Celery worker, Celery beat, web server.
+"""`make run`: migrate, demo user, local AWS sandbox, Celery workers and beat, web server.
 
-Ctrl-C or SIGTERM stops every child process group; running it again keeps the data.
-Set TUNEBOARD_SANDBOX=0 to use real AWS (boto3's normal credentials and endpoints).
+Each child runs in its own session and writes to ``<data dir>/log/<name>.log`` (data dir:
+TUNEBOARD_DATA_DIR, default ``var/``); only our own progress, the URL, the login and
+ERROR/CRITICAL lines from the children are printed. Ctrl-C, SIGTERM or SIGHUP (terminal
+closed) stops every child (SIGTERM, then SIGKILL to its process group after STOP_TIMEOUT_S);
+further signals during the stop are ignored. A child that exits stops the others. Running
+it again keeps the data.
+
+Environment: TUNEBOARD_ADDRESS (web server, default 127.0.0.1:8000), TUNEBOARD_SANDBOX=0 to
+use real AWS (boto3's normal credentials and endpoints), TUNEBOARD_SANDBOX_LAMBDA_PORT /
+TUNEBOARD_SANDBOX_AWS_PORT (default 9001 / 9002, 0 = any free port).
 """
 
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 ADDRESS = os.environ.get("TUNEBOARD_ADDRESS", "127.0.0.1:8000")
-children: list[tuple[str, subprocess.Popen]] = []
+DATA_DIR = ROOT / (os.environ.get("TUNEBOARD_DATA_DIR") or "var")  # as dashboard.settings
+LOG_DIR = DATA_DIR / "log"
+STOP_TIMEOUT_S = 15
+WEB_START_TIMEOUT_S = 60
+HANDLED_SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
+ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL)\b")
+DAX_COLLECTION_TASK = "cachemetrics.tasks.collect_cache_metrics_task"  # CELERY_BEAT_SCHEDULE
 
 
-def start(name: str, args: list[str], env: dict, **kwargs) -> subprocess.Popen:
-    proc = subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True, **kwargs)
-    children.append((name, proc))
-    print(f"  started {name:<8} pid {proc.pid}: {' '.join(args[1:])}", flush=True)
-    return proc
+@dataclass
+class Child:
+    name: str
+    proc: subprocess.Popen
+    log: Path
+    oneshot: bool = False  # a short task: its exit is reported, not fatal
+    read_up_to: int = 0  # how far the log was scanned for errors
+    reported: bool = False
 
 
-def stop_all(*_args) -> None:
-    for _name, proc in reversed(children):
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for _name, proc in children:
+children: list[Child] = []
+stop_reason: str | None = None  # set once: later signals are ignored
+starting_child = False  # a signal now would lose track of the child being started
+
+
+class Stop(Exception):
+    pass
+
+
+def on_signal(signum, _frame) -> None:
+    global stop_reason
+    if stop_reason is not None:
+        return
+    stop_reason = signal.Signals(signum).name
+    if not starting_child:
+        raise Stop(stop_reason)
+
+
+def say(message: str = "") -> None:
+    try:
+        print(message, flush=True)
+    except OSError:  # the terminal is gone (SIGHUP): keep stopping quietly
+        pass
+
+
+def shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def child_env(env: dict) -> dict:
+    return {**env, "PYTHONUNBUFFERED": "1"}
+
+
+def start(name: str, args: list[str], env: dict, oneshot: bool = False, **kwargs) -> Child:
+    global starting_child
+    log = LOG_DIR / f"{name.replace(' ', '-')}.log"
+    starting_child = True
+    try:
+        with log.open("w") as log_file:
+            kwargs.setdefault("stdout", log_file)
+            proc = subprocess.Popen(
+                args,
+                cwd=ROOT,
+                env=child_env(env),
+                stdin=subprocess.DEVNULL,
+                stderr=log_file,
+                start_new_session=True,
+                **kwargs,
+            )
+        child = Child(name, proc, log, oneshot)
+        children.append(child)
+    finally:
+        starting_child = False
+    if stop_reason is not None:
+        raise Stop(stop_reason)
+    if not oneshot:
+        say(f"  started {name:<18} pid {proc.pid:<7} log {shown(log)}")
+    return child
+
+
+def log_tail(child: Child, lines: int = 15) -> str:
+    try:
+        text = child.log.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join("    | " + line for line in text.splitlines()[-lines:])
+
+
+def describe_exit(code: int) -> str:
+    if code < 0:
         try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with status {code}"
+
+
+def check_children() -> None:
+    """Echo new ERROR/CRITICAL log lines; stop everything if a long-running child exited."""
+    global stop_reason
+    for child in children:
+        try:
+            with child.log.open("rb") as log_file:
+                log_file.seek(child.read_up_to)
+                new = log_file.read()
+        except OSError:
+            new = b""
+        complete = new[: new.rfind(b"\n") + 1]
+        child.read_up_to += len(complete)
+        for line in complete.decode(errors="replace").splitlines():
+            if ERROR_LINE.search(line):
+                say(f"  {child.name}: {line}")
+        code = child.proc.poll()
+        if code is None or child.reported:
+            continue
+        child.reported = True
+        if child.oneshot:
+            if code != 0:
+                say(f"  {child.name} {describe_exit(code)}; see {shown(child.log)}")
+            continue
+        stop_reason = f"{child.name} exited"
+        say(f"\n{child.name} (pid {child.proc.pid}) {describe_exit(code)}; stopping the others.")
+        say(f"  last lines of {shown(child.log)}:\n{log_tail(child)}")
+        raise SystemExit(1)
+
+
+def signal_group(pid: int, signum: int) -> None:
+    try:
+        os.killpg(pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop_all() -> None:
+    global stop_reason
+    stop_reason = stop_reason or "exit"
+    running = [c for c in children if c.proc.poll() is None]
+    if running:
+        say(f"\nStopping ({stop_reason}): {', '.join(c.name for c in running)} ...")
+    # SIGTERM to each child's main process only: a Celery worker stops its pool itself (pool
+    # processes that get SIGTERM too can leave the worker waiting until it is killed).
+    for child in reversed(children):
+        if child.proc.poll() is None:
+            child.proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    for child in children:
+        try:
+            child.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-    # A child may have left grandchildren in its group: make sure nothing survives.
-    for _name, proc in children:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    print("Stopped everything.", flush=True)
+            say(f"  {child.name} still running after {STOP_TIMEOUT_S} s: killing it")
+            signal_group(child.proc.pid, signal.SIGKILL)
+            child.proc.wait()
+    # A child may have left processes in its group: make sure nothing survives.
+    for child in children:
+        signal_group(child.proc.pid, signal.SIGKILL)
+    say("Stopped everything.")
 
 
 def start_sandbox(env: dict) -> dict:
-    state_dir = ROOT / "var" / "sandbox"
+    state_dir = DATA_DIR / "sandbox"
     state_dir.mkdir(parents=True, exist_ok=True)
-    proc = start(
+    ports = [
+        "--lambda-port",
+        os.environ.get("TUNEBOARD_SANDBOX_LAMBDA_PORT", "9001"),
+        "--aws-port",
+        os.environ.get("TUNEBOARD_SANDBOX_AWS_PORT", "9002"),
+    ]
+    sandbox = start(
         "sandbox",
-        [PY, "-m", "sandbox", "--seed", "--state-dir", str(state_dir)],
+        [PY, "-m", "sandbox", "--seed", "--state-dir", str(state_dir), *ports],
         env,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.PIPE,  # export lines, then "# sandbox ready"; progress goes to the log
         text=True,
     )
     exports = {}
-    for line in proc.stdout:
+    for line in sandbox.proc.stdout:
         line = line.strip()
         if line.startswith("export "):
             key, _, value = line[len("export ") :].partition("=")
             exports[key] = value
         elif line.startswith("# sandbox ready"):
-            print(f"  sandbox ready{line[len('# sandbox ready') :]}", flush=True)
+            say(f"  sandbox ready{line[len('# sandbox ready') :]}")
             return exports
-    raise SystemExit("The sandbox exited before it was ready; see its messages above.")
+    sandbox.proc.wait()
+    check_children()  # reports the exit and the log's last lines
+    raise SystemExit(1)
+
+
+def wait_for_web() -> None:
+    host, _, port = ADDRESS.rpartition(":")
+    host = "127.0.0.1" if host in ("", "0.0.0.0") else host.strip("[]")  # noqa: S104
+    deadline = time.monotonic() + WEB_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        check_children()
+        try:
+            with socket.create_connection((host, int(port)), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    say(f"  the web server is not answering on {ADDRESS} yet; see {shown(LOG_DIR / 'web.log')}")
+
+
+def manage(*args: str, env: dict) -> str:
+    done = subprocess.run(
+        [PY, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        say(done.stdout + done.stderr)
+        say(f"manage.py {' '.join(args)} failed with status {done.returncode}.")
+        raise SystemExit(1)
+    return done.stdout.strip()
+
+
+def run(env: dict) -> None:
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    say(f"Tuneboard: data in {shown(DATA_DIR)}/, each process logs to {shown(LOG_DIR)}/")
+    manage("migrate", "--noinput", env=env)
+    login = manage("ensure_demo_user", env=env).splitlines()[-1]
+    use_sandbox = os.environ.get("TUNEBOARD_SANDBOX", "1") != "0"
+    if use_sandbox:
+        env.update(start_sandbox(env))
+    else:
+        say("  TUNEBOARD_SANDBOX=0: using real AWS through boto3's usual configuration")
+    celery = [PY, "-m", "celery", "-A", "dashboard"]
+    start(
+        "worker",
+        [*celery, "worker", "-Q", "sweeps,invocations,metrics", "--loglevel", "INFO"],
+        env,
+    )
+    if use_sandbox:
+        # The seeded DAX clusters' metrics, now rather than at beat's first 5-minute tick.
+        start("dax-collection", [*celery, "call", DAX_COLLECTION_TASK], env, oneshot=True)
+        say("  queued a first DAX metrics collection")
+    # The reaper's own worker: long sweep tasks can never keep it waiting.
+    start(
+        "maintenance worker",
+        [*celery, "worker", "-Q", "maintenance", "-c", "1", "-n", "maintenance@%h"]
+        + ["--loglevel", "INFO"],
+        env,
+    )
+    beat_schedule = DATA_DIR / "celerybeat-schedule"
+    start("beat", [*celery, "beat", "--loglevel", "INFO", "-s", str(beat_schedule)], env)
+    start("web", [PY, "manage.py", "runserver", ADDRESS, "--noreload"], env)
+    wait_for_web()
+    say(f"\nTuneboard is running at http://{ADDRESS}/  (Ctrl-C stops everything)")
+    say(login)
+    while True:
+        check_children()
+        time.sleep(0.5)
 
 
 def main() -> None:
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    for signum in HANDLED_SIGNALS:
+        signal.signal(signum, on_signal)
     env = dict(os.environ)
-    manage = [PY, "manage.py"]
-    subprocess.run([*manage, "migrate", "--noinput"], cwd=ROOT, env=env, check=True)
-    subprocess.run([*manage, "ensure_demo_user"], cwd=ROOT, env=env, check=True)
     try:
-        if os.environ.get("TUNEBOARD_SANDBOX", "1") != "0":
-            env.update(start_sandbox(env))
-        else:
-            print("  TUNEBOARD_SANDBOX=0: using real AWS through boto3's usual configuration")
-        celery = [PY, "-m", "celery", "-A", "dashboard"]
-        start(
-            "worker",
-            [*celery, "worker", "-Q", "sweeps,invocations,metrics", "--loglevel", "INFO"],
-            env,
-        )
-        # The reaper's own worker: long sweep tasks can never keep it waiting.
-        start(
-            "maintenance worker",
-            [*celery, "worker", "-Q", "maintenance", "-c", "1", "-n", "maintenance@%h"]
-            + ["--loglevel", "INFO"],
-            env,
-        )
-        beat_schedule = ROOT / "var" / "celerybeat-schedule"
-        start("beat", [*celery, "beat", "--loglevel", "INFO", "-s", str(beat_schedule)], env)
-        start("web", [*manage, "runserver", ADDRESS, "--noreload"], env)
-        print(
-            f"\nTuneboard is running at http://{ADDRESS}/  (Ctrl-C stops everything)\n", flush=True
-        )
-        while True:
-            for name, proc in children:
-                if proc.poll() is not None:
-                    raise SystemExit(f"{name} exited with status {proc.returncode}; stopping.")
-            time.sleep(1)
-    except KeyboardInterrupt:
+        run(env)
+    except Stop:
         pass
     finally:
         stop_all()
