@@ -30,7 +30,7 @@ def account_mismatch(function: str, account, region: str) -> str:
     named = parse_function(function).account_id
     if not named:
         return ""
-    actual = retrying(aws.caller_identity, account, region).account_id
+    actual = aws.caller_identity(account, region).account_id  # one try: a web request waits
     return wrong_account_message(named, actual, account) if named != actual else ""
 
 
