@@ -129,7 +129,6 @@ def choose(rng: random.Random) -> dict:
 
 
 def trial(number: int, rng: random.Random, client, log_dir: Path) -> dict:
-    from django.core.management import call_command
     from django.utils import timezone
 
     from tuning.models import TuningRun
@@ -137,8 +136,6 @@ def trial(number: int, rng: random.Random, client, log_dir: Path) -> dict:
     from tuning.runs import request_cancel, start_run
     from tuning.tasks import reap_stale_runs_task
 
-    # Fresh workers import the code of the tree as it is now: keep its schema up to date.
-    call_command("migrate", verbosity=0)
     plan = choose(rng)
     values = plan["values"]
     before = function_state(client, values["function"])

@@ -20,6 +20,7 @@ from kombu.transport import filesystem
 
 from dashboard import broker
 from dashboard.celery import worker_command
+from tests.fixtures.celery_worker import embedded_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 120  # a deadline for a busy machine, never a measurement
@@ -103,14 +104,7 @@ def test_an_unreadable_message_is_set_aside_and_the_next_one_delivered(tmp_path,
 @pytest.mark.integration
 def test_a_worker_survives_an_unreadable_message_and_runs_the_next_task(tmp_path):
     """A real worker on the embedded broker (SQLite and broker folders in a temporary data dir)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "TEST_DATABASE_NAME"}
-    }
-    env["TUNEBOARD_DATA_DIR"] = str(tmp_path)
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    env = embedded_environment(tmp_path)
     half = tmp_path / "broker" / f"0_{uuid.uuid4()}.sweeps.msg"
     log_path = tmp_path / "worker.log"
     with log_path.open("wb") as log:
@@ -130,7 +124,7 @@ def test_a_worker_survives_an_unreadable_message_and_runs_the_next_task(tmp_path
                 pytest.fail(f"the worker did not set the message aside:\n{log_path.read_text()}")
             time.sleep(0.1)
         probe = subprocess.run(
-            [*manage, "probe_worker", "--timeout", str(WAIT_S)],
+            [sys.executable, "manage.py", "probe_worker", "--timeout", str(WAIT_S)],
             cwd=ROOT,
             env=env,
             capture_output=True,

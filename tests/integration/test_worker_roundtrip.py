@@ -12,6 +12,7 @@ from django.db import transaction
 from dashboard.celery import worker_command
 from dashboard.models import WorkerProbe
 from dashboard.tasks import handle_probe_task
+from tests.fixtures.celery_worker import embedded_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
@@ -45,14 +46,7 @@ def test_a_worker_consumes_a_task_from_the_session_broker_and_writes_to_the_data
 
 def test_the_embedded_default_needs_no_server(tmp_path):
     """SQLite + kombu's filesystem broker, with no DATABASE_URL/CELERY_BROKER_URL set."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "TEST_DATABASE_NAME"}
-    }
-    env["TUNEBOARD_DATA_DIR"] = str(tmp_path)
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    env = embedded_environment(tmp_path)
     worker = subprocess.Popen(
         worker_command("sweeps", 1, "embedded@tuneboard"),
         cwd=ROOT,
@@ -63,7 +57,7 @@ def test_the_embedded_default_needs_no_server(tmp_path):
     )
     try:
         result = subprocess.run(
-            [*manage, "probe_worker", "--timeout", "60"],
+            [sys.executable, "manage.py", "probe_worker", "--timeout", "60"],
             cwd=ROOT,
             env=env,
             capture_output=True,
