@@ -6,6 +6,7 @@ transaction never reaches); the worker side is covered by tests/integration/test
 """
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -272,20 +273,26 @@ def test_a_run_whose_cleanup_is_pending_keeps_its_function_until_resolved():
     assert start().status == RunStatus.PENDING
 
 
-def test_a_cleanup_retry_that_leaves_something_waits_longer_each_time():
+def test_a_cleanup_retry_that_leaves_something_waits_longer_each_time(monkeypatch):
+    monkeypatch.setattr("aws.retry.random.random", lambda: 1.0)  # no jitter: the full delay
     run = run_with_cleanup_pending()
     assert not run.claim_cleanup_retry(60)  # not due yet
     TuningRun.objects.filter(pk=run.pk).update(cleanup_retry_at=timezone.now())
     assert run.claim_cleanup_retry(60)
     assert not run.claim_cleanup_retry(60)  # taken: another reaper leaves it alone
-    run.record_cleanup_retry("1 alias (AccessDenied)")
-    run.refresh_from_db()
-    # Jittered exponential backoff: 1–2 min after the 2nd attempt, 2–4 min after the 3rd.
-    wait = (run.cleanup_retry_at - timezone.now()).total_seconds()
-    assert run.cleanup_attempts == 2 and run.owns_function and 55 <= wait <= 120
-    run.record_cleanup_retry("1 alias (AccessDenied)")
-    run.refresh_from_db()
-    assert 115 <= (run.cleanup_retry_at - timezone.now()).total_seconds() <= 240
+
+    def retry_leaving_something():
+        before = timezone.now()
+        run.record_cleanup_retry("1 alias (AccessDenied)")
+        run.refresh_from_db()
+        return before, timezone.now()
+
+    # Exponential backoff from 1 min: 2 min after the 2nd attempt, 4 min after the 3rd.
+    for attempts, wait in ((2, 120), (3, 240)):
+        before, after = retry_leaving_something()
+        assert run.cleanup_attempts == attempts and run.owns_function
+        due = timedelta(seconds=wait)
+        assert before + due <= run.cleanup_retry_at <= after + due
     run.record_cleanup_retry("")
     run.refresh_from_db()
     assert not run.owns_function and run.cleanup_retry_at is None
