@@ -313,7 +313,7 @@ def test_a_batch_lease_has_one_holder_until_released_or_expired():
     assert BatchLease.acquire(result, 0, "first", 60) == 0
     assert BatchLease.acquire(result, 0, "first", 60) == 0  # the holder renews by acquiring
     waiting = BatchLease.acquire(result, 0, "copy", 60)
-    assert 55 < waiting <= 60
+    assert 0 < waiting <= 60
     assert BatchLease.acquire(result, 1, "copy", 60) == 0  # other batches are free
     BatchLease.objects.filter(result=result, batch=0).update(expires_at=timezone.now())
     assert BatchLease.acquire(result, 0, "copy", 60) == 0  # the first holder died: taken over
