@@ -618,27 +618,24 @@ class TuningRun(models.Model):
                 cleanup_retry_at=timezone.now() + dt.timedelta(seconds=wait),
             )
             return
-        note = f"Cleanup completed on attempt {attempts}."
-        self._transition(
-            ~Q(cleanup_pending=""),
-            cleanup_pending="",
-            cleanup_retry_at=None,
-            cleanup_attempts=attempts,
-            error_message=f"{self.error_message} {note}".strip(),
-        )
+        self._end_cleanup(f"Cleanup completed on attempt {attempts}.", cleanup_attempts=attempts)
 
     def resolve_cleanup(self, user) -> bool:
         """A user states the leftovers were dealt with by hand: the function is released and
         the run records who said so, and when."""
-        note = (
+        return self._end_cleanup(
             f"Cleanup marked resolved by {user.get_username()} on "
             f"{timezone.now():%Y-%m-%d %H:%M} UTC (was pending: {self.cleanup_pending})."
         )
+
+    def _end_cleanup(self, note: str, **changes) -> bool:
+        """No cleanup pending any more (the function is released); ``note`` says why."""
         return self._transition(
             ~Q(cleanup_pending=""),
             cleanup_pending="",
             cleanup_retry_at=None,
             error_message=f"{self.error_message} {note}".strip(),
+            **changes,
         )
 
     def fail_unstarted(self, reason: str) -> bool:
