@@ -296,15 +296,18 @@ def estimate(request):
             f"upper bound: every invocation running to the function's timeout ({timeout_s:g} s); "
             "run it once to get a realistic estimate"
         )
+    parallel, cold_starts_only = (
+        params.get(flag) in ("on", "true", "1") for flag in ("parallel", "cold_starts_only")
+    )
     result = estimates.estimate(
         sizes,
         num,
         durations=durations,
         basis=basis,
         upper_bound=upper_bound,
-        parallel=params.get("parallel") in ("on", "true", "1"),
+        parallel=parallel,
         concurrency=concurrency,
-        cold_starts_only=params.get("cold_starts_only") in ("on", "true", "1"),
+        cold_starts_only=cold_starts_only,
         architecture=architecture,
         region=region,
     )
@@ -312,7 +315,7 @@ def estimate(request):
     message = (
         f"{result.invocations:,} invocations, about {cost} in AWS charges and {duration} ({basis})."
     )
-    if params.get("parallel") in ("on", "true", "1"):
+    if parallel:
         try:
             unreserved = aws.cached_unreserved_concurrency(_account_from(request), region)
         except AwsError:
@@ -322,7 +325,7 @@ def estimate(request):
                 f" The account has {unreserved:,} unreserved concurrent executions in {region}: "
                 "at most that many at once."
             )
-    if params.get("cold_starts_only") in ("on", "true", "1"):
+    if cold_starts_only:
         cap = settings.TUNEBOARD_MAX_COLD_START_VERSIONS
         message += (
             f" Cold-starts mode publishes {len(sizes) * num:,} versions (at most {cap:,} per run)."
