@@ -3,24 +3,13 @@
   "use strict";
   var $ = function (id) { return document.getElementById(id); };
 
-  // innerHTML does not run <script>s; Plotly's fragments need theirs.
-  function runScripts(container) {
-    container.querySelectorAll("script").forEach(function (old) {
-      var script = document.createElement("script");
-      if (old.type) script.type = old.type;
-      if (old.id) script.id = old.id;
-      script.textContent = old.textContent;
-      old.replaceWith(script);
-    });
-  }
-
   function loadMonthly() {
     var box = $("monthly");
     if (!box || box.dataset.loaded) return;
     box.dataset.loaded = "1";
     fetch(box.dataset.url, { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
-      .then(function (html) { box.innerHTML = html; runScripts(box); })
+      .then(function (html) { box.innerHTML = html; window.tuneboardCharts.draw(box); })
       .catch(function () { box.innerHTML = '<p class="error">The monthly cost chart could not be loaded.</p>'; });
   }
 
@@ -63,7 +52,7 @@
         if (request !== resultsRequested) return;
         var results = $("results");
         results.innerHTML = html;
-        runScripts(results);
+        window.tuneboardCharts.draw(results);
         initResults();
       })
       .catch(function () { if (request === resultsRequested) setTimeout(refreshResults, 3000); });

@@ -14,9 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 def figure_of(html: str) -> dict:
-    """The JSON of the Plotly.newPlot call inside an HTML fragment."""
-    args = re.search(r"Plotly\.newPlot\(\s*\"[^\"]+\",\s*(\[.*?\]),\s*(\{.*?\}),\s*\{", html, re.S)
-    return {"data": json.loads(args.group(1)), "layout": json.loads(args.group(2))}
+    """The figure a fragment carries in its JSON data block (drawn by static/js/charts.js)."""
+    block = re.search(r'<script id="[^"]+-figure" type="application/json">(.*?)<', html, re.S)
+    return json.loads(block.group(1))
 
 
 @pytest.fixture
@@ -34,7 +34,12 @@ def test_fragments_never_embed_plotly_js_or_a_cdn(results):
     ):
         assert "cdn.plot.ly" not in html
         assert len(html) < 60_000  # a fragment, not the 4.8 MB library
-        assert "Plotly.newPlot" in html
+        # No inline script (the CSP forbids them): the figure travels as a JSON data block.
+        assert re.findall(r"<script[^>]*>", html) == [
+            f'<script id="{figure_id}" type="application/json">'
+            for figure_id in re.findall(r'id="([^"]+-figure)"', html)
+        ]
+        assert figure_of(html)["data"]
 
 
 def test_duration_and_cost_share_a_numeric_memory_axis_with_error_bars(results):

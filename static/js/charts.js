@@ -1,0 +1,25 @@
+// Draws the Plotly figures the server sends as JSON data blocks: <div id="X"> followed by
+// <script type="application/json" id="X-figure">. No inline script: the CSP allows none.
+(function () {
+  "use strict";
+  var SUFFIX = "-figure";
+
+  function draw(root) {
+    (root || document).querySelectorAll('script[type="application/json"][id$="' + SUFFIX + '"]')
+      .forEach(function (block) {
+        var box = document.getElementById(block.id.slice(0, -SUFFIX.length));
+        if (!box || box.dataset.drawn) return;
+        box.dataset.drawn = "1";
+        var figure = JSON.parse(block.textContent);
+        Plotly.newPlot(box, figure.data, figure.layout, figure.config);
+      });
+  }
+
+  // Pages that replace a fragment (the run page's live results) call this on the new content.
+  window.tuneboardCharts = { draw: draw };
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { draw(); });
+  } else {
+    draw();
+  }
+})();
