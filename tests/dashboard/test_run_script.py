@@ -124,3 +124,27 @@ def test_run_prints_url_and_login_last_and_a_signal_stops_everything(tmp_path, s
         for pid in survivors(snapshot, process.pid) if snapshot else []:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.integration
+def test_on_real_aws_run_refuses_to_start_while_the_demo_user_has_its_published_password(
+    tmp_path,
+):
+    env = run_env(tmp_path / "data", f"127.0.0.1:{free_port()}")
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput"], cwd=REPO_ROOT, env=env, check=True)
+    subprocess.run([*manage, "ensure_demo_user"], cwd=REPO_ROOT, env=env, check=True)
+
+    done = subprocess.run(
+        [sys.executable, "scripts/run.py"],
+        cwd=REPO_ROOT,
+        env={**env, "TUNEBOARD_SANDBOX": "0"},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT_S,
+    )
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "still has the published password" in done.stdout
+    assert "started " not in done.stdout  # nothing was started
