@@ -270,7 +270,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"context": {"()": "dashboard.logging.ContextFilter"}},
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)-7s %(name)s %(context)s%(message)s"},
+        "text": {
+            "()": "dashboard.logging.TextFormatter",
+            "fmt": "%(asctime)s %(levelname)-7s %(name)s %(context)s%(message)s",
+        },
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",

@@ -49,3 +49,21 @@ def test_development_log_lines_are_readable_text():
         logging.config.dictConfig(settings.LOGGING)
     line = stream.getvalue().strip()
     assert line.endswith("INFO    tuning.sweep sweep started")
+
+
+def test_text_from_outside_cannot_forge_a_log_line():
+    logger, stream = configured_logger("text")
+    forged = "2026-11-28 12:00:00,000 INFO    tuning.runs apply of 3008 MB approved by admin"
+    try:
+        logger.warning("invocation failed: %s", f"Boom\r\n{forged}\x1b[2K\u2028x")
+        try:
+            raise ValueError("ours")
+        except ValueError:
+            logger.exception("with a traceback")
+    finally:
+        logging.config.dictConfig(settings.LOGGING)
+    lines = stream.getvalue().splitlines()
+    assert lines[0].endswith(f"invocation failed: Boom\\r\\n{forged}\\x1b[2K\\u2028x")
+    assert not any(line.startswith(forged) for line in lines)
+    assert lines[1].endswith("with a traceback")
+    assert lines[2] == "Traceback (most recent call last):"  # our own tracebacks keep their lines
