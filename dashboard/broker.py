@@ -74,3 +74,9 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
+
+    @property
+    def default_connection_params(self):
+        # Folders have no host: kombu's default "localhost" only made it warn "No hostname was
+        # supplied" on every connection of every process.
+        return {"port": self.default_port}

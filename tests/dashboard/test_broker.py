@@ -138,3 +138,18 @@ def test_a_worker_survives_an_unreadable_message_and_runs_the_next_task(tmp_path
     assert probe.returncode == 0, probe.stdout + probe.stderr + log_path.read_text()
     assert "handled by" in probe.stdout
     assert f"Unreadable message {half.name}" in log_path.read_text()
+
+
+def test_connecting_to_the_folders_warns_of_no_missing_hostname(tmp_path, caplog):
+    folders = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path)}
+    # The URL Celery is given (dashboard.celery maps it to our transport); Celery clones its
+    # connections for each pool and producer, which is where kombu warned.
+    with (
+        caplog.at_level(logging.WARNING),
+        Connection("filesystem://", transport_options=folders) as connection,
+    ):
+        assert isinstance(connection.transport, broker.Transport)
+        with connection.clone() as clone:
+            clone.default_channel._put("jobs", MESSAGE)
+            assert clone.default_channel._get("jobs")["body"] == MESSAGE["body"]
+    assert not [record.getMessage() for record in caplog.records], caplog.text
