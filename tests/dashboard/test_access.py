@@ -64,3 +64,18 @@ def test_the_admin_keeps_its_own_login_page(client, django_user_model):
     client.force_login(django_user_model.objects.create_user("carol"))
     response = client.get("/admin/tuning/tuningrun/")
     assert response["Location"] == "/admin/login/?next=/admin/tuning/tuningrun/"
+
+
+def test_a_login_lasts_twelve_hours(django_user_model):
+    from django.test import Client
+
+    django_user_model.objects.create_user("carol", password="correct-horse-42")
+    client = Client(enforce_csrf_checks=True)
+    client.get("/login/")
+    response = client.post(
+        "/login/",
+        {"username": "carol", "password": "correct-horse-42"},
+        HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value,
+    )
+    assert response.status_code == 302
+    assert response.cookies["sessionid"]["max-age"] == 12 * 3600
