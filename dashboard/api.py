@@ -18,7 +18,8 @@ def api_error(message: str, status: int, **extra) -> JsonResponse:
 
 
 class _CsrfCheck(CsrfViewMiddleware):
-    """Django's CSRF check, answering the reason it refuses instead of the HTML 403 page."""
+    """Django's CSRF check, answering the reason it refuses instead of the HTML 403 page (as
+    Django REST framework does)."""
 
     def _reject(self, request, reason):
         return reason
@@ -34,9 +35,10 @@ def csrf_failure(request) -> str | None:
 def api_view(view_func):
     """An API view: logged-in session or `Authorization: Bearer <token>`, else a JSON 401.
 
-    The one place the API authenticates. The CSRF middleware lets API views through (token
-    requests carry no cookie, so CSRF cannot apply to them); a session request is checked
-    here instead, so that a refusal is a JSON 403 rather than Django's HTML page.
+    The one place the API authenticates. The CSRF middleware lets API views through: a token
+    request is not authenticated by a cookie, so a forged cross-site request cannot carry it;
+    a session request is checked here instead, so a refusal is a JSON 403, not an HTML page.
+    A read-only token may only read.
     """
 
     @wraps(view_func)

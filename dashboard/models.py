@@ -89,7 +89,9 @@ class ApiToken(models.Model):
         if token.revoked_at is not None:
             raise TokenRefused("This API token was revoked.")
         if token.is_expired:
-            raise TokenRefused(f"This API token expired at {token.expires_at.isoformat()}.")
+            raise TokenRefused(
+                f"This API token expired at {token.expires_at.isoformat(timespec='seconds')}."
+            )
         token.last_used_at = timezone.now()
         cls.objects.filter(pk=token.pk).update(last_used_at=token.last_used_at)
         return token

@@ -44,9 +44,9 @@ def healthz(request):
 @require_http_methods(["GET", "POST"])
 def api_tokens(request):
     """The user's own API tokens: create one (its key is shown once), see their use, revoke."""
-    form = ApiTokenForm(request.POST or None)
+    form = ApiTokenForm(request.POST) if request.method == "POST" else ApiTokenForm()
     status, new_key = 200, None
-    if request.method == "POST":
+    if form.is_bound:
         if form.is_valid():
             _token, new_key = form.issue(request.user)
             form = ApiTokenForm()

@@ -109,27 +109,21 @@ def test_revoking_needs_a_post(client, dave):
 # --------------------------------------------------------------------------- admin
 
 
-@pytest.fixture
-def admin_client_(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("root", password="x"))
-    return client
-
-
-def test_the_admin_cannot_give_a_token_to_another_user(admin_client_, dave, django_user_model):
+def test_the_admin_cannot_give_a_token_to_another_user(admin_client, dave, django_user_model):
     erin = django_user_model.objects.create_user("erin")
     token, key = ApiToken.issue(dave, "CI")
     url = f"/admin/dashboard/apitoken/{token.pk}/change/"
-    assert 'name="user"' not in admin_client_.get(url).content.decode()
-    response = admin_client_.post(url, {"name": "renamed", "user": erin.pk, "scope": "write"})
+    assert 'name="user"' not in admin_client.get(url).content.decode()
+    response = admin_client.post(url, {"name": "renamed", "user": erin.pk, "scope": "write"})
     assert response.status_code == 302
     token.refresh_from_db()
     assert (token.name, token.user) == ("renamed", dave)
-    assert api_get(admin_client_, key).status_code == 200
+    assert api_get(admin_client, key).status_code == 200
 
 
-def test_the_admin_can_revoke_tokens(admin_client_, dave):
+def test_the_admin_can_revoke_tokens(admin_client, dave):
     token, key = ApiToken.issue(dave, "CI")
-    response = admin_client_.post(
+    response = admin_client.post(
         "/admin/dashboard/apitoken/", {"action": "revoke", "_selected_action": [token.pk]}
     )
     assert response.status_code == 302
