@@ -1,10 +1,13 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboard import health
+from dashboard.forms import ApiTokenForm
+from dashboard.models import ApiToken
 
 
 def home(request):
@@ -33,3 +36,30 @@ def healthz(request):
     return JsonResponse(
         {"status": "ok" if healthy else "unavailable", **state}, status=200 if healthy else 503
     )
+
+
+# The answer that shows a new key must not be kept by the browser or a proxy; the key is not
+# kept anywhere else either (not in the session or a message), so it is rendered, not redirected.
+@never_cache
+@require_http_methods(["GET", "POST"])
+def api_tokens(request):
+    """The user's own API tokens: create one (its key is shown once), see their use, revoke."""
+    form = ApiTokenForm(request.POST) if request.method == "POST" else ApiTokenForm()
+    status, new_key = 200, None
+    if form.is_bound:
+        if form.is_valid():
+            _token, new_key = form.issue(request.user)
+            form = ApiTokenForm()
+        else:
+            status = 400
+    context = {"form": form, "tokens": request.user.api_tokens.all(), "new_key": new_key}
+    return render(request, "dashboard/api_tokens.html", context, status=status)
+
+
+@require_POST
+def api_token_revoke(request, pk):
+    # Only the user's own tokens: anyone else's is a 404, as if it did not exist.
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    token.revoke()
+    messages.success(request, f"Token “{token.name}” ({token.prefix}…) revoked.")
+    return redirect("api_tokens")

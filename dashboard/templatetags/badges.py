@@ -17,6 +17,7 @@ STATUS_CLASSES = {
     "succeeded": "succeeded",
     "available": "succeeded",
     "live": "succeeded",
+    "active": "succeeded",
     "failed": "failed",
     "vanished": "failed",
     "revoked": "failed",
