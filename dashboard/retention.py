@@ -51,9 +51,10 @@ def _delete_in_batches(expired: QuerySet, dry_run: bool) -> Counter:
     transaction or many rows in memory. A dry run deletes each batch and rolls it back: its
     counts are those of the real purge, every cascade included.
 
-    The rows of a batch are locked while the condition of ``expired`` still holds, so a run
-    that starts owning its function again (an apply) meanwhile is not deleted; rows another
-    transaction holds are left for the next purge."""
+    The rows of a batch are locked while the condition of ``expired`` still holds (SQLite: the
+    transaction holds the database's write lock), so a run that starts owning its function
+    again (an apply) meanwhile is not deleted; rows another transaction holds are left for the
+    next purge."""
     counts = Counter()
     after = None  # keyset: a dry run leaves the rows of earlier batches in place
     while True:

@@ -13,12 +13,14 @@ import pytest
 from celery.schedules import crontab
 from django.core.management import call_command
 from django.core.management.base import CommandError, SystemCheckError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from kombu import Connection
 
 from cachemetrics import catalog
 from cachemetrics.models import Collection, DaxCluster, MetricPoint, MetricRollup, MetricSeries
-from dashboard import broker
+from dashboard import broker, retention
 from dashboard.celery import app
 from dashboard.tasks import purge_expired_data_task
 from tests.tuning.runfactory import make_run
@@ -153,6 +155,21 @@ def test_a_dry_run_deletes_nothing_and_counts_what_the_purge_deletes(metrics, se
     assert purge("--dry-run").endswith("Would delete (dry run, nothing deleted):\n  nothing\n")
 
 
+def test_a_big_purge_deletes_batch_by_batch_and_a_dry_run_counts_every_batch():
+    rows = 2 * retention.BATCH_SIZE + 1
+    Collection.objects.bulk_create(
+        Collection(region="us-east-1", started_at=days_ago(401)) for _ in range(rows)
+    )
+
+    assert retention.purge(dry_run=True) == {"collections": rows}
+    with CaptureQueriesContext(connection) as queries:
+        assert retention.purge() == {"collections": rows}
+
+    deletes = [q["sql"] for q in queries if q["sql"].startswith("DELETE")]
+    assert len(deletes) == 3
+    assert not Collection.objects.exists()
+
+
 def test_days_overrides_the_setting():
     run = make_run(sizes=(128,), num=2, created_at=days_ago(10))
 
@@ -187,6 +204,25 @@ def test_the_daily_task_purges_with_the_setting(settings, metrics):
     assert not TuningRun.objects.filter(pk=run.pk).exists()
     assert counts["tuning runs"] == 1
     assert counts["collections"] == 1
+
+
+@pytest.mark.parametrize(
+    ("days", "rollups", "collections"),
+    [
+        (400, "hourly rollups 456 days", "Collections are kept 400 days"),
+        (500, "hourly rollups 500 days", "Collections are kept 500 days"),
+        (0, "hourly rollups for ever", "Collections are kept for ever"),
+    ],
+)
+def test_the_collections_page_states_the_horizons_in_force(
+    admin_client, settings, days, rollups, collections
+):
+    settings.TUNEBOARD_RETENTION_DAYS = days
+
+    page = admin_client.get("/cache/collections/").content.decode()
+
+    assert rollups in page
+    assert collections in page
 
 
 def test_a_negative_retention_is_refused(settings):
