@@ -12,14 +12,16 @@ composite primary key (series, ts) and no other index. Measured on PostgreSQL by
 
     64,800 x 15 x 91 B ~= 88 MB per 3-node cluster (~57 MB for a 1-node cluster)
 
-Hourly rollups (count, sum, min, max) are kept 15 months:
+Hourly rollups (count, sum, min, max) are kept 15 months (longer when TUNEBOARD_RETENTION_DAYS
+is longer, for ever when it is 0: ``cachemetrics.rollup.rollup_retention``):
 
     45 x 24 x 456 days x 135 B ~= 66 MB per 3-node cluster (~43 MB for a 1-node cluster)
 
 The hourly ``rollup_cache_metrics_task`` writes rollups and deletes what is past retention.
+Collections (the collector's log) are kept TUNEBOARD_RETENTION_DAYS (dashboard/retention.py).
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.db.models import Q
@@ -235,6 +237,14 @@ class CollectionStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class CollectionQuerySet(models.QuerySet):
+    def expired(self, days: int, now: datetime | None = None):
+        """Collections started more than ``days`` ago (none when ``days`` is 0: kept for ever)."""
+        if not days:
+            return self.none()
+        return self.filter(started_at__lt=(now or timezone.now()) - timedelta(days=days))
+
+
 class Collection(models.Model):
     """One collector run for one account and region: what it cost and what went wrong."""
 
@@ -263,6 +273,8 @@ class Collection(models.Model):
     points_written = models.PositiveIntegerField(default=0)
     retries = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True, help_text="[{stage, kind, message}]")
+
+    objects = CollectionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -1,9 +1,11 @@
-"""Hourly rollups and retention: 1-minute points for 15 days, hourly rollups for 15 months."""
+"""Hourly rollups and retention: 1-minute points for 15 days, hourly rollups for 15 months (or
+for TUNEBOARD_RETENTION_DAYS when longer, for ever when it is 0)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, Min, Sum
 from django.db.models.functions import TruncHour
@@ -64,19 +66,33 @@ def rollup(now: datetime | None = None) -> int:
     return written
 
 
-def purge(now: datetime | None = None) -> dict[str, int]:
-    """Delete points older than 15 days and rollups older than 15 months.
+def rollup_retention(days: int) -> timedelta | None:
+    """How long hourly rollups are kept under a retention of ``days`` (TUNEBOARD_RETENTION_DAYS):
+    15 months, or longer when the retention is longer; None (for ever) when it is 0. The
+    retention never cuts the 15 months short: the rollups are the only history of the metrics.
+    """
+    return max(ROLLUP_RETENTION, timedelta(days=days)) if days else None
+
+
+def purge(
+    now: datetime | None = None, days: int | None = None, dry_run: bool = False
+) -> dict[str, int]:
+    """Delete points older than 15 days (they are rolled up by then) and rollups older than
+    ``rollup_retention(days)`` (``days`` defaults to TUNEBOARD_RETENTION_DAYS); with ``dry_run``
+    only count them.
 
     Series by series, so each DELETE walks the (series, ts) primary key: there is no index on
     the timestamp alone (it would add ~30 % to the biggest table).
     """
     now = now or timezone.now()
+    keep_rollups = rollup_retention(settings.TUNEBOARD_RETENTION_DAYS if days is None else days)
     points = rollups = 0
     for series_id in MetricSeries.objects.values_list("pk", flat=True).iterator():
-        points += MetricPoint.objects.filter(
-            series_id=series_id, ts__lt=now - POINT_RETENTION
-        ).delete()[0]
-        rollups += MetricRollup.objects.filter(
-            series_id=series_id, hour__lt=now - ROLLUP_RETENTION
-        ).delete()[0]
+        old_points = MetricPoint.objects.filter(series_id=series_id, ts__lt=now - POINT_RETENTION)
+        points += old_points.count() if dry_run else old_points.delete()[0]
+        if keep_rollups is not None:
+            old_rollups = MetricRollup.objects.filter(
+                series_id=series_id, hour__lt=now - keep_rollups
+            )
+            rollups += old_rollups.count() if dry_run else old_rollups.delete()[0]
     return {"points": points, "rollups": rollups}

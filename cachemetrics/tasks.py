@@ -14,7 +14,7 @@ def collect_cache_metrics_task() -> dict:
 
 @shared_task(acks_late=True, ignore_result=True)
 def rollup_cache_metrics_task() -> dict:
-    """Hourly: roll complete hours up and apply retention (15 days / 15 months)."""
+    """Hourly: roll complete hours up and apply retention (``rollup.purge``)."""
     written = rollup.rollup()
     purged = rollup.purge()
     return {"rollups_written": written, **{f"purged_{k}": v for k, v in purged.items()}}

@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max
@@ -13,13 +14,13 @@ from cachemetrics import charts
 from cachemetrics.forms import TableMappingForm
 from cachemetrics.models import (
     POINT_RETENTION,
-    ROLLUP_RETENTION,
     CachedTable,
     Collection,
     DaxCluster,
 )
 from cachemetrics.ranges import RANGES, get_range
 from cachemetrics.reports import cluster_report, table_report
+from cachemetrics.rollup import rollup_retention
 from cachemetrics.timeseries import cluster_timeseries, hourly_item_ratio, table_timeseries
 
 
@@ -213,6 +214,7 @@ def collection_list(request):
             "stats": stats,
             "by_status": dict(by_status),
             "point_retention_days": POINT_RETENTION.days,
-            "rollup_retention_days": ROLLUP_RETENTION.days,
+            "rollup_retention": rollup_retention(settings.TUNEBOARD_RETENTION_DAYS),
+            "retention_days": settings.TUNEBOARD_RETENTION_DAYS,
         },
     )

@@ -10,7 +10,7 @@ stops for good ("Unrecoverable error: JSONDecodeError", celery/kombu#1551). What
   and goes on to the next one, instead of raising.
 
 Everything else (names and their order, folders, options) is kombu's. dashboard/celery.py makes
-``filesystem://`` mean this transport.
+``filesystem://`` mean this transport. ``prune`` deletes the leftovers the folders collect.
 """
 
 import logging
@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from queue import Empty
 from time import monotonic
@@ -63,7 +64,8 @@ class Channel(filesystem.Channel):
             except ValueError:  # empty, not JSON or not UTF-8
                 broken = os.path.join(self.data_folder_in, "broken")
                 os.makedirs(broken, exist_ok=True)
-                shutil.move(path, broken)
+                moved = shutil.move(path, broken)
+                os.utime(moved)  # its age (see prune) counts from now, not from when it was sent
                 logger.warning("Unreadable message %s moved to %s", name, broken)
                 continue
             if not self.store_processed:
@@ -80,3 +82,51 @@ class Transport(filesystem.Transport):
         # Folders have no host: kombu's default "localhost" only made it warn "No hostname was
         # supplied" on every connection of every process.
         return {"port": self.default_port}
+
+
+#: Broker files older than this are leftovers nobody will read (``prune``).
+LEFTOVER_AGE = timedelta(days=1)
+
+
+def prune(options: dict, now: datetime | None = None, dry_run: bool = False) -> int:
+    """Delete the leftovers of the folders named in ``options`` (the broker transport options)
+    that are older than ``LEFTOVER_AGE``; with ``dry_run`` only count them. Returns how many.
+
+    Never a message of a task queue. What goes:
+
+    - ``broken/``: messages no worker could read (logged when moved there);
+    - the processed folder, when ``store_processed`` keeps copies of consumed messages;
+    - dot-files of the queue folder: messages whose sender died while writing them (``_put``);
+    - remote-control (pidbox) messages: broadcasts such as the health check's ping, valid for
+      seconds (a worker drops them once their ``expires`` header has passed). A worker that is
+      gone stays bound to the broadcast exchange, so one lands in the folder at every ping.
+
+    The control folder is left alone: its files are the tables that route every message, and
+    are written only when a queue is bound, so their age says nothing about their use.
+    """
+    cutoff = ((now or datetime.now(UTC)) - LEFTOVER_AGE).timestamp()
+    queue_folders = {Path(options["data_folder_in"]), Path(options["data_folder_out"])}
+    leftovers = [
+        path
+        for folder in queue_folders
+        for path in _files(folder)
+        if path.name.startswith(".") or path.name.partition(".")[2].endswith(".pidbox.msg")
+    ]
+    leftovers += _files(Path(options["data_folder_in"]) / "broken")
+    if options.get("store_processed"):
+        leftovers += _files(Path(options.get("processed_folder", "processed")))
+    count = 0
+    for path in leftovers:
+        try:
+            if path.stat().st_mtime >= cutoff:
+                continue
+            if not dry_run:
+                path.unlink()
+        except FileNotFoundError:  # a worker took it meanwhile
+            continue
+        count += 1
+    return count
+
+
+def _files(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []

@@ -57,4 +57,13 @@ def check_configuration(app_configs, **kwargs):
                 id="dashboard.E003",
             )
         )
+    if settings.TUNEBOARD_RETENTION_DAYS < 0:
+        problems.append(
+            Error(
+                f"TUNEBOARD_RETENTION_DAYS is {settings.TUNEBOARD_RETENTION_DAYS}.",
+                hint="Set it to the number of days runs and collections are kept, or to 0 to "
+                "keep them for ever.",
+                id="dashboard.E004",
+            )
+        )
     return problems

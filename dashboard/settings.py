@@ -264,6 +264,20 @@ TUNEBOARD_MAX_COLD_START_VERSIONS = envint("TUNEBOARD_MAX_COLD_START_VERSIONS", 
 # DAX regions to collect besides each account's own (with no account: instead of the default).
 TUNEBOARD_DAX_REGIONS = envlist("TUNEBOARD_DAX_REGIONS")
 
+# --- Retention (dashboard/retention.py) ---
+# Runs (with their invocations and all that hangs off them) and DAX collections older than
+# this many days are deleted daily; 0 = kept for ever. Runs that still own their function are
+# never deleted. Hourly rollups are kept 15 months, or this long when it is longer (0: for
+# ever); 1-minute points are always rolled up and deleted after 15 days.
+TUNEBOARD_RETENTION_DAYS = envint("TUNEBOARD_RETENTION_DAYS", 400)
+# On the reaper's queue, like the reaper: never stuck behind long sweep tasks.
+CELERY_TASK_ROUTES["dashboard.tasks.purge_expired_data_task"] = {"queue": "maintenance"}
+CELERY_BEAT_SCHEDULE["purge-expired-data"] = {
+    "task": "dashboard.tasks.purge_expired_data_task",
+    "schedule": crontab(hour=3, minute=23),  # daily, UTC
+    "options": {"expires": 12 * 3600},  # a day missed is caught up by the next one
+}
+
 # --- Logging: JSON lines in production, readable lines in development ---
 LOG_FORMAT = envstr("LOG_FORMAT", "text" if DEBUG else "json")
 LOG_LEVEL = envstr("LOG_LEVEL", "INFO")

@@ -95,6 +95,15 @@ class TuningRunQuerySet(models.QuerySet):
             OWNS_FUNCTION, account=account, region=region, function_name=name
         ).first()
 
+    def expired(self, days: int, now: dt.datetime | None = None):
+        """Runs created more than ``days`` ago (none when ``days`` is 0: kept for ever), except
+        those that still own their function: deleting one would free the one-owner lock while
+        it may still change the function. Deleting a run deletes all that hangs off it."""
+        if not days:
+            return self.none()
+        cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+        return self.filter(created_at__lt=cutoff).exclude(OWNS_FUNCTION)
+
     def last_succeeded(self, function_name: str, region: str):
         """The newest succeeded run of a function (None when there is none)."""
         return (
