@@ -7,7 +7,11 @@ stops for good ("Unrecoverable error: JSONDecodeError", celery/kombu#1551). What
 - ``_put`` writes to a dot-prefixed name, which no listing of kombu's takes for a message, and
   renames it to kombu's name once it is complete and on disk (``os.replace`` is atomic);
 - ``_get`` moves a message it cannot decode to ``broken/`` in the queue folder with a warning,
-  and goes on to the next one, instead of raising.
+  and goes on to the next one, instead of raising;
+- a broadcast that waits for replies (ping, inspect) deletes, when it is over, its requests that
+  no worker took. The fanout writes one file per pidbox queue bound to the control exchange, and
+  a worker that stops stays bound on this transport: without this, every ping would leave one
+  file per stopped worker that nothing ever reads.
 
 Everything else (names and their order, folders, options) is kombu's. dashboard/celery.py makes
 ``filesystem://`` mean this transport. ``prune`` deletes the leftovers the folders collect.
@@ -23,7 +27,7 @@ from pathlib import Path
 from queue import Empty
 from time import monotonic
 
-from kombu.exceptions import ChannelError
+from kombu.exceptions import ChannelError, KombuError
 from kombu.transport import filesystem
 from kombu.utils.encoding import bytes_to_str, str_to_bytes
 from kombu.utils.json import dumps, loads
@@ -72,6 +76,29 @@ class Channel(filesystem.Channel):
                 os.remove(path)
             return message
         raise Empty()
+
+    def after_reply_message_received(self, queue):
+        # kombu calls this when a broadcast has collected its replies, and deletes the reply
+        # queue, named "<oid>.reply.<namespace>.pidbox". A request of that broadcast still
+        # waiting now is for a worker that is gone (a live one takes it within a polling
+        # interval), and its answer could only go to nobody.
+        super().after_reply_message_received(queue)
+        oid = queue.partition(".")[0]
+        for name in os.listdir(self.data_folder_out):
+            if not name.startswith(".") and name.endswith(".pidbox.msg"):
+                path = os.path.join(self.data_folder_out, name)
+                if self._reply_key(path) == oid:
+                    Path(path).unlink(missing_ok=True)
+
+    def _reply_key(self, path) -> str | None:
+        """The routing key the request in ``path`` wants its replies sent with, if any."""
+        try:
+            with open(path, "rb") as f:
+                payload = loads(bytes_to_str(f.read()))
+            request = self.Message(payload, channel=self, accept=["application/json"]).decode()
+            return request["reply_to"]["routing_key"]
+        except (OSError, ValueError, LookupError, TypeError, KombuError):
+            return None  # taken by a worker meanwhile, or no request with a reply address
 
 
 class Transport(filesystem.Transport):

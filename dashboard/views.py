@@ -32,9 +32,22 @@ def _home_cards(request) -> list[dict]:
 @never_cache
 @require_GET
 def healthz(request):
-    healthy, state = health.overall()
+    """Liveness: the process answers requests. Touches nothing else (no database, no broker),
+    so a load balancer never takes the dashboard out because of a part that is down."""
+    return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def readyz(request):
+    """Readiness: database and broker answer. Anonymous callers get coarse states only; the
+    reasons are on the status page, for users who are logged in."""
+    ready, state = health.readiness()
+    checks = {name: "ok" if part["ok"] else "down" for name, part in state.items()}
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", **state}, status=200 if healthy else 503
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status=200 if ready else 503,
     )
 
 
@@ -63,3 +76,10 @@ def api_token_revoke(request, pk):
     token.revoke()
     messages.success(request, f"Token “{token.name}” ({token.prefix}…) revoked.")
     return redirect("api_tokens")
+
+
+@never_cache
+@require_GET
+def status(request):
+    healthy, state = health.status()
+    return render(request, "dashboard/status.html", {"healthy": healthy, "state": state})

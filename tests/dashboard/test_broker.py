@@ -15,7 +15,7 @@ from pathlib import Path
 from queue import Empty
 
 import pytest
-from kombu import Connection
+from kombu import Connection, pidbox
 from kombu.transport import filesystem
 
 from dashboard import broker
@@ -99,6 +99,44 @@ def test_an_unreadable_message_is_set_aside_and_the_next_one_delivered(tmp_path,
     assert sorted(os.listdir(tmp_path / "broken")) == ["0_empty.jobs.msg", "1_half.jobs.msg"]
     assert "Unreadable message 0_empty.jobs.msg" in caplog.text
     assert "Unreadable message 1_half.jobs.msg" in caplog.text
+
+
+def ping_after_a_worker_stopped(transport, folder: Path) -> tuple[str, list]:
+    """A worker binds its pidbox queue to the control exchange and stops (which leaves it
+    bound); then a ping is broadcast. Returns the worker's queue and the replies."""
+    # A name of its own: kombu keeps the bindings it made in memory, for the whole process.
+    name = f"stopped-{uuid.uuid4().hex[:8]}@tuneboard"
+    mailbox = pidbox.Mailbox("celery", type="fanout")
+    with connect(transport, folder) as worker:
+        mailbox(worker).Node(name, channel=worker.default_channel).listen()
+    with connect(transport, folder) as sender:
+        return f"{name}.celery.pidbox", mailbox(sender).multi_call("ping", timeout=0.1)
+
+
+def test_stock_kombu_leaves_each_ping_for_a_stopped_worker_in_the_folder(tmp_path):
+    queue, replies = ping_after_a_worker_stopped(filesystem.Transport, tmp_path)
+    assert replies == []
+    assert [p.name.partition(".")[2] for p in tmp_path.glob("*.msg")] == [f"{queue}.msg"]
+
+
+def test_a_ping_deletes_its_requests_no_worker_took(tmp_path):
+    queue, replies = ping_after_a_worker_stopped(broker.Transport, tmp_path)
+    assert replies == []
+    assert list(tmp_path.glob("*.msg")) == []
+
+
+def test_a_ping_deletes_only_its_own_requests(tmp_path):
+    """Another sender's request is left alone; so is a file that is not a request at all."""
+    mailbox = pidbox.Mailbox("celery", type="fanout")
+    with connect(broker.Transport, tmp_path) as worker:
+        mailbox(worker).Node("slow@tuneboard", channel=worker.default_channel).listen()
+    with connect(broker.Transport, tmp_path) as other:
+        mailbox(other).cast(["slow@tuneboard"], "shutdown")  # no reply wanted
+    (tmp_path / "0_x.slow@tuneboard.celery.pidbox.msg").write_bytes(b"not a request")
+    before = sorted(p.name for p in tmp_path.glob("*.msg"))
+    with connect(broker.Transport, tmp_path) as sender:
+        assert mailbox(sender).multi_call("ping", timeout=0.1) == []
+    assert sorted(p.name for p in tmp_path.glob("*.msg")) == before
 
 
 @pytest.mark.integration
