@@ -120,4 +120,3 @@ def test_a_run_without_analysis_has_empty_recommendations():
     assert data["recommendation"] == {"cost": None, "speed": None, "balanced": None}
     assert data["results"][0]["status"] == "PENDING"
     assert data["finished_at"] is None
-
