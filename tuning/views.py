@@ -364,11 +364,11 @@ def run_detail(request, pk):
     if request.GET.get("fragment") == "results":
         context = {"run": run, **_results_context(run, private=True)}
         return render(request, "tuning/_results.html", context)
-    user = request.user
     links = list(run.share_links.select_related("created_by").all())
     for link in links:
         link.live = sharing.is_live(link)
-        link.can_revoke = sharing.can_revoke(link, user)
+        link.can_revoke = sharing.can_revoke(link, request.user)
+    user = request.user
     memory_changes = list(run.memory_changes.select_related("requested_by"))
     context = {
         "run": run,
@@ -551,8 +551,8 @@ def share_create(request, pk):
     url = request.build_absolute_uri(reverse("tuning:shared_run", args=[token]))
     messages.success(
         request,
-        f"Share link created: {url} — copy it now: only a hash of it is kept, so it is shown "
-        f"this once (listed below as {link.prefix}…).",
+        f"Share link created: {url} — copy it now, it is shown only this once (Tuneboard keeps "
+        f"a hash of it; it is listed below as {link.prefix}…).",
     )
     return redirect(reverse("tuning:run_detail", args=[run.id]) + "#share")
 
