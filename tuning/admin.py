@@ -100,6 +100,9 @@ class InvocationAdmin(admin.ModelAdmin):
 
 @admin.register(ShareLink)
 class ShareLinkAdmin(admin.ModelAdmin):
-    list_display = ("run", "created_by", "created_at", "expires_at", "revoked_at")
+    list_display = ("prefix", "run", "created_by", "created_at", "expires_at", "revoked_at")
     raw_id_fields = ("run",)
-    readonly_fields = ("token",)
+    readonly_fields = ("prefix", "token_hash")
+
+    def has_add_permission(self, request):
+        return False  # made on the run page, the only place that can show the token once

@@ -30,6 +30,7 @@ from dashboard.plotly_theme import (
 from dashboard.templatetags.units import format_ms, format_usd
 from tuning import analysis
 from tuning.models import Invocation
+from tuning.sharing import public_error
 
 MILLION = Decimal(1_000_000)
 
@@ -427,26 +428,38 @@ def compare(runs_with_results, div_id: str = "chart-compare") -> str | None:
 FIGURE_CACHE_SECONDS = 24 * 3600
 
 
-def invocation_points(run) -> list[dict]:
-    """Every invocation of a run, as the distribution chart needs it."""
-    return list(
+def invocation_points(run, *, private: bool = True) -> list[dict]:
+    """Every invocation of a run, as the distribution chart needs it (``private=False``: the
+    error type is only its class, as on the share page)."""
+    points = list(
         Invocation.objects.filter(run=run)
         .order_by("memory_mb", "sequence")
         .values(
-            "memory_mb", "sequence", "duration_ms", "cold_start", "init_duration_ms", "error_type"
+            "memory_mb",
+            "sequence",
+            "duration_ms",
+            "cold_start",
+            "init_duration_ms",
+            "error_type",
+            "error_message",
         )
     )
+    if not private:
+        for point in points:
+            point["error_type"] = public_error(point.pop("error_message"), point["error_type"])
+    return points
 
 
-def run_figures(run, results, recommended_mb) -> list[str]:
-    """The run page's three inline figures; cached while the run's results do not change."""
+def run_figures(run, results, recommended_mb, *, private: bool = True) -> list[str]:
+    """The run page's three inline figures (``private=False``: the share page's); cached while
+    the run's results do not change."""
     state = hashlib.sha256(
         repr(
             [
                 (r.memory_mb, r.status, r.invocations_done, r.avg_duration_ms, r.avg_cost_usd)
                 for r in results
             ]
-            + [run.status, recommended_mb]
+            + [run.status, recommended_mb, private]
         ).encode()
     ).hexdigest()[:16]
     key = f"tb:charts:{run.id}:{state}"
@@ -456,7 +469,7 @@ def run_figures(run, results, recommended_mb) -> list[str]:
     figures = (
         duration_and_cost(results),
         cost_vs_duration(results, recommended_mb),
-        duration_distribution(results, invocation_points(run)),
+        duration_distribution(results, invocation_points(run, private=private)),
     )
     html = [figure for figure in figures if figure]
     cache.set(key, html, FIGURE_CACHE_SECONDS)

@@ -1,14 +1,19 @@
-"""Downloads of a run: every invocation as CSV (streamed), the run as JSON (the API's schema)."""
+"""Downloads of a run: every invocation as CSV (streamed), the run as JSON (the API's schema).
+
+The public versions (share links) show of an error only its class (``sharing.public_error``),
+as the share page does.
+"""
 
 from __future__ import annotations
 
-import csv
 import json
 
 from django.http import HttpResponse, StreamingHttpResponse
 
+from dashboard import csvsafe
 from tuning.models import Invocation
 from tuning.serializers import run_to_dict
+from tuning.sharing import public_error
 
 CSV_COLUMNS = (
     "run_id",
@@ -41,9 +46,10 @@ def _filename(run, suffix: str) -> str:
     return f'attachment; filename="{run.function_name}-{str(run.id)[:8]}{suffix}"'
 
 
-def csv_response(run) -> StreamingHttpResponse:
-    """Every invocation of the run, one row each, streamed from the database in chunks."""
-    writer = csv.writer(_Echo())
+def csv_response(run, *, private: bool) -> StreamingHttpResponse:
+    """Every invocation of the run, one row each, streamed from the database in chunks
+    (``private=False``: error type = its class, no error message)."""
+    writer = csvsafe.writer(_Echo())
     rows = (
         Invocation.objects.filter(run=run)
         .order_by("memory_mb", "sequence")
@@ -54,9 +60,12 @@ def csv_response(run) -> StreamingHttpResponse:
     def lines():
         yield writer.writerow(CSV_COLUMNS)
         for row in rows:
-            values = list(row)
-            values[-1] = values[-1].isoformat() if values[-1] else ""
-            yield writer.writerow([str(run.id), run.function_name, run.region, *values])
+            cells = dict(zip(CSV_COLUMNS[3:], row, strict=True))
+            cells["created_at"] = cells["created_at"].isoformat() if cells["created_at"] else ""
+            if not private:
+                cells["error_type"] = public_error(cells["error_message"], cells["error_type"])
+                cells["error_message"] = ""
+            yield writer.writerow([str(run.id), run.function_name, run.region, *cells.values()])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = _filename(run, "-invocations.csv")

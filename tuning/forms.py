@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from aws.models import AwsAccount
-from tuning import pricing, runs
+from tuning import pricing, runs, sharing
 from tuning.models import RunStatus, Strategy, TuningRun
 from tuning.params import ALIAS_RE, InvalidSweep, Param, SweepParams, parse_function
 
@@ -195,27 +195,22 @@ class RunFilterForm(forms.Form):
         return queryset
 
 
-EXPIRY_CHOICES = (
-    ("", "Never expires"),
-    ("1h", "Expires in 1 hour"),
-    ("1d", "Expires in 1 day"),
-    ("7d", "Expires in 7 days"),
-    ("30d", "Expires in 30 days"),
-)
-EXPIRY_DELTAS = {
-    "1h": timedelta(hours=1),
-    "1d": timedelta(days=1),
-    "7d": timedelta(days=7),
-    "30d": timedelta(days=30),
-}
-
-
 class ShareLinkForm(forms.Form):
-    expires_in = forms.ChoiceField(choices=EXPIRY_CHOICES, required=False, label="Expiry")
+    # No "never" (see sharing.EXPIRY_DAYS); an empty or missing value means the default.
+    expires_in = forms.TypedChoiceField(
+        choices=[
+            (days, f"Expires in {days} day{'s' if days > 1 else ''}")
+            for days in sharing.EXPIRY_DAYS
+        ],
+        coerce=int,
+        required=False,
+        empty_value=sharing.DEFAULT_EXPIRY_DAYS,
+        initial=sharing.DEFAULT_EXPIRY_DAYS,
+        label="Expiry",
+    )
 
     def expires_at(self):
-        delta = EXPIRY_DELTAS.get(self.cleaned_data.get("expires_in") or "")
-        return timezone.now() + delta if delta else None
+        return timezone.now() + timedelta(days=self.cleaned_data["expires_in"])
 
 
 class PowerTuningImportForm(forms.Form):

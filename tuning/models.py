@@ -7,6 +7,7 @@ it along. Status transitions that several workers may race for are conditional U
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from decimal import Decimal
 
@@ -901,14 +902,22 @@ class Invocation(models.Model):
 
 
 class ShareLink(models.Model):
-    """A read-only public link to one run; the token is unguessable, revocable, may expire."""
+    """A read-only public link to one run; the token is unguessable, revocable, expires.
+
+    Only a SHA-256 of the token is stored (like ``dashboard.models.ApiToken``): whoever reads
+    the database or a backup cannot open the links. The full URL is shown once, at creation.
+    """
 
     run = models.ForeignKey(TuningRun, on_delete=models.CASCADE, related_name="share_links")
-    token = models.CharField(max_length=64, unique=True, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(
+        max_length=8, editable=False, help_text="First characters, to tell links apart."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Null only on links made before expiry was required: they work until revoked.
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -916,4 +925,8 @@ class ShareLink(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"share link {self.token[:6]}… for {self.run_id}"
+        return f"share link {self.prefix}… for {self.run_id}"
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()

@@ -55,26 +55,17 @@ included), ``invocations``, ``errors``, ``cold_starts``, ``max_memory_used_mb``,
 Imported Power Tuning runs hold ``{"imported": {...}}`` instead.
 
 ``private=False`` (public share pages) leaves out payloads, the account, who started or
-applied the run, and replaces 12-digit account ids inside ARNs and messages with ``***``.
+applied the run, and shows of every error text (the run's, each size's, a pending cleanup's, a
+memory change's) only its class (``sharing.public_error``: "out of memory", "timeout",
+"throttled", "function error", …), as the share page and its CSV do.
 """
 
 from __future__ import annotations
 
-import re
-
 from tuning.analysis import STRATEGIES
 from tuning.models import TuningRun, money
 from tuning.params import run_params_json
-
-_ACCOUNT_IN_ARN = re.compile(r"(arn:aws[a-zA-Z-]*:[a-z0-9-]+:[a-z0-9-]*:)\d{12}")
-_ACCOUNT_ID = re.compile(r"\b\d{12}\b")
-
-
-def redact(text: str) -> str:
-    """Hide AWS account ids (inside ARNs and bare) from a string."""
-    if not text:
-        return text
-    return _ACCOUNT_ID.sub("***", _ACCOUNT_IN_ARN.sub(r"\1***", text))
+from tuning.sharing import public_error
 
 
 def _iso(value):
@@ -82,7 +73,7 @@ def _iso(value):
 
 
 def result_to_dict(result, *, private: bool = True) -> dict:
-    message = result.error_message if private else redact(result.error_message)
+    message = result.error_message if private else public_error(result.error_message)
     return {
         "memory_mb": result.memory_mb,
         "status": result.status,
@@ -134,7 +125,7 @@ def run_to_dict(run: TuningRun, *, private: bool = True) -> dict:
             "to": change.target,
             "previous_mb": change.previous_mb,
             "state": change.state,
-            "message": change.message,
+            "message": change.message if private else public_error(change.message),
             "requested_at": _iso(change.requested_at),
             "by": change.requested_by.get_username() if private and change.requested_by else None,
         }
@@ -178,7 +169,8 @@ def run_to_dict(run: TuningRun, *, private: bool = True) -> dict:
             {"weight": item.get("weight")} for item in (run.weighted_payloads or [])
         ]
         data["created_by"] = None
-        data["error_message"] = redact(run.error_message)
+        data["error_message"] = public_error(run.error_message)
+        data["cleanup_pending"] = public_error(run.cleanup_pending) or None
         data["auto_apply_target"] = run.auto_apply_target
     return data
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,7 +20,9 @@ from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.defaults import page_not_found
 
 from aws.models import AwsAccount
 from dashboard.templatetags.badges import status_class
@@ -101,13 +104,18 @@ def _balanced_slider(run, results) -> dict:
     return positions
 
 
-def _results_context(run, *, private: bool, share: ShareLink | None = None) -> dict:
+def _results_context(run, *, private: bool, share_token: str = "") -> dict:
     results = list(run.results.all())
+    for result in results:
+        # A share page shows of an error only its class, as its CSV and JSON do.
+        result.shown_error = (
+            result.error_message if private else sharing.public_error(result.error_message)
+        )
     recommendations = run.recommendations()
     best = recommendations[run.strategy]
     has_figures = any(r.avg_duration_ms is not None for r in results)
-    if share is not None:
-        monthly_url = reverse("tuning:shared_monthly", args=[share.token])
+    if share_token:
+        monthly_url = reverse("tuning:shared_monthly", args=[share_token])
     else:
         monthly_url = reverse("tuning:run_monthly", args=[run.id])
     return {
@@ -118,7 +126,9 @@ def _results_context(run, *, private: bool, share: ShareLink | None = None) -> d
         ],
         "winner": best,
         "has_figures": has_figures,
-        "charts": charts.run_figures(run, results, best.memory_mb if best else None)
+        "charts": charts.run_figures(
+            run, results, best.memory_mb if best else None, private=private
+        )
         if has_figures
         else [],
         "balanced_slider": _balanced_slider(run, results),
@@ -357,7 +367,6 @@ def run_detail(request, pk):
     links = list(run.share_links.select_related("created_by").all())
     for link in links:
         link.live = sharing.is_live(link)
-        link.url = request.build_absolute_uri(reverse("tuning:shared_run", args=[link.token]))
         link.can_revoke = sharing.can_revoke(link, request.user)
     user = request.user
     memory_changes = list(run.memory_changes.select_related("requested_by"))
@@ -366,7 +375,8 @@ def run_detail(request, pk):
         "progress": run.progress_detail(),
         "summary": one_line_summary(run),
         "share_links": links,
-        "share_form": ShareLinkForm(),
+        "share_form": ShareLinkForm() if sharing.can_create(user) else None,
+        "share_permission": sharing.CREATE_PERMISSION,
         "can_control": runs.can_control(user, run),
         "can_rerun": runs.can_start(user) and not run.imported_from,
         "can_apply": runs.can_apply(user)
@@ -395,14 +405,16 @@ def run_progress(request, pk):
     return JsonResponse(progress)
 
 
-def _monthly_response(request, run):
+def _monthly_response(request, run, *, private: bool = True):
     try:
         traffic, problem = (
             aws.cached_monthly_invocations(run.account, run.region, run.function_name),
             None,
         )
     except AwsError as error:  # CloudWatch unreachable or not allowed: the page says so
-        traffic, problem = None, f"CloudWatch could not be read: {error}"
+        # A share page does not show why: AWS's message can name the account and the role.
+        detail = f": {error}" if private else ""
+        traffic, problem = None, f"CloudWatch could not be read{detail}"
     best = run.winner()
     summary = monthly.monthly_summary(
         list(run.results.all()),
@@ -515,7 +527,7 @@ def run_apply(request, pk):
 
 @require_GET
 def run_export_csv(request, pk):
-    return exports.csv_response(_get_run(pk))
+    return exports.csv_response(_get_run(pk), private=True)
 
 
 @require_GET
@@ -529,19 +541,25 @@ def run_export_json(request, pk):
 @require_POST
 def share_create(request, pk):
     run = _get_run(pk)
+    if not sharing.can_create(request.user):
+        raise PermissionDenied
     form = ShareLinkForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a valid expiry.")
         return redirect("tuning:run_detail", pk=run.id)
-    link = sharing.create_link(run, request.user, form.expires_at())
-    url = request.build_absolute_uri(reverse("tuning:shared_run", args=[link.token]))
-    messages.success(request, f"Share link created: {url}")
+    link, token = sharing.create_link(run, request.user, form.expires_at())
+    url = request.build_absolute_uri(reverse("tuning:shared_run", args=[token]))
+    messages.success(
+        request,
+        f"Share link created: {url} — copy it now, it is shown only this once (Tuneboard keeps "
+        f"a hash of it; it is listed below as {link.prefix}…).",
+    )
     return redirect(reverse("tuning:run_detail", args=[run.id]) + "#share")
 
 
 @require_POST
 def share_revoke(request, pk, link_id):
-    link = get_object_or_404(ShareLink, pk=link_id, run_id=pk)
+    link = get_object_or_404(ShareLink.objects.select_related("run"), pk=link_id, run_id=pk)
     if not sharing.can_revoke(link, request.user):
         raise PermissionDenied
     sharing.revoke(link, request.user)
@@ -549,48 +567,56 @@ def share_revoke(request, pk, link_id):
     return redirect(reverse("tuning:run_detail", args=[pk]) + "#share")
 
 
-def _shared_link_or_404(token) -> ShareLink:
-    link = sharing.resolve(token)
-    if link is None:
-        raise Http404("This share link does not exist, was revoked or has expired.")
-    return link
+def _share_view(view):
+    """A public share URL: ``view(request, link, token)`` for a live link, else 404. Every
+    answer, the 404 included, is ``no-store``: a shared cache must not keep serving a link
+    after it was revoked or expired."""
+
+    @wraps(view)
+    def wrapper(request, token):
+        link = sharing.resolve(token)
+        if link is None:
+            response = page_not_found(
+                request, Http404("This share link does not exist, was revoked or has expired.")
+            )
+        else:
+            response = view(request, link, token)
+        response["X-Robots-Tag"] = "noindex"
+        return response
+
+    return login_not_required(never_cache(require_GET(wrapper)))
 
 
-@login_not_required
-@require_GET
-def shared_run(request, token):
-    link = _shared_link_or_404(token)
+@_share_view
+def shared_run(request, link, token):
     run = link.run
     context = {
         "run": run,
         "link": link,
+        "token": token,
         "summary": one_line_summary(run),
         "progress": run.progress_detail(),
         "page_url": request.build_absolute_uri(),
-        **_results_context(run, private=False, share=link),
+        **_results_context(run, private=False, share_token=token),
     }
     response = render(request, "tuning/shared_run.html", context)
-    response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = "no-referrer"
     return response
 
 
-@login_not_required
-@require_GET
-def shared_monthly(request, token):
-    return _monthly_response(request, _shared_link_or_404(token).run)
+@_share_view
+def shared_monthly(request, link, token):
+    return _monthly_response(request, link.run, private=False)
 
 
-@login_not_required
-@require_GET
-def shared_export_csv(request, token):
-    return exports.csv_response(_shared_link_or_404(token).run)
+@_share_view
+def shared_export_csv(request, link, token):
+    return exports.csv_response(link.run, private=False)
 
 
-@login_not_required
-@require_GET
-def shared_export_json(request, token):
-    return exports.json_response(_shared_link_or_404(token).run, private=False)
+@_share_view
+def shared_export_json(request, link, token):
+    return exports.json_response(link.run, private=False)
 
 
 # --------------------------------------------------------------------------- compare

@@ -20,7 +20,12 @@ SANDBOX_ACCOUNT = "123456789012"
 CPU_DURATIONS = {128: 1600.0, 256: 800.0, 512: 400.0, 1024: 150.0, 1769: 88.0, 3008: 86.0}
 
 
-def _outcome(size: int, duration: float, sequence: int, failed: bool) -> InvokeOutcome:
+OUT_OF_MEMORY = ("Runtime.OutOfMemory", "signal: killed")
+
+
+def _outcome(
+    size: int, duration: float, sequence: int, failure: tuple[str, str] | None
+) -> InvokeOutcome:
     report = Report(
         duration_ms=duration,
         billed_duration_ms=float(int(duration) + 1),
@@ -28,13 +33,13 @@ def _outcome(size: int, duration: float, sequence: int, failed: bool) -> InvokeO
         restore_duration_ms=None,
         billed_restore_duration_ms=None,
         memory_size_mb=size,
-        max_memory_used_mb=size if failed else min(size, 90),
+        max_memory_used_mb=size if failure == OUT_OF_MEMORY else min(size, 90),
         request_id=f"req-{size}-{sequence}",
     )
     return InvokeOutcome(
         report=report,
-        error_type="Runtime.OutOfMemory" if failed else "",
-        error_message="signal: killed" if failed else "",
+        error_type=failure[0] if failure else "",
+        error_message=failure[1] if failure else "",
         executed_version="1",
         log_tail="",
     )
@@ -56,9 +61,11 @@ def make_run(
     original_memory=128,
     error_message="",
     payload=None,
+    failure=OUT_OF_MEMORY,
 ):
     """A run in ``status``; a finished one has ``num`` invocations per size (durations spread
-    ±4 % around ``durations[size]``) and every size in ``failed_sizes`` ran out of memory."""
+    ±4 % around ``durations[size]``) and every invocation of a size in ``failed_sizes`` failed
+    with ``failure`` (error type, message): by default it ran out of memory."""
     durations = durations or CPU_DURATIONS
     params = SweepParams.parse(
         {
@@ -100,8 +107,11 @@ def make_run(
         result.save(update_fields=["batches_total"])
         for sequence in range(num):
             duration = base * (1 + 0.02 * ((sequence % 5) - 2))
-            record_invocation(run, result, sequence, 0, _outcome(size, duration, sequence, failed))
-        if failed:
+            outcome = _outcome(size, duration, sequence, failure if failed else None)
+            record_invocation(run, result, sequence, 0, outcome)
+        if failed and failure == OUT_OF_MEMORY:
+            # What the executor records when a size runs out of memory; other errors fail the
+            # size in finalize_size (more errors than allowed).
             result.mark_failing(f"Out of memory at {size} MB (Runtime.OutOfMemory: signal: killed)")
         result.complete_batch(0)
         finalize_size(run, result)

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 
 from tests.tuning.runfactory import start_run
 from tuning.models import PowerResult, ResultStatus, RunStatus, TuningRun
-from tuning.serializers import redact, run_to_dict
+from tuning.serializers import run_to_dict
 
 pytestmark = pytest.mark.django_db
 
@@ -111,9 +111,7 @@ def test_the_public_json_hides_payloads_people_and_account_ids(finished_run):
     assert "alice" not in text
     assert data["function"] == "orders"
     assert data["payload"] is None
-    assert data["results"][2]["error_message"] == (
-        "Not found: arn:aws:lambda:us-east-1:***:function:orders:tb-x-1024"
-    )
+    assert data["results"][2]["error_message"] == "error"  # its class, not AWS's words
 
 
 def test_a_run_without_analysis_has_empty_recommendations():
@@ -122,9 +120,3 @@ def test_a_run_without_analysis_has_empty_recommendations():
     assert data["recommendation"] == {"cost": None, "speed": None, "balanced": None}
     assert data["results"][0]["status"] == "PENDING"
     assert data["finished_at"] is None
-
-
-def test_redact_hides_bare_account_ids_too():
-    assert redact("role arn:aws:iam::111122223333:role/x in 111122223333") == (
-        "role arn:aws:iam::***:role/x in ***"
-    )
