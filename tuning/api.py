@@ -123,8 +123,8 @@ def _start(request):
         raw = request.body
     except RequestDataTooBig:
         return api_error(
-            f"The request body is larger than the {limit:,} bytes ({limit // 1024} KiB) "
-            "Tuneboard accepts.",
+            f"The request body is larger than the {limit:,} bytes ({limit / 2**20:g} MiB) "
+            "Tuneboard accepts (DATA_UPLOAD_MAX_MEMORY_SIZE).",
             413,
             limit=limit,
         )

@@ -7,7 +7,10 @@ built from those: the web form (``tuning.forms.SweepForm``), the JSON API body, 
 values of "re-run with changes". A new field added here reaches all of them.
 
 ``SweepParams.parse(values)`` validates raw values (JSON values from the API, text from the
-form and the command line) and raises ``InvalidSweep`` naming every bad field.
+form and the command line) and raises ``InvalidSweep`` naming every bad field: wrong types,
+non-finite or out-of-range numbers, control characters in names, and payloads that are too
+large or too deeply nested (``MAX_PAYLOAD_BYTES``, ``MAX_PAYLOAD_DEPTH``). The request body as
+a whole is limited by Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (dashboard/settings.py).
 """
 
 from __future__ import annotations
