@@ -244,12 +244,14 @@ def check_json(value, label: str, max_bytes: int | None = MAX_PAYLOAD_BYTES) -> 
 def parse_memory_size(item) -> int:
     """One memory size (128, "512", "1024MB", 2048.0) -> MB within Lambda's limits."""
     text = str(item).lower().removesuffix("mb").strip()
-    if isinstance(item, bool) or not re.fullmatch(r"\d+(\.0*)?", text):
+    if isinstance(item, bool) or not re.fullmatch(r"-?\d+(\.0*)?", text):
         raise ValueError(f"“{clip(str(item))}” is not a whole number of MB.")
-    digits = text.split(".")[0].lstrip("0") or "0"
-    if len(digits) > len(str(MAX_MEMORY_MB)):  # not converted: int() refuses 4,300+ digits
-        raise ValueError(f"{clip(digits)} MB is above Lambda's maximum of {MAX_MEMORY_MB} MB.")
-    size = int(digits)
+    whole = text.split(".")[0]
+    if len(whole) > 18:  # out of range; not converted, int() refuses 4,300+ digits
+        side = "below Lambda's minimum" if whole.startswith("-") else "above Lambda's maximum"
+        limit = MIN_MEMORY_MB if whole.startswith("-") else MAX_MEMORY_MB
+        raise ValueError(f"{clip(whole)} MB is {side} of {limit} MB.")
+    size = int(whole)
     if size < MIN_MEMORY_MB:
         raise ValueError(f"{size} MB is below Lambda's minimum of {MIN_MEMORY_MB} MB.")
     if size > MAX_MEMORY_MB:

@@ -152,8 +152,8 @@ def _number(value, what: str, high: float | None = None) -> float:
     except (ValueError, OverflowError):
         raise ImportProblem(f"{what} is not a number: {clip(repr(value))}.") from None
     if not math.isfinite(number) or number < 0 or (high is not None and number > high):
-        most = f" and at most {high:g}" if high is not None else ""
-        raise ImportProblem(f"{what} must be a finite number from 0{most}, got {number:g}.")
+        limits = f"from 0 to {high:g}" if high is not None else "of 0 or more"
+        raise ImportProblem(f"{what} must be a finite number {limits}, got {number:g}.")
     return number
 
 
