@@ -192,6 +192,16 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Request size limits ---
+# A form or JSON body larger than this is refused before it is read: the JSON API answers 413
+# with the limit, a form page 400. It leaves room for the largest valid sweep: a payload and
+# weighted payloads of 256 KiB each (tuning.params.MAX_PAYLOAD_BYTES), up to three times
+# larger once escaped in a form or as JSON; field limits then give field errors.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Fields of a form POST or query string; more is refused with a 400. Django's default, kept:
+# the admin's inline forms (a run with its sizes) need hundreds.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+
 # --- Celery ---
 BROKER_DIR = DATA_DIR / "broker"
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL") or "filesystem://"

@@ -6,7 +6,9 @@
 * ``POST /api/runs/`` — start a sweep (permission ``tuning.add_tuningrun``; an auto-apply
   target also needs ``tuning.change_tuningrun``). JSON body with the fields of
   ``tuning.params.SweepParams`` (``account`` by name). 201 with the run; 400 with
-  ``{"error", "fields": {name: message}}``; 409 when the function already has an active sweep.
+  ``{"error", "fields": {name: message}}``; 409 when the function already has an active sweep;
+  413 with ``{"error", "limit"}`` when the body is over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes.
+  Limits of the fields (payload size and nesting, …) are declared in ``tuning.params``.
 * ``GET /api/runs/<uuid>/`` — one run (``tuning.serializers.run_to_dict``); 404 JSON.
 * ``POST /api/runs/<uuid>/cancel/`` — cancel (the creator or ``tuning.add_tuningrun``);
   202 with the run; 409 when it already finished.
@@ -18,6 +20,8 @@ import json
 import uuid
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db.models import Prefetch, Q
 from django.http import JsonResponse
 from django.urls import reverse
@@ -26,7 +30,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from dashboard.api import api_error, api_view
 from tuning import runs as commands
 from tuning.models import ACTIVE_STATUSES, PowerResult, RunStatus, SweepRefused, TuningRun
-from tuning.params import InvalidSweep, SweepParams
+from tuning.params import MAX_PAYLOAD_DEPTH, InvalidSweep, SweepParams, check_text, shown
 from tuning.serializers import run_to_dict
 
 DEFAULT_PAGE_SIZE = 20
@@ -53,10 +57,10 @@ def _positive(value, default: int, name: str, maximum: int | None = None):
     try:
         number = int(value)
     except ValueError:
-        return None, f"{name} must be a whole number, got {value!r}."
+        return None, f"{name} must be a whole number, got {shown(value)}."
     if number < 1 or (maximum is not None and number > maximum):
         limit = f" and at most {maximum}" if maximum else ""
-        return None, f"{name} must be at least 1{limit}, got {number}."
+        return None, f"{name} must be at least 1{limit}, got {shown(number)}."
     return number, None
 
 
@@ -76,15 +80,24 @@ def runs(request):
     queryset = _runs().order_by("-created_at", "-pk")
     function = (request.GET.get("function") or "").strip()
     if function:
+        try:
+            check_text(function, "function")
+        except ValueError as invalid:
+            return api_error(str(invalid), 400)
         queryset = queryset.filter(Q(function_name=function) | Q(function_arn=function))
     status = (request.GET.get("status") or "").strip().upper()
     if status:
         if status not in RunStatus.values:
-            return api_error(f"Unknown status {status!r}.", 400, allowed=list(RunStatus.values))
+            return api_error(
+                f"Unknown status {shown(status)}.", 400, allowed=list(RunStatus.values)
+            )
         queryset = queryset.filter(status=status)
     count = queryset.count()
     start = (page - 1) * page_size
-    results = [run_to_dict(run) for run in queryset[start : start + page_size]]
+    # Past the end nothing is asked: the database refuses an OFFSET beyond its integers.
+    results = (
+        [run_to_dict(run) for run in queryset[start : start + page_size]] if start < count else []
+    )
 
     def link(number):
         query = request.GET.copy()
@@ -105,8 +118,25 @@ def runs(request):
 def _start(request):
     if not commands.can_start(request.user):
         return api_error("You do not have permission to start sweeps.", 403)
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     try:
-        body = json.loads(request.body or b"{}")
+        raw = request.body
+    except RequestDataTooBig:
+        return api_error(
+            f"The request body is larger than the {limit:,} bytes ({limit / 2**20:g} MiB) "
+            "Tuneboard accepts (DATA_UPLOAD_MAX_MEMORY_SIZE).",
+            413,
+            limit=limit,
+        )
+    try:
+        # NaN and Infinity parse; SweepParams refuses them naming the field.
+        body = json.loads(raw or b"{}")
+    except RecursionError:
+        return api_error(
+            f"The body is nested too deeply: a payload may have at most {MAX_PAYLOAD_DEPTH} "
+            "levels of objects and lists.",
+            400,
+        )
     except ValueError as exc:
         return api_error(f"The body is not JSON: {exc}", 400)
     if not isinstance(body, dict):

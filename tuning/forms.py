@@ -17,7 +17,15 @@ from django.utils import timezone
 from aws.models import AwsAccount
 from tuning import pricing, runs, sharing
 from tuning.models import RunStatus, Strategy, TuningRun
-from tuning.params import ALIAS_RE, InvalidSweep, Param, SweepParams, parse_function
+from tuning.params import (
+    ALIAS_RE,
+    MAX_TEXT_CHARS,
+    InvalidSweep,
+    Param,
+    SweepParams,
+    parse_function,
+    parse_region,
+)
 
 #: Presets of the memory-size field: (key, label, sizes).
 PRESETS = (
@@ -214,8 +222,11 @@ class ShareLinkForm(forms.Form):
 
 
 class PowerTuningImportForm(forms.Form):
+    """Every figure of the pasted output or link is checked (tuning.powertuning) before the
+    import stores anything: a bad one is a field error, never a run that breaks pages."""
+
     function = forms.CharField(
-        max_length=2048,
+        max_length=MAX_TEXT_CHARS,
         help_text="The function that was tuned (name or ARN): Power Tuning's output does not "
         "name it.",
     )
@@ -224,6 +235,7 @@ class PowerTuningImportForm(forms.Form):
         queryset=AwsAccount.objects.all(), required=False, empty_label="No account"
     )
     strategy = forms.ChoiceField(choices=Strategy.choices, initial=Strategy.COST)
+    # No max_length: the browser would cut a longer paste silently; parse_source names the limit.
     source = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
         label="Power Tuning output or visualizer URL",
@@ -238,9 +250,11 @@ class PowerTuningImportForm(forms.Form):
 
     def clean_function(self):
         try:
-            return parse_function(self.cleaned_data["function"])
-        except InvalidSweep as invalid:
+            function = parse_function(self.cleaned_data["function"])
+            parse_region(function.region)  # an ARN's region must have known prices too
+        except ValueError as invalid:  # InvalidSweep is a ValueError too
             raise forms.ValidationError(str(invalid)) from None
+        return function
 
     def clean_source(self):
         from tuning import powertuning

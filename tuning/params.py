@@ -7,7 +7,10 @@ built from those: the web form (``tuning.forms.SweepForm``), the JSON API body, 
 values of "re-run with changes". A new field added here reaches all of them.
 
 ``SweepParams.parse(values)`` validates raw values (JSON values from the API, text from the
-form and the command line) and raises ``InvalidSweep`` naming every bad field.
+form and the command line) and raises ``InvalidSweep`` naming every bad field: wrong types,
+non-finite or out-of-range numbers, control characters in names, and payloads that are too
+large or too deeply nested (``MAX_PAYLOAD_BYTES``, ``MAX_PAYLOAD_DEPTH``). The request body as
+a whole is limited by Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (dashboard/settings.py).
 """
 
 from __future__ import annotations
@@ -31,6 +34,17 @@ MAX_TOTAL_INVOCATIONS = 20000
 MAX_CONCURRENCY = 1000
 MAX_SLEEP_BETWEEN_MS = 60_000
 DEFAULT_CONCURRENCY = 5
+#: Sizes one sweep (or one imported result) may have.
+MAX_MEMORY_SIZES = 100
+#: JSON of the payload, and of all weighted payloads together (UTF-8 bytes): what Power Tuning
+#: can carry too, its payloads travel through Step Functions (256 KiB per state).
+MAX_PAYLOAD_BYTES = 256 * 1024
+#: Levels of objects and lists inside one payload (real events have fewer than ten).
+MAX_PAYLOAD_DEPTH = 32
+#: A payload weight is a relative share; beyond this the sums of weights lose meaning.
+MAX_PAYLOAD_WEIGHT = 1_000_000
+#: Names, ARNs, aliases, regions, account names: far longer than any real one.
+MAX_TEXT_CHARS = 2048
 
 _NAME = r"[A-Za-z0-9_-]{1,64}"
 _QUALIFIER = r"\$LATEST|[A-Za-z0-9_-]{1,128}"
@@ -114,8 +128,9 @@ def parse_function(text) -> FunctionRef:
         )
     else:
         message = (
-            f"{text!r} is not a Lambda function name or ARN: enter a name (letters, digits, - and "
-            "_, at most 64 characters), optionally with :VERSION or :ALIAS, or a function ARN."
+            f"{shown(text)} is not a Lambda function name or ARN: enter a name (letters, digits, "
+            "- and _, at most 64 characters), optionally with :VERSION or :ALIAS, or a function "
+            "ARN."
         )
     raise InvalidSweep(message, "function")
 
@@ -125,8 +140,41 @@ def parse_function(text) -> FunctionRef:
 # clean value or raises ValueError with a message for users.
 
 
+def clip(text: str, limit: int = 60) -> str:
+    """Text for an error message, shortened: users may send megabytes."""
+    return text if len(text) <= limit else f"{text[:limit]}…"
+
+
+def shown(value) -> str:
+    """repr() of a value for an error message, shortened."""
+    try:
+        return clip(repr(value))
+    except ValueError:  # an int too long to convert to text
+        return "a number too long to show"
+
+
+# Characters no name, alias, region or account name has; PostgreSQL cannot store U+0000, and
+# an unpaired surrogate is not valid Unicode (it cannot even be encoded to be stored).
+_FORBIDDEN_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def check_text(text: str, label: str, max_chars: int = MAX_TEXT_CHARS) -> str:
+    """``text`` unchanged, or ValueError when it is too long or has a control character."""
+    if len(text) > max_chars:
+        raise ValueError(f"{label} must be at most {max_chars:,} characters, got {len(text):,}.")
+    bad = _FORBIDDEN_CHARS.search(text)
+    if bad:
+        raise ValueError(
+            f"{label} must not contain the character U+{ord(bad.group()):04X} (control "
+            "characters and unpaired surrogates are refused)."
+        )
+    return text
+
+
 def parse_json_text(text: str, what: str):
-    """JSON text -> value; a syntax error names its line and column."""
+    """JSON text -> value; a syntax error names its line and column. NaN and Infinity parse
+    (Python's json accepts them): ``check_json`` refuses them with the field's name."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
@@ -136,31 +184,102 @@ def parse_json_text(text: str, what: str):
             f"{what} is not valid JSON: line {error.lineno}, column {error.colno}: {error.msg}."
             + (f" The line reads: {line.strip()[:80]}" if line.strip() else "")
         ) from None
+    except RecursionError:
+        raise ValueError(
+            f"{what} is nested too deeply: at most {MAX_PAYLOAD_DEPTH} levels of objects and "
+            "lists are allowed."
+        ) from None
+    except ValueError as error:  # e.g. an integer of more than 4300 digits
+        raise ValueError(f"{what} is not valid JSON: {error}") from None
+
+
+def check_json(value, label: str, max_bytes: int | None = MAX_PAYLOAD_BYTES) -> int:
+    """The size in bytes of ``value`` as JSON, or ValueError naming ``label`` and the limit when
+    it is not JSON a function can receive and the database can store: only finite numbers, at
+    most MAX_PAYLOAD_DEPTH levels deep, at most ``max_bytes`` (None: not measured, 0 returned),
+    no U+0000 or unpaired surrogate in strings."""
+    stack = [(value, 0)]  # iterative: a recursive walk would fail on the deep values it refuses
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            depth += 1
+            if depth > MAX_PAYLOAD_DEPTH:
+                raise ValueError(
+                    f"{label} is nested more than {MAX_PAYLOAD_DEPTH} levels deep (objects and "
+                    f"lists); at most {MAX_PAYLOAD_DEPTH} are allowed."
+                )
+            if isinstance(item, dict):
+                stack.extend((key, depth) for key in item)
+                stack.extend((child, depth) for child in item.values())
+            else:
+                stack.extend((child, depth) for child in item)
+        elif isinstance(item, str):
+            if "\x00" in item or _SURROGATES.search(item):
+                raise ValueError(
+                    f"{label} must not contain U+0000 or unpaired surrogates in its strings "
+                    "(they cannot be stored)."
+                )
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise ValueError(
+                    f"{label} must not contain NaN or Infinity (JSON has no such numbers); use a "
+                    "finite number or null."
+                )
+        elif not (item is None or isinstance(item, bool | int)):
+            raise ValueError(f"{label} must be JSON: {shown(item)} is not a JSON value.")
+    if max_bytes is None:
+        return 0
+    try:
+        size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+    except (TypeError, ValueError) as exc:  # e.g. a key that is not a string
+        raise ValueError(f"{label} must be JSON: {exc}") from None
+    if size > max_bytes:
+        raise ValueError(
+            f"{label} takes {size:,} bytes as JSON; at most {max_bytes:,} bytes "
+            f"({max_bytes // 1024} KiB) are allowed."
+        )
+    return size
+
+
+def parse_memory_size(item) -> int:
+    """One memory size (128, "512", "1024MB", 2048.0) -> MB within Lambda's limits."""
+    text = str(item).lower().removesuffix("mb").strip()
+    if isinstance(item, bool) or not re.fullmatch(r"-?\d+(\.0*)?", text):
+        raise ValueError(f"“{clip(str(item))}” is not a whole number of MB.")
+    whole = text.split(".")[0]
+    if len(whole) > 18:  # out of range; not converted, int() refuses 4,300+ digits
+        side = "below Lambda's minimum" if whole.startswith("-") else "above Lambda's maximum"
+        limit = MIN_MEMORY_MB if whole.startswith("-") else MAX_MEMORY_MB
+        raise ValueError(f"{clip(whole)} MB is {side} of {limit} MB.")
+    size = int(whole)
+    if size < MIN_MEMORY_MB:
+        raise ValueError(f"{size} MB is below Lambda's minimum of {MIN_MEMORY_MB} MB.")
+    if size > MAX_MEMORY_MB:
+        raise ValueError(f"{size} MB is above Lambda's maximum of {MAX_MEMORY_MB} MB.")
+    return size
 
 
 def parse_memory_sizes(value) -> list[int]:
     """'128, 512 1024MB' or [128, 512] -> sorted unique sizes, each within Lambda's limits."""
     if isinstance(value, list | tuple):
         items = list(value)
+    elif isinstance(value, str | int | float) and not isinstance(value, bool):
+        items = [item for item in re.split(r"[\s,;]+", str(value).strip()) if item]
     else:
-        items = [item for item in re.split(r"[\s,;]+", str(value or "").strip()) if item]
+        raise ValueError("Memory sizes must be a list of whole numbers of MB, e.g. [128, 512].")
     if not items:
         raise ValueError("Enter at least one memory size in MB, e.g. 128, 512, 1024.")
     errors, sizes = [], set()
     for item in items:
-        text = str(item).lower().removesuffix("mb").strip()
-        if isinstance(item, bool) or not re.fullmatch(r"\d+(\.0*)?", text):
-            errors.append(f"“{item}” is not a whole number of MB.")
-            continue
-        size = int(float(text))
-        if size < MIN_MEMORY_MB:
-            errors.append(f"{size} MB is below Lambda's minimum of {MIN_MEMORY_MB} MB.")
-        elif size > MAX_MEMORY_MB:
-            errors.append(f"{size} MB is above Lambda's maximum of {MAX_MEMORY_MB} MB.")
-        else:
-            sizes.add(size)
+        try:
+            sizes.add(parse_memory_size(item))
+        except ValueError as invalid:
+            errors.append(str(invalid))
     if errors:
-        raise ValueError(" ".join(errors))
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        raise ValueError(" ".join(errors[:3]) + more)
+    if len(sizes) > MAX_MEMORY_SIZES:
+        raise ValueError(f"At most {MAX_MEMORY_SIZES} memory sizes per sweep, got {len(sizes)}.")
     return sorted(sizes)
 
 
@@ -169,22 +288,23 @@ def _whole(value, label: str, low: int, high: int) -> int:
     is_whole_float = isinstance(value, float) and value.is_integer()
     is_digits = isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,18}\s*", value)
     if not (is_int or is_whole_float or is_digits):
-        raise ValueError(f"{label} must be a whole number, got {value!r}.")
+        raise ValueError(f"{label} must be a whole number, got {shown(value)}.")
     number = int(value)
     if not low <= number <= high:
-        raise ValueError(f"{label} must be between {low} and {high}, got {number}.")
+        raise ValueError(f"{label} must be between {low} and {high}, got {shown(number)}.")
     return number
 
 
 def _number(value, label: str, low: float, high: float) -> float:
-    if isinstance(value, bool) or value is None or value == "":
-        raise ValueError(f"{label} must be a number, got {value!r}.")
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not (is_number or isinstance(value, str) and value.strip()):
+        raise ValueError(f"{label} must be a number, got {shown(value)}.")
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{label} must be a number, got {value!r}.") from None
-    if math.isnan(number) or not low <= number <= high:
-        raise ValueError(f"{label} must be between {low:g} and {high:g}, got {value!r}.")
+    except (ValueError, OverflowError):  # OverflowError: an int beyond a float's range
+        raise ValueError(f"{label} must be a number, got {shown(value)}.") from None
+    if not math.isfinite(number) or not low <= number <= high:
+        raise ValueError(f"{label} must be between {low:g} and {high:g}, got {shown(value)}.")
     return number
 
 
@@ -200,11 +320,8 @@ def _flag(value, label: str, text: bool) -> bool:
 
 def _json_value(value, label: str, text: bool):
     if text and isinstance(value, str):
-        return parse_json_text(value, label) if value.strip() else {}
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{label} must be JSON: {exc}") from None
+        value = parse_json_text(value, label) if value.strip() else {}
+    check_json(value, label)
     return value
 
 
@@ -215,17 +332,24 @@ def _weighted(value, label: str, text: bool) -> list[dict]:
         return []
     if not isinstance(value, list):
         raise ValueError(f'{label} must be a JSON list: [{{"payload": {{...}}, "weight": 3}}, …].')
-    out = []
+    out, total = [], 0
     for index, item in enumerate(value, start=1):
         if not isinstance(item, dict) or "payload" not in item:
             raise ValueError(f'Weighted payload #{index} needs a "payload" key.')
         weight = item.get("weight", 1)
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or not weight > 0:
-            raise ValueError(f'Weighted payload #{index}: "weight" must be greater than 0.')
-        if not math.isfinite(weight):
-            raise ValueError(f'Weighted payload #{index}: "weight" must be a finite number.')
-        out.append(
-            {"payload": _json_value(item["payload"], "Each payload", False), "weight": weight}
+        if isinstance(weight, bool) or not isinstance(weight, int | float):
+            raise ValueError(f'Weighted payload #{index}: "weight" must be a number.')
+        if not (math.isfinite(weight) and 0 < weight <= MAX_PAYLOAD_WEIGHT):
+            raise ValueError(
+                f'Weighted payload #{index}: "weight" must be greater than 0 and at most '
+                f"{MAX_PAYLOAD_WEIGHT:,}, got {shown(weight)}."
+            )
+        total += check_json(item["payload"], f"Weighted payload #{index}")
+        out.append({"payload": item["payload"], "weight": weight})
+    if total > MAX_PAYLOAD_BYTES:
+        raise ValueError(
+            f"{label} take {total:,} bytes as JSON together; at most {MAX_PAYLOAD_BYTES:,} bytes "
+            f"({MAX_PAYLOAD_BYTES // 1024} KiB) are allowed."
         )
     return out
 
@@ -238,14 +362,16 @@ def _account(value):
         return None
     if isinstance(value, AwsAccount):
         return value
-    account = AwsAccount.objects.filter(name=str(value)).first()
+    if not isinstance(value, str):
+        raise ValueError(f"Account must be an account's name, got {shown(value)}.")
+    account = AwsAccount.objects.filter(name=value).first()
     if account is None:
         known = ", ".join(AwsAccount.objects.values_list("name", flat=True)) or "none"
-        raise ValueError(f"No account named {value!r} (known: {known}).")
+        raise ValueError(f"No account named {shown(value)} (known: {known}).")
     return account
 
 
-def _region(value) -> str:
+def parse_region(value) -> str:
     region = str(value or "").strip()
     if region and region not in pricing.known_regions():
         raise ValueError(
@@ -291,8 +417,12 @@ class Param:
 
     def parse(self, value, *, text: bool = False):
         kind, label = self.kind, self.label
-        if kind in ("function", "target", "region") and not isinstance(value, str):
-            raise ValueError(f"{label} must be a string, got {value!r}.")
+        if kind in ("function", "target", "region", "strategy", "account"):
+            if kind == "account" and not isinstance(value, str):
+                return _account(value)  # an AwsAccount (forms, re-runs) or an error
+            if not isinstance(value, str):
+                raise ValueError(f"{label} must be a string, got {shown(value)}.")
+            check_text(value.strip(), label)  # surrounding whitespace is stripped later
         if kind == "function":
             return parse_function(value).text
         if kind == "sizes":
@@ -312,7 +442,7 @@ class Param:
         if kind == "account":
             return _account(value)
         if kind == "region":
-            return _region(value)
+            return parse_region(value)
         if kind == "target":
             return _target(value)
         raise AssertionError(f"unknown parameter kind {kind}")
@@ -480,8 +610,8 @@ class SweepParams:
         """
         declared = cls.declared()
         unknown = sorted(set(values) - set(declared))
-        if unknown:
-            raise InvalidSweep({name: f"Unknown field {name!r}." for name in unknown})
+        if unknown:  # the first few: a body may hold thousands
+            raise InvalidSweep({name: f"Unknown field {shown(name)}." for name in unknown[:5]})
         clean, errors = {}, {}
         for name, spec in declared.items():
             if values.get(name) is None:
@@ -564,7 +694,7 @@ class SweepParams:
             or settings.TUNEBOARD_DEFAULT_REGION
         )
         try:
-            region = _region(region)
+            region = parse_region(region)
         except ValueError as invalid:
             raise InvalidSweep(str(invalid), "region") from None
         return dataclasses.replace(

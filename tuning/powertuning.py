@@ -10,6 +10,10 @@
   "lambdaCost": …, "visualization": "https://lambda-power-tuning.show/#…"}, "stats": [...]}``,
   sometimes wrapped in ``{"results": …}``; ``stats`` (when ``includeOutputResults`` is on)
   holds ``{"value"|"power", "averagePrice"|"cost", "averageDuration"|"duration"}`` per size.
+
+Imported figures are held to the limits of Tuneboard's own runs before anything is stored:
+Lambda's memory sizes, finite non-negative durations (at most Lambda's 15-minute timeout) and
+costs, at most ``MAX_MEMORY_SIZES`` sizes, JSON at most ``MAX_PAYLOAD_DEPTH`` levels deep.
 """
 
 from __future__ import annotations
@@ -17,13 +21,31 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import struct
 from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlsplit
 
+from tuning.params import (
+    MAX_MEMORY_SIZES,
+    MAX_PAYLOAD_DEPTH,
+    check_json,
+    check_text,
+    clip,
+    parse_memory_size,
+)
+
 VISUALIZER_URL = "https://lambda-power-tuning.show/"
 IMPORTED_FROM = "power-tuning"
+
+#: What may be pasted: Power Tuning's output passes through Step Functions (256 KiB per state).
+MAX_SOURCE_CHARS = 256 * 1024
+#: Lambda's longest timeout (15 minutes): no average duration can be longer.
+MAX_DURATION_MS = 900_000.0
+#: Hundreds of times what one invocation can cost (10,240 MB for 15 minutes is about $0.15),
+#: well within what a result stores.
+MAX_INVOCATION_COST_USD = 100.0
 
 
 class ImportProblem(ValueError):
@@ -94,20 +116,67 @@ def decode_visualizer_url(url: str) -> list[Point]:
             f"The link holds {len(powers)} sizes, {len(durations)} durations and "
             f"{len(costs)} costs; they must be as many, and at least one."
         )
+    _check_count(len(powers), "The link")
     return [
-        Point(int(m), float(d), float(c)) for m, d, c in zip(powers, durations, costs, strict=True)
+        _point(m, d, c, f"The link's size #{index}")
+        for index, (m, d, c) in enumerate(zip(powers, durations, costs, strict=True), start=1)
     ]
 
 
-def _number(value, what: str) -> float:
+def _visualizer_link(url, what: str) -> str:
+    if not isinstance(url, str):
+        raise ImportProblem(f"{what} must be a link (text), got {clip(repr(url))}.")
+    url = url.strip()
+    try:
+        check_text(url, what)
+    except ValueError as invalid:
+        raise ImportProblem(str(invalid)) from None
+    if urlsplit(url).scheme not in ("https", "http"):
+        raise ImportProblem(f"{what} must start with https:// (got {clip(url)}).")
+    return url
+
+
+def _check_count(count: int, what: str) -> None:
+    if count > MAX_MEMORY_SIZES:
+        raise ImportProblem(
+            f"{what} holds {count} sizes; at most {MAX_MEMORY_SIZES} can be imported."
+        )
+
+
+def _number(value, what: str, high: float | None = None) -> float:
+    """A finite number from 0 to ``high`` (ImportProblem naming ``what`` otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ImportProblem(f"{what} is not a number: {clip(repr(value))}.")
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise ImportProblem(f"{what} is not a number: {value!r}.") from None
+    except (ValueError, OverflowError):
+        raise ImportProblem(f"{what} is not a number: {clip(repr(value))}.") from None
+    if not math.isfinite(number) or number < 0 or (high is not None and number > high):
+        limits = f"from 0 to {high:g}" if high is not None else "of 0 or more"
+        raise ImportProblem(f"{what} must be a finite number {limits}, got {number:g}.")
     return number
 
 
+def _memory(value, what: str) -> int:
+    try:
+        return parse_memory_size(value)
+    except ValueError as invalid:
+        raise ImportProblem(f"{what}: {invalid}") from None
+
+
+def _point(memory, duration, cost, where: str) -> Point:
+    """One size's figures, held to the limits of Tuneboard's own runs."""
+    return Point(
+        _memory(memory, where),
+        _number(duration, f"{where}: the average duration (ms)", MAX_DURATION_MS),
+        _number(cost, f"{where}: the average cost (USD)", MAX_INVOCATION_COST_USD),
+    )
+
+
 def _points_from_stats(stats) -> list[Point]:
+    if not isinstance(stats, list):
+        raise ImportProblem("stats must be a list, one item per memory size.")
+    _check_count(len(stats), "stats")
     points = []
     for index, stat in enumerate(stats, start=1):
         if not isinstance(stat, dict):
@@ -120,13 +189,7 @@ def _points_from_stats(stats) -> list[Point]:
                 f"stats item {index} needs value/power, averageDuration/duration and "
                 "averagePrice/cost."
             )
-        points.append(
-            Point(
-                int(_number(power, "power")),
-                _number(duration, "duration"),
-                _number(cost, "cost"),
-            )
-        )
+        points.append(_point(power, duration, cost, f"stats item {index}"))
     return points
 
 
@@ -138,6 +201,8 @@ def parse_output(data) -> Imported:
         raise ImportProblem("Power Tuning's output is a JSON object with power, cost, duration.")
     machine = data.get("stateMachine") or {}
     url = machine.get("visualization") if isinstance(machine, dict) else None
+    if url is not None:
+        url = _visualizer_link(url, "stateMachine.visualization")
     if data.get("stats"):
         points = _points_from_stats(data["stats"])
     elif url:
@@ -150,7 +215,7 @@ def parse_output(data) -> Imported:
     lambda_cost = machine.get("lambdaCost") if isinstance(machine, dict) else None
     return Imported(
         points=tuple(sorted(points, key=lambda p: p.memory_mb)),
-        optimal_power=int(_number(optimal, "power")) if optimal is not None else None,
+        optimal_power=_memory(optimal, "power") if optimal is not None else None,
         lambda_cost_usd=_number(lambda_cost, "lambdaCost") if lambda_cost is not None else None,
         visualization_url=url or "",
     )
@@ -161,6 +226,11 @@ def parse_source(text: str) -> Imported:
     text = (text or "").strip()
     if not text:
         raise ImportProblem("Paste Power Tuning's output JSON or a visualizer link.")
+    if len(text) > MAX_SOURCE_CHARS:
+        raise ImportProblem(
+            f"This text has {len(text):,} characters; Power Tuning's output is at most "
+            f"{MAX_SOURCE_CHARS:,} ({MAX_SOURCE_CHARS // 1024} KiB, Step Functions' limit)."
+        )
     if text.startswith(("{", "[")):
         try:
             data = json.loads(text)
@@ -169,11 +239,25 @@ def parse_source(text: str) -> Imported:
                 f"The output is not valid JSON: line {error.lineno}, column {error.colno}: "
                 f"{error.msg}."
             ) from None
-        return parse_output(data)
+        except RecursionError:
+            raise ImportProblem(
+                f"The output is nested too deeply: at most {MAX_PAYLOAD_DEPTH} levels of objects "
+                "and lists are allowed."
+            ) from None
+        except ValueError as error:  # e.g. an integer of more than 4300 digits
+            raise ImportProblem(f"The output is not valid JSON: {error}") from None
+        imported = parse_output(data)  # checks each figure it keeps, naming it
+        try:
+            # The same limits as a payload (its size is already limited as text).
+            check_json(data, "The output", max_bytes=None)
+        except ValueError as invalid:
+            raise ImportProblem(str(invalid)) from None
+        return imported
     if "#" in text:
-        points = decode_visualizer_url(text)
+        url = _visualizer_link(text, "The link")
+        points = decode_visualizer_url(url)
         return Imported(
-            points=tuple(sorted(points, key=lambda p: p.memory_mb)), visualization_url=text
+            points=tuple(sorted(points, key=lambda p: p.memory_mb)), visualization_url=url
         )
     raise ImportProblem(
         "That is neither JSON (it should start with '{') nor a visualizer link (…show/#…)."
