@@ -1,6 +1,7 @@
 """Tuning pages in Chromium on runs written straight into the database (no worker needed)."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.tuning.runfactory import make_run
 
@@ -21,7 +22,7 @@ def test_a_finished_run_shows_its_charts_and_the_slider_repicks_the_balanced_win
     page = logged_in_page
     run = make_run(sizes=(128, 256, 512, 1024, 1769, 3008), num=20, strategy="balanced")
     page.goto(f"{live_server.url}/runs/{run.id}/")
-    page.wait_for_function("document.querySelectorAll('svg.main-svg').length >= 4 * 2")
+    expect(page.locator(".js-plotly-plot:has(svg.main-svg)")).to_have_count(4)
     assert page.locator("#results-table tbody tr[data-memory]").count() == 6
     table_wrap = page.locator("#results-table").locator("xpath=..")
     assert table_wrap.evaluate("el => el.scrollWidth <= el.clientWidth"), "table scrolls sideways"

@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tuning.analysis import Candidate, pick_balanced
 from tuning.models import PowerResult
@@ -13,6 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 README_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "run-detail.png"
 SWEEP_TIMEOUT_MS = 240_000
+DRAWN_CHARTS = ".js-plotly-plot:has(svg.main-svg)"
 
 
 @pytest.fixture(autouse=True)
@@ -57,21 +59,13 @@ def test_a_user_sweeps_a_function_watches_it_finish_and_shares_the_result(
     page.evaluate("window.__sameDocument = true")
     page.wait_for_selector("#progress-bar")
     screenshot(page, "run-in-progress")
-    page.wait_for_function(
-        "document.getElementById('progress-percent').textContent === '100%'",
-        timeout=SWEEP_TIMEOUT_MS,
-    )
-    page.wait_for_function(
-        "document.querySelector('#run-status .badge').dataset.status === 'SUCCEEDED'",
-        timeout=SWEEP_TIMEOUT_MS,
-    )
+    # Locator waits, not wait_for_function: the page's CSP forbids the eval that needs.
+    expect(page.locator("#progress-percent")).to_have_text("100%", timeout=SWEEP_TIMEOUT_MS)
+    page.locator("#run-status .badge[data-status='SUCCEEDED']").wait_for(timeout=SWEEP_TIMEOUT_MS)
     # The fragment fetched after the run finished (the one with the recommendations).
     page.wait_for_selector("#results .tb-recs[data-final='true']")
     page.wait_for_selector("#results-table")
-    page.wait_for_function(
-        "[...document.querySelectorAll('.js-plotly-plot')]"
-        ".filter(p => p.querySelector('svg.main-svg')).length === 4"
-    )
+    expect(page.locator(DRAWN_CHARTS)).to_have_count(4)
     assert page.evaluate("window.__sameDocument") is True  # never reloaded
     assert page.locator("#results-table tbody tr[data-memory]").count() == 3
     for chart in ("chart-duration-cost", "chart-pareto", "chart-distribution", "chart-monthly"):
@@ -112,10 +106,7 @@ def test_a_user_sweeps_a_function_watches_it_finish_and_shares_the_result(
         shared = stranger.new_page()
         response = shared.goto(share_url)
         assert response.status == 200
-        shared.wait_for_function(
-            "[...document.querySelectorAll('.js-plotly-plot')]"
-            ".filter(p => p.querySelector('svg.main-svg')).length === 4"
-        )
+        expect(shared.locator(DRAWN_CHARTS)).to_have_count(4)
         assert shared.locator("#results-table").is_visible()
         assert shared.locator("nav.mainnav").count() == 0  # not logged in
         assert shared.get_by_text("Re-run").count() == 0
