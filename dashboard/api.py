@@ -3,6 +3,7 @@
 import logging
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
@@ -15,6 +16,17 @@ csrf_log = logging.getLogger("django.security.csrf")
 
 def api_error(message: str, status: int, **extra) -> JsonResponse:
     return JsonResponse({"error": message, **extra}, status=status)
+
+
+def body_too_big() -> JsonResponse:
+    """The answer to a body over DATA_UPLOAD_MAX_MEMORY_SIZE, naming the limit."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return api_error(
+        f"The request body is larger than the {limit:,} bytes ({limit / 2**20:g} MiB) "
+        "Tuneboard accepts (DATA_UPLOAD_MAX_MEMORY_SIZE).",
+        413,
+        limit=limit,
+    )
 
 
 class _CsrfCheck(CsrfViewMiddleware):

@@ -1,11 +1,15 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboard import health
+from dashboard.api import api_error, body_too_big
 from dashboard.forms import ApiTokenForm
 from dashboard.models import ApiToken
 
@@ -83,3 +87,16 @@ def api_token_revoke(request, pk):
 def status(request):
     healthy, state = health.status()
     return render(request, "dashboard/status.html", {"healthy": healthy, "state": state})
+
+
+def bad_request(request, exception):
+    """Django's 400, for a request refused before any view ran. A body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE (read by the CSRF check of a form POST) is a 413 that names
+    the limit; the API answers JSON, as its views do."""
+    too_big = isinstance(exception, RequestDataTooBig)
+    if request.path.startswith("/api/"):
+        return body_too_big() if too_big else api_error("Bad request.", 400)
+    if too_big:
+        limit_mib = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 2**20
+        return render(request, "413.html", {"limit_mib": limit_mib}, status=413)
+    return defaults.bad_request(request, exception)

@@ -20,14 +20,13 @@ import json
 import uuid
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import Prefetch, Q
 from django.http import JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from dashboard.api import api_error, api_view
+from dashboard.api import api_error, api_view, body_too_big
 from tuning import runs as commands
 from tuning.models import ACTIVE_STATUSES, PowerResult, RunStatus, SweepRefused, TuningRun
 from tuning.params import MAX_PAYLOAD_DEPTH, InvalidSweep, SweepParams, check_text, shown
@@ -118,16 +117,10 @@ def runs(request):
 def _start(request):
     if not commands.can_start(request.user):
         return api_error("You do not have permission to start sweeps.", 403)
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     try:
         raw = request.body
     except RequestDataTooBig:
-        return api_error(
-            f"The request body is larger than the {limit:,} bytes ({limit / 2**20:g} MiB) "
-            "Tuneboard accepts (DATA_UPLOAD_MAX_MEMORY_SIZE).",
-            413,
-            limit=limit,
-        )
+        return body_too_big()
     try:
         # NaN and Infinity parse; SweepParams refuses them naming the field.
         body = json.loads(raw or b"{}")
