@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 from dashboard import health
 
 
+@require_GET
 def home(request):
     return render(request, "dashboard/home.html", {"cards": _home_cards(request)})
 
