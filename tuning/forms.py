@@ -181,8 +181,8 @@ class RunFilterForm(forms.Form):
             queryset = queryset.filter(account=data["account"])
         if data.get("who"):
             queryset = queryset.filter(created_by=data["who"])
-        # Days in the viewer's timezone, compared by the database: no datetime arithmetic in
-        # Python, which overflows at 0001-01-01 and 9999-12-31.
+        # Days in the viewer's timezone, compared by the database: no date arithmetic in
+        # Python (the day after 9999-12-31 overflows).
         if data.get("since"):
             queryset = queryset.filter(created_at__date__gte=data["since"])
         if data.get("until"):
