@@ -225,8 +225,8 @@ def _account_from(request) -> AwsAccount | None:
 
 
 def _known_region(region: str) -> str:
-    """``region`` when Tuneboard knows it (botocore refuses malformed names with an error of
-    its own); ValueError otherwise."""
+    """``region`` when Tuneboard has its prices (the form's list); ValueError otherwise.
+    botocore raises on a malformed name before any call, outside the AWS error mapping."""
     if region not in pricing.known_regions():
         raise ValueError(
             f"No Lambda prices are known for region {region[:40]!r}: pick a listed one."
