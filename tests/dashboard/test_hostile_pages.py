@@ -113,3 +113,23 @@ def test_no_timezone_cookie_makes_a_page_answer_500(world, path):
         answer(name)
     names = st.one_of(hostile_text(), st.sampled_from(sorted(zoneinfo.available_timezones())))
     PAGE_SETTINGS(given(names)(answer))()
+
+
+# --------------------------------------------------------------------------- reproduced cases
+
+
+def test_the_login_page_says_why_a_username_is_refused(world):
+    client = Client(enforce_csrf_checks=True)
+    token = client.get(reverse("login")).context["csrf_token"]
+    data = {"username": "ada\x00", "password": PASSWORD, "csrfmiddlewaretoken": token}
+    page = post(client, reverse("login"), data).content.decode()
+    assert "Null characters are not allowed." in page
+    assert "Your username and password didn't match" not in page
+
+
+def test_the_login_page_still_says_when_the_password_is_wrong(world):
+    client = Client(enforce_csrf_checks=True)
+    token = client.get(reverse("login")).context["csrf_token"]
+    data = {"username": "ada", "password": "wrong", "csrfmiddlewaretoken": token}
+    page = post(client, reverse("login"), data).content.decode()
+    assert "Your username and password didn't match" in page
