@@ -42,7 +42,7 @@ from aws import clients
 #: run (a shared suite must not fail by chance), no example database file.
 #: HOSTILE_EXAMPLES=2000 explores further than the suite's time budget allows.
 PAGE_SETTINGS = settings(
-    max_examples=int(os.environ.get("HOSTILE_EXAMPLES", 25)),
+    max_examples=int(os.environ.get("HOSTILE_EXAMPLES", 30)),
     deadline=None,
     derandomize=True,
     database=None,
