@@ -14,6 +14,7 @@ from dashboard.forms import ApiTokenForm
 from dashboard.models import ApiToken
 
 
+@require_GET
 def home(request):
     return render(request, "dashboard/home.html", {"cards": _home_cards(request)})
 

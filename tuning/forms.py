@@ -189,17 +189,12 @@ class RunFilterForm(forms.Form):
             queryset = queryset.filter(account=data["account"])
         if data.get("who"):
             queryset = queryset.filter(created_by=data["who"])
-        tz = timezone.get_current_timezone()
+        # Days in the viewer's timezone, compared by the database: no date arithmetic in
+        # Python (the day after 9999-12-31 overflows).
         if data.get("since"):
-            start = timezone.make_aware(
-                timezone.datetime.combine(data["since"], timezone.datetime.min.time()), tz
-            )
-            queryset = queryset.filter(created_at__gte=start)
+            queryset = queryset.filter(created_at__date__gte=data["since"])
         if data.get("until"):
-            end = timezone.make_aware(
-                timezone.datetime.combine(data["until"], timezone.datetime.min.time()), tz
-            ) + timedelta(days=1)
-            queryset = queryset.filter(created_at__lt=end)
+            queryset = queryset.filter(created_at__date__lte=data["until"])
         return queryset
 
 

@@ -27,7 +27,7 @@ from django.views.defaults import page_not_found
 from aws.models import AwsAccount
 from dashboard.templatetags.badges import status_class
 from dashboard.templatetags.units import format_ms, format_seconds, format_usd
-from tuning import aws, charts, compare, exports, monthly, powertuning, runs, sharing
+from tuning import aws, charts, compare, exports, monthly, powertuning, pricing, runs, sharing
 from tuning import estimate as estimates
 from tuning.aws import AwsError
 from tuning.forms import (
@@ -220,10 +220,28 @@ def run_new(request):
 
 
 def _account_from(request) -> AwsAccount | None:
-    try:
-        return AwsAccount.objects.filter(pk=int(request.GET.get("account") or 0)).first()
-    except ValueError:
+    """The account picked in the form (``?account=<id>``); None: the workers' own credentials.
+    ValueError for an account that does not exist (never another account's functions)."""
+    value = request.GET.get("account") or ""
+    if not value:
         return None
+    try:
+        account = AwsAccount.objects.filter(pk=int(value)).first()
+    except ValueError:
+        account = None
+    if account is None:
+        raise ValueError(f"There is no account {value[:40]!r}: pick one from the list.")
+    return account
+
+
+def _known_region(region: str) -> str:
+    """``region`` when Tuneboard has its prices (the form's list); ValueError otherwise.
+    botocore raises on a malformed name before any call, outside the AWS error mapping."""
+    if region not in pricing.known_regions():
+        raise ValueError(
+            f"No Lambda prices are known for region {region[:40]!r}: pick a listed one."
+        )
+    return region
 
 
 def _start_permission_or_403(request):
@@ -238,7 +256,12 @@ def function_list(request):
     """Functions of an account/region for the picker (from ListFunctions)."""
     _start_permission_or_403(request)
     try:
-        functions = aws.list_functions(_account_from(request), request.GET.get("region") or None)
+        account = _account_from(request)
+        region = _known_region(request.GET.get("region") or settings.TUNEBOARD_DEFAULT_REGION)
+    except ValueError as error:
+        return JsonResponse({"functions": [], "error": str(error)}, status=400)
+    try:
+        functions = aws.list_functions(account, region)
     except AwsError as error:
         log.warning("list_functions failed: %s", error)
         return JsonResponse({"functions": [], "error": f"Could not list functions: {error}"})
@@ -274,7 +297,11 @@ def estimate(request):
         concurrency = max(1, int(params.get("concurrency") or 1))
     except ValueError:
         return JsonResponse({"ok": False, "message": "Fix the numbers to see an estimate."})
-    region = function.region or params.get("region") or "us-east-1"
+    try:
+        account = _account_from(request)
+        region = _known_region(function.region or params.get("region") or "us-east-1")
+    except ValueError as error:
+        return JsonResponse({"ok": False, "message": f"{error} No estimate."})
     last = TuningRun.objects.last_succeeded(function.name, region)
     measured = last.measured_durations() if last is not None else {}
     if measured:
@@ -286,9 +313,7 @@ def estimate(request):
         )
     else:
         try:
-            config = aws.cached_function_configuration(
-                _account_from(request), region, function.text
-            )
+            config = aws.cached_function_configuration(account, region, function.text)
         except AwsError as error:
             return JsonResponse(
                 {
@@ -327,7 +352,7 @@ def estimate(request):
     )
     if parallel:
         try:
-            unreserved = aws.cached_unreserved_concurrency(_account_from(request), region)
+            unreserved = aws.cached_unreserved_concurrency(account, region)
         except AwsError:
             unreserved = None
         if unreserved is not None:
