@@ -1,8 +1,11 @@
-"""Forms of the dashboard pages: API tokens."""
+"""Forms of the dashboard pages: login, API tokens."""
 
 from datetime import timedelta
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 
 from dashboard.models import ApiToken
@@ -14,6 +17,24 @@ EXPIRY_CHOICES = (
     ("90", "Expires in 90 days"),
     ("365", "Expires in 1 year"),
 )
+
+
+class _UsernameLength:
+    """Django sets the username's max_length on the login forms only as an HTML attribute:
+    a longer name reached the login-attempt log (django-axes) and PostgreSQL refused it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
+
+
+class LoginForm(_UsernameLength, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(_UsernameLength, AdminAuthenticationForm):
+    pass
 
 
 class ApiTokenForm(forms.Form):

@@ -67,7 +67,7 @@ def api_tokens(request):
     if form.is_bound:
         if form.is_valid():
             _token, new_key = form.issue(request.user)
-            form = ApiTokenForm()
+            form, status = ApiTokenForm(), 201  # the page that shows the new key
         else:
             status = 400
     context = {"form": form, "tokens": request.user.api_tokens.all(), "new_key": new_key}

@@ -181,13 +181,10 @@ def recording_reads():
             delattr(QueryDict, name)  # QueryDict inherits them all
 
 
-def check_query(
-    client, path: str, plausible: dict[str, list[str]], *, names=(), skip=(), also_ok=()
-):
+def check_query(client, path: str, plausible: dict[str, list[str]], *, names=(), also_ok=()):
     """GET ``path`` with every query parameter its view reads (asked with all ``plausible``
     values set) set to each of KILLERS, then with Hypothesis's parameters (the names read and
-    ``names``): never a 500 (nor 5xx, but for ``also_ok``). ``skip``: (name, value) pairs
-    known to fail elsewhere."""
+    ``names``): never a 500 (nor 5xx, but for ``also_ok``)."""
     base = {name: values[0] for name, values in plausible.items()}
     with recording_reads() as read, rolled_back(client):
         client.get(path, base)
@@ -199,8 +196,7 @@ def check_query(
 
     for name in sorted(read):
         for killer in KILLERS:
-            if (name, killer) not in skip:
-                answer({**base, name: killer})
+            answer({**base, name: killer})
     strategies = {name: st.sampled_from(values) for name, values in plausible.items()}
     # A view that reads no parameter only meets them in the middleware: a few examples do.
     examples = PAGE_SETTINGS.max_examples if read else 3
@@ -401,12 +397,11 @@ def shows_its_errors(response) -> bool:
     )
 
 
-def check_form(client, form: Form, *, typed=None, pages_showing=None, skip=()) -> None:
+def check_form(client, form: Form, *, typed=None, pages_showing=None) -> None:
     """Post ``form`` as the page fills it (plus ``typed``: what a user types into the fields
     it leaves empty) with each field set to each of KILLERS, then with Hypothesis's changes.
     Every answer is below 500; a 200/400 shows the form's errors; after a redirect, every page
-    of ``pages_showing(response)`` opens. ``skip``: (field, value) pairs known to fail
-    elsewhere (each has its own xfail test)."""
+    of ``pages_showing(response)`` opens."""
     base = {**form.submitted, **(typed or {})}
 
     def answer(data):
@@ -423,8 +418,7 @@ def check_form(client, form: Form, *, typed=None, pages_showing=None, skip=()) -
 
     for name in form.fields:
         for killer in KILLERS:
-            if (name, killer) not in skip:
-                answer({**base, name: killer, **form.hidden})
+            answer({**base, name: killer, **form.hidden})
     examples = PAGE_SETTINGS.max_examples if form.fields else 5  # only made-up fields to send
     settings(PAGE_SETTINGS, max_examples=examples)(given(form_data(form, base))(answer))()
 

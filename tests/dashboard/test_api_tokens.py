@@ -44,7 +44,7 @@ def test_the_page_lists_only_the_users_own_tokens(client, dave, django_user_mode
 def test_a_created_token_is_shown_once_and_works(client, dave):
     client.force_login(dave)
     response = client.post("/tokens/", {"name": "CI pipeline", "scope": "read", "expires_in": "30"})
-    assert response.status_code == 200
+    assert response.status_code == 201
     assert "no-store" in response["Cache-Control"]
     key = response.context["new_key"]
     assert key.startswith("tb_") and key in response.content.decode()

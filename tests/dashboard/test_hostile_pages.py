@@ -1,8 +1,10 @@
-"""No input makes a page outside the apps answer 500: home, health, login, logout, and the
-viewer's timezone cookie that every page reads (property-based: tests/hostile.py).
+"""No input makes a page outside the apps answer 500: home, health, status, login, logout, API
+tokens, and the viewer's timezone cookie that every page reads (property-based:
+tests/hostile.py).
 
-The login form is found on the login page and the logout form on the home page, and posted
-back with the page's CSRF token by a client that enforces CSRF. This module also checks that
+Each form is found on the page that shows it (login, logout on the home page, the API token
+form and its revoke buttons) and posted back with the page's CSRF token by a client that
+enforces CSRF. This module also checks that
 every page of the URLconf (Django's admin aside) is fuzzed by one of the three suites.
 """
 
@@ -18,6 +20,7 @@ from django.urls import resolve, reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dashboard.models import ApiToken
 from tests.cachemetrics import test_hostile_pages as cache_suite
 from tests.hostile import (
     KILLERS,
@@ -39,7 +42,12 @@ pytestmark = pytest.mark.django_db
 
 NAMESPACES = ("",)
 #: Where the forms of these pages post to: (the page showing the form, the form's target).
-FORMS = {"login": "login", "logout": "home"}
+FORMS = {
+    "login": "login",
+    "logout": "home",
+    "api_tokens": "api_tokens",
+    "api_token_revoke": "api_tokens",
+}
 PASSWORD = "correct-horse-42"
 
 
@@ -47,6 +55,8 @@ class World:
     def __init__(self):
         self.user = get_user_model().objects.create_superuser("ada", "ada@example.com", PASSWORD)
         self.run = make_run(function="tz-fn", status="PENDING", user=self.user)
+        token, _key = ApiToken.issue(self.user, "ci")
+        self.objects = {"pk": token.pk}
         self.client = Client(enforce_csrf_checks=True)
         self.client.force_login(self.user)
 
@@ -71,9 +81,9 @@ def test_every_page_of_the_urlconf_is_fuzzed_by_one_of_the_suites():
 
 @pytest.mark.parametrize("page", pages(*NAMESPACES), ids=str)
 def test_no_query_parameter_makes_a_page_answer_500(world, page):
-    # The health check answers 503 when no worker answers (none runs here): by design.
-    also_ok = (503,) if page.name == "healthz" else ()
-    path = path_of(page, {})
+    # Readiness answers 503 while the database or the broker is down: by design.
+    also_ok = (503,) if page.name == "readyz" else ()
+    path = path_of(page, world.objects)
     check_query(world.client, path, {"next": ["/runs/"]}, names=("next", "page"), also_ok=also_ok)
 
 
@@ -82,12 +92,13 @@ def test_every_page_that_takes_a_post_is_a_fuzzed_form_target(world):
     for page in pages(*NAMESPACES):
         if page.name not in FORMS:
             with rolled_back(world.client):
-                response = post(world.client, path_of(page, {}), {"csrfmiddlewaretoken": token})
+                path = path_of(page, world.objects)
+                response = post(world.client, path, {"csrfmiddlewaretoken": token})
             assert response.status_code == 405, f"{page} takes a POST: add its form to FORMS"
 
 
 @pytest.mark.parametrize(("target", "shown_on"), sorted(FORMS.items()))
-def test_the_login_and_logout_forms_answer_a_redirect_or_show_their_errors(world, target, shown_on):
+def test_every_form_answers_a_redirect_or_shows_its_errors(world, target, shown_on):
     page_path = reverse(shown_on)
     html = world.client.get(page_path).content.decode()
     [form] = [f for f in forms_on(html, page_path) if resolve(f.action).url_name == target]

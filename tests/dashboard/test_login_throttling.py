@@ -65,3 +65,10 @@ def test_an_administrator_unlocks_the_account_from_the_command_line(staff):
     call_command("axes_reset_username", "dana")
 
     assert attempt(client, "/login/", "dana", "correct-horse-42").status_code == 302
+
+
+@pytest.mark.parametrize("path", LOGIN_PAGES)
+def test_a_username_longer_than_any_account_is_a_field_error_not_a_500(path, staff):
+    response = attempt(Client(enforce_csrf_checks=True), path, "a" * 300, "guess")
+    assert response.status_code == 200
+    assert "Ensure this value has at most 150 characters (it has 300)." in response.content.decode()

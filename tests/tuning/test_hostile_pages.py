@@ -16,7 +16,6 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import DataError
 from django.test import Client
 from django.urls import resolve, reverse
 from hypothesis import example, given
@@ -74,10 +73,10 @@ class World:
         self.running = make_run(function="busy-fn", status="RUNNING", user=user)
         self.stuck = make_run(function="stuck-fn", status="PENDING", user=user)
         TuningRun.objects.filter(pk=self.stuck.pk).update(cleanup_pending="alias tb-1 of stuck-fn")
-        self.link = sharing.create_link(self.run, user)
+        self.link, token = sharing.create_link(self.run, user)
         self.client = Client(enforce_csrf_checks=True)
         self.client.force_login(user)
-        self.objects = {"pk": self.run.id, "link_id": self.link.id, "token": self.link.token}
+        self.objects = {"pk": self.run.id, "link_id": self.link.id, "token": token}
         self.runs = set(TuningRun.objects.values_list("pk", flat=True))
         self.links = {self.link.pk}
 
@@ -119,7 +118,8 @@ class World:
             paths.append(reverse("tuning_api:run_detail", args=[run.id]))
             paths.append(reverse("tuning:run_compare") + f"?ids={self.run.id},{run.id}")
         for link in sharing.live_links().exclude(pk__in=self.links):
-            paths.append(reverse("tuning:shared_run", args=[link.token]))
+            # Only the link's creator saw its token; its run's page lists it.
+            paths.append(reverse("tuning:run_detail", args=[link.run_id]))
         return paths
 
 
@@ -134,46 +134,17 @@ def world(django_db_setup, django_db_blocker):
 
 # --------------------------------------------------------------------------- query parameters
 
-#: (parameter, value) pairs that answer 500 in code of another branch; each has an xfail test.
-API_LIST_GAPS = {("function", "\x00"), ("page", "9" * 20)}
-API_LIST_XFAIL = pytest.mark.xfail(
-    strict=True,
-    raises=DataError,
-    reason="fixed in tuning.api on branch input-api (NUL; an OFFSET out of range)",
-)
-
 
 @pytest.mark.parametrize("page", pages(*NAMESPACES), ids=str)
 def test_no_query_parameter_makes_a_tuning_page_answer_500(world, page):
-    skip = API_LIST_GAPS if page.name == "tuning_api:run_list" else ()
-    check_query(
-        world.client, path_of(page, world.objects), world.plausible(), names=PARAMETERS, skip=skip
-    )
+    check_query(world.client, path_of(page, world.objects), world.plausible(), names=PARAMETERS)
 
 
 # --------------------------------------------------------------------------- path parameters
 
-SHARE_TOKEN_NUL = pytest.mark.xfail(
-    strict=True,
-    raises=DataError,
-    reason="a NUL in a share token reaches PostgreSQL (tuning.sharing.resolve): the fix "
-    "belongs with the share views (branch share)",
-)
-PATH_XFAILS = {
-    "tuning:shared_run": SHARE_TOKEN_NUL,
-    "tuning:shared_monthly": SHARE_TOKEN_NUL,
-    "tuning:shared_export_csv": SHARE_TOKEN_NUL,
-    "tuning:shared_export_json": SHARE_TOKEN_NUL,
-}
-
 
 @pytest.mark.parametrize(
-    "page",
-    [
-        pytest.param(page, marks=PATH_XFAILS.get(page.name, ()), id=page.name)
-        for page in pages(*NAMESPACES)
-        if page.converters
-    ],
+    "page", [pytest.param(page, id=page.name) for page in pages(*NAMESPACES) if page.converters]
 )
 def test_no_path_parameter_makes_a_tuning_page_answer_500(world, page):
     values = st.fixed_dictionaries(
@@ -230,31 +201,12 @@ TYPED = {
     "run_import": {"function": "tuneboard-cpu", "source": json.dumps(POWER_TUNING_OUTPUT)},
     "run_apply": {"confirm": "on"},
 }
-#: New-run values SweepParams (tuning.params) lets through to the database or to a crash;
-#: fixed on branch input-api, each has an xfail test below.
-SWEEP_PARAMS_GAPS = {
-    ("payload", "NaN"),
-    ("payload", "[" * NESTED + "]" * NESTED),
-    ("weighted_payloads", "[" * NESTED + "]" * NESTED),
-}
-
-
-#: Import values tuning.powertuning crashes on (branch input-api; xfail test below).
-IMPORT_GAPS = {("source", "[" * NESTED + "]" * NESTED)}
-SKIPPED = {"run_new": SWEEP_PARAMS_GAPS, "run_import": IMPORT_GAPS}
 
 
 @pytest.mark.parametrize("target", FORM_TARGETS)
 def test_every_tuning_form_answers_a_redirect_or_shows_its_errors(world, target):
-    skip = SKIPPED.get(target, ())
     form = _form_posting_to(world, target)
-    check_form(
-        world.client,
-        form,
-        typed=TYPED.get(target),
-        pages_showing=world.pages_showing,
-        skip=skip,
-    )
+    check_form(world.client, form, typed=TYPED.get(target), pages_showing=world.pages_showing)
 
 
 # --------------------------------------------------------------------------- reproduced cases
@@ -356,20 +308,15 @@ def test_the_estimate_explains_an_unknown_region_or_account(world, params, messa
     assert data["message"].startswith(message)
 
 
-# --------------------------------------------------------------------------- fixed elsewhere
-
-SWEEP_PARAMS_XFAIL = pytest.mark.xfail(
-    strict=True,
-    raises=(DataError, RecursionError, OverflowError),  # not an assertion: a 500
-    reason="fixed in tuning.params on branch input-api",
-)
+# ------------------------------------------------------------------ sweep and import values
 
 
-@SWEEP_PARAMS_XFAIL
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        *sorted(SWEEP_PARAMS_GAPS),
+        ("payload", "NaN"),
+        ("payload", "[" * NESTED + "]" * NESTED),
+        ("weighted_payloads", "[" * NESTED + "]" * NESTED),
         ("payload", '{"a": Infinity}'),
         ("payload", '{"a": "\\u0000"}'),  # PostgreSQL's jsonb refuses \u0000
         ("payload", '{"\\ud800": 1}'),  # a lone surrogate: refused by jsonb too
@@ -388,9 +335,6 @@ def test_the_new_run_form_shows_a_field_error_for_json_or_sizes_the_database_ref
         assert response.context["form"].errors[field]
 
 
-@pytest.mark.xfail(
-    strict=True, raises=RecursionError, reason="fixed in tuning.powertuning on branch input-api"
-)
 def test_the_import_form_shows_a_field_error_for_output_nested_too_deep(world):
     form = _form_posting_to(world, "run_import")
     data = {**form.submitted, **TYPED["run_import"], "source": "[" * NESTED + "]" * NESTED}
@@ -400,15 +344,14 @@ def test_the_import_form_shows_a_field_error_for_output_nested_too_deep(world):
         assert response.context["form"].errors["source"]
 
 
-@pytest.mark.parametrize(("name", "value"), sorted(API_LIST_GAPS))
-@API_LIST_XFAIL
-def test_the_api_run_list_refuses_a_nul_or_a_page_out_of_range(world, name, value):
+def test_the_api_run_list_refuses_a_nul_and_answers_an_empty_page_past_the_end(world):
     with rolled_back(world.client):
-        response = world.client.get(reverse("tuning_api:run_list"), {name: value})
-    assert response.status_code == 400
+        nul = world.client.get(reverse("tuning_api:run_list"), {"function": "\x00"})
+        far = world.client.get(reverse("tuning_api:run_list"), {"page": "9" * 20})
+    assert nul.status_code == 400
+    assert far.status_code == 200 and far.json()["results"] == []
 
 
-@SHARE_TOKEN_NUL
 @pytest.mark.parametrize("name", ["shared_run", "shared_monthly", "shared_export_csv"])
 def test_a_share_token_with_a_nul_is_not_found(world, name):
     with rolled_back(world.client):
