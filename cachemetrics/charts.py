@@ -362,7 +362,7 @@ def sparkline_svg(values: list[float | None], width: int = 140, height: int = 32
     """Inline SVG of hit ratios (0..1): a line with gaps where there was no lookup."""
     n = len(values)
     if not n or all(v is None for v in values):
-        return format_html('<span class="muted cm-nospark">no data</span>')
+        return format_html('<span class="muted cm-nospark">{}</span>', "no data")
     step = width / max(n - 1, 1)
     segments: list[list[str]] = [[]]
     for i, v in enumerate(values):

@@ -78,7 +78,7 @@ def _form_field(name: str, spec: Param) -> forms.Field:
         return forms.CharField(required=False, widget=_json_area(), initial=initial, **common)
     if spec.kind == "sizes":
         return forms.CharField(initial=", ".join(str(s) for s in PRESETS[0][2]), **common)
-    return forms.CharField(required=spec.kind == "function", max_length=2048, **common)
+    return forms.CharField(required=spec.kind == "function", max_length=MAX_TEXT_CHARS, **common)
 
 
 class SweepForm(forms.Form):
