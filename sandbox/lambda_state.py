@@ -142,12 +142,12 @@ def update_in_progress(name: str) -> LambdaError:
     )
 
 
-def not_active(state: str) -> LambdaError:
+def still_pending() -> LambdaError:
     """Invoke of a version that is not Active yet (AWS's message for a Pending function)."""
     return LambdaError(
         "ResourceConflictException",
         "The operation cannot be performed at this time. "
-        f"The function is currently in the following state: {state}",
+        "The function is currently in the following state: Pending",
     )
 
 
@@ -1139,7 +1139,7 @@ class LambdaState:
                         break
                     roll -= weight
             if cfg.version != LATEST and fn.pending(cfg.version):
-                raise not_active("Pending")
+                raise still_pending()
             return fn, copy.deepcopy(cfg)
 
     def invocation_slot(self, fn: Function):
