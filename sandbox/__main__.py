@@ -80,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long a function update stays InProgress (default 0.5)",
     )
     parser.add_argument(
+        "--snapstart-delay",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="how long a new version of a SnapStart function stays Pending (default 1)",
+    )
+    parser.add_argument(
         "--concurrency-limit",
         type=int,
         default=1000,
@@ -110,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         args.aws_port,
         state_dir=args.state_dir,
         update_delay_s=args.update_delay,
+        snapstart_delay_s=args.snapstart_delay,
         concurrency_limit=args.concurrency_limit,
         idle_timeout_s=args.idle_timeout,
         verbose=args.verbose,

@@ -10,7 +10,8 @@ every response has an ``x-amzn-RequestId``.
 Besides the AWS routes, ``/_sandbox/`` holds test-control endpoints (not AWS):
 
 * ``GET /_sandbox/config`` / ``POST /_sandbox/config`` with
-  ``{"concurrency_limit": N, "update_delay_s": x}``; POST answers
+  ``{"concurrency_limit": N, "update_delay_s": x, "snapstart_delay_s": y}`` (any of them;
+  ``snapstart_delay_s`` applies to versions published from then on); POST answers
   ``{"previous": {...}, "current": {...}}``.
 * ``GET /_sandbox/stats``: ``{"invocations", "throttled", "in_flight", "environments",
   "calls_by_operation": {"GetFunction": 3, ...}}``.
@@ -407,6 +408,7 @@ class LambdaApi:
         return {
             "concurrency_limit": self.state.gate.limit,
             "update_delay_s": self.state.update_delay_s,
+            "snapstart_delay_s": self.state.snapstart_delay_s,
         }
 
     def sandbox_get_config(self, r: Request) -> Response:
@@ -414,7 +416,8 @@ class LambdaApi:
 
     def sandbox_set_config(self, r: Request) -> Response:
         data = r.json()
-        unknown = set(data) - {"concurrency_limit", "update_delay_s"}
+        delays = ("update_delay_s", "snapstart_delay_s")
+        unknown = set(data) - {"concurrency_limit", *delays}
         if unknown:
             raise LambdaError(
                 "InvalidParameterValueException", f"Unknown sandbox settings: {sorted(unknown)}"
@@ -424,16 +427,18 @@ class LambdaApi:
             raise LambdaError(
                 "InvalidParameterValueException", "concurrency_limit must be a non-negative integer"
             )
-        delay = data.get("update_delay_s")
-        if delay is not None and (not isinstance(delay, int | float) or delay < 0):
-            raise LambdaError(
-                "InvalidParameterValueException", "update_delay_s must be a non-negative number"
-            )
+        for key in delays:
+            delay = data.get(key)
+            if delay is not None and (not isinstance(delay, int | float) or delay < 0):
+                raise LambdaError(
+                    "InvalidParameterValueException", f"{key} must be a non-negative number"
+                )
         previous = self._config()
         if limit is not None:
             self.state.gate.limit = limit
-        if delay is not None:
-            self.state.update_delay_s = float(delay)
+        for key in delays:
+            if data.get(key) is not None:
+                setattr(self.state, key, float(data[key]))
         return Response(200, {"previous": previous, "current": self._config()})
 
     def sandbox_stats(self, r: Request) -> Response:

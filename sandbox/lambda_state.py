@@ -16,6 +16,10 @@ Semantics follow AWS where our callers can observe them:
 * Versions are immutable snapshots numbered 1, 2, 3... and never reused;
   ``PublishVersion`` returns the newest version when ``$LATEST`` has not changed
   since it was published.
+* SnapStart (``ApplyOn: PublishedVersions``, Python 3.12+ only): a new version is
+  ``Pending`` (``StateReasonCode: Creating``) for ``snapstart_delay_s`` seconds while
+  "its snapshot is made", then ``Active``; invoking it (or an alias routed to it)
+  meanwhile is a ``ResourceConflictException``. No snapshot is really taken.
 * Every change gets a fresh ``RevisionId``; ``RevisionId`` preconditions fail
   with ``PreconditionFailedException`` (412).
 * Reserved concurrency per function and an account concurrency limit shared
@@ -67,6 +71,11 @@ _FUNCTION_ID_RE = re.compile(
 )
 
 UPDATE_IN_PROGRESS_REASON = "The function is being updated."
+CREATING_REASON = "The function is being created."
+
+SNAPSTART_APPLY_ON = ("PublishedVersions", "None")
+# AWS offers SnapStart on Java 11+, Python 3.12+ and .NET 8+ (the sandbox runs Python only).
+_SNAPSTART_RUNTIME_RE = re.compile(r"^(python3\.(1[2-9])|java(11|17|21|25)|dotnet(8|10))$")
 
 
 # --------------------------------------------------------------------------- errors
@@ -130,6 +139,15 @@ def update_in_progress(name: str) -> LambdaError:
         "ResourceConflictException",
         "The operation cannot be performed at this time. "
         f"An update is in progress for resource: {function_arn(name)}",
+    )
+
+
+def still_pending() -> LambdaError:
+    """Invoke of a version that is not Active yet (AWS's message for a Pending function)."""
+    return LambdaError(
+        "ResourceConflictException",
+        "The operation cannot be performed at this time. "
+        "The function is currently in the following state: Pending",
     )
 
 
@@ -215,6 +233,7 @@ class VersionConfig:
     revision_id: str
     # For published versions: the $LATEST fingerprint they were published from.
     source_fingerprint: str = ""
+    snap_start: str = "None"  # SnapStart ApplyOn: "PublishedVersions" or "None"
 
     def fingerprint(self) -> str:
         """Changes whenever code or configuration changes (what PublishVersion compares)."""
@@ -230,6 +249,8 @@ class VersionConfig:
             self.architectures,
             self.code_hex,
         ]
+        if self.snap_start != "None":  # only then, so fingerprints saved before stay valid
+            data.append(self.snap_start)
         return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]
 
 
@@ -256,12 +277,18 @@ class Function:
     # $LATEST as it was before the update in progress: what invocations run until the update
     # is done (as on Lambda, where a new configuration takes effect when it is Successful).
     serving: VersionConfig | None = None
+    # SnapStart versions: time.time() until which each is Pending (not persisted: after a
+    # restart their snapshots are done).
+    pending_until: dict[str, float] = field(default_factory=dict)
 
     def arn(self, qualifier: str | None = None) -> str:
         return function_arn(self.name, qualifier)
 
     def updating(self) -> bool:
         return time.time() < self.update_until
+
+    def pending(self, version: str) -> bool:
+        return time.time() < self.pending_until.get(version, 0.0)
 
 
 # --------------------------------------------------------------------------- code store
@@ -374,10 +401,12 @@ class LambdaState:
         state_dir: str | os.PathLike | None = None,
         *,
         update_delay_s: float = 0.5,
+        snapstart_delay_s: float = 1.0,
         concurrency_limit: int = 1000,
     ):
         self._lock = threading.RLock()
         self.update_delay_s = update_delay_s
+        self.snapstart_delay_s = snapstart_delay_s
         self.gate = ConcurrencyGate(concurrency_limit)
         self._temp_root = state_dir is None
         root = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="tuneboard-lambda-"))
@@ -477,7 +506,13 @@ class LambdaState:
             "PackageType": "Zip",
             "Architectures": list(cfg.architectures),
             "EphemeralStorage": {"Size": 512},
-            "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+            "SnapStart": {
+                "ApplyOn": cfg.snap_start,
+                # On only for versions published with it; $LATEST always reports Off.
+                "OptimizationStatus": "On"
+                if cfg.snap_start == "PublishedVersions" and cfg.version != LATEST
+                else "Off",
+            },
             "LoggingConfig": {"LogFormat": cfg.log_format, "LogGroup": f"/aws/lambda/{fn.name}"},
         }
         if cfg.log_format == "JSON":
@@ -487,6 +522,9 @@ class LambdaState:
         if cfg.version == LATEST and fn.updating():
             out["LastUpdateStatus"] = "InProgress"
             out["LastUpdateStatusReason"] = UPDATE_IN_PROGRESS_REASON
+        if cfg.version != LATEST and fn.pending(cfg.version):
+            out.update(State="Pending", StateReason=CREATING_REASON, StateReasonCode="Creating")
+            del out["LastUpdateStatus"]  # AWS reports none until the version is Active
         return out
 
     @staticmethod
@@ -520,6 +558,23 @@ class LambdaState:
                 "only python3.x runtimes can be created."
             )
         return value
+
+    @staticmethod
+    def _snap_start(params: dict, runtime: str, default: str) -> str:
+        """SnapStart ApplyOn (``default`` when not given), checked against the runtime."""
+        apply_on = default
+        if "SnapStart" in params:
+            apply_on = (params["SnapStart"] or {}).get("ApplyOn", "None")
+            if apply_on not in SNAPSTART_APPLY_ON:
+                raise LambdaError(
+                    "ValidationException",
+                    f"1 validation error detected: Value '{apply_on}' at 'snapStart.applyOn' "
+                    "failed to satisfy constraint: Member must satisfy enum value set: "
+                    "[PublishedVersions, None]",
+                )
+        if apply_on == "PublishedVersions" and not _SNAPSTART_RUNTIME_RE.match(runtime):
+            raise invalid(f"{runtime} is not supported for SnapStart enabled functions.")
+        return apply_on
 
     @staticmethod
     def _environment(params: dict, default: dict) -> dict[str, str]:
@@ -624,6 +679,7 @@ class LambdaState:
         environment = self._environment(params, {})
         log_format = self._log_format(params, "Text")
         architectures = self._architectures(params, ["x86_64"])
+        snap_start = self._snap_start(params, runtime, "None")
         code_hex, code_sha, code_size = self._zip(params.get("Code") or {})
         with self._lock:
             if name in self.functions:
@@ -644,6 +700,7 @@ class LambdaState:
                 code_size=code_size,
                 last_modified=_now_iso(),
                 revision_id=_new_revision(),
+                snap_start=snap_start,
             )
             fn = Function(
                 name=name,
@@ -725,6 +782,7 @@ class LambdaState:
                     f"[{', '.join(users)}]",
                 )
             del fn.versions[int(qualifier)]
+            fn.pending_until.pop(qualifier, None)
             self._save()
 
     def update_function_code(self, identifier: str, params: dict) -> dict:
@@ -775,6 +833,7 @@ class LambdaState:
             environment = self._environment(params, current.environment)
             log_format = self._log_format(params, current.log_format)
             runtime = self._runtime(params["Runtime"]) if "Runtime" in params else current.runtime
+            snap_start = self._snap_start(params, runtime, current.snap_start)
             if fn.updating():
                 raise update_in_progress(name)
             self._check_revision(params.get("RevisionId"), current.revision_id)
@@ -785,6 +844,7 @@ class LambdaState:
                 log_format,
                 runtime,
             )
+            current.snap_start = snap_start
             for key, attr in (
                 ("Description", "description"),
                 ("Handler", "handler"),
@@ -816,6 +876,9 @@ class LambdaState:
         fn.versions[fn.next_version] = cfg
         fn.next_version += 1
         fn.latest.revision_id = _new_revision()
+        if cfg.snap_start == "PublishedVersions" and self.snapstart_delay_s > 0:
+            # Pending while Lambda would initialise the code and take the snapshot.
+            fn.pending_until[cfg.version] = time.time() + self.snapstart_delay_s
         return cfg
 
     def publish_version(self, identifier: str, params: dict) -> dict:
@@ -1075,6 +1138,8 @@ class LambdaState:
                         cfg = fn.versions[int(version)]
                         break
                     roll -= weight
+            if cfg.version != LATEST and fn.pending(cfg.version):
+                raise still_pending()
             return fn, copy.deepcopy(cfg)
 
     def invocation_slot(self, fn: Function):

@@ -46,6 +46,7 @@ class Sandbox:
         *,
         state_dir: str | None = None,
         update_delay_s: float = 0.5,
+        snapstart_delay_s: float = 1.0,
         concurrency_limit: int = 1000,
         idle_timeout_s: float = 300.0,
         verbose: bool = False,
@@ -54,6 +55,7 @@ class Sandbox:
         self.aws_port = aws_port
         self.state_dir = state_dir
         self.update_delay_s = update_delay_s
+        self.snapstart_delay_s = snapstart_delay_s
         self.concurrency_limit = concurrency_limit
         self.idle_timeout_s = idle_timeout_s
         self.verbose = verbose
@@ -102,6 +104,7 @@ class Sandbox:
         self.state = LambdaState(
             self.state_dir,
             update_delay_s=self.update_delay_s,
+            snapstart_delay_s=self.snapstart_delay_s,
             concurrency_limit=self.concurrency_limit,
         )
         if self.state.functions:

@@ -25,8 +25,8 @@ __all__ = ["NOT_FOUND_CODES", "AwsError", "PermanentAwsError", "TransientAwsErro
 
 log = logging.getLogger(__name__)
 
-#: Poll delay of the function_updated_v2 waiter (botocore's default is 1 s; the sandbox and
-#: most real updates finish well under a second, and updates are on the sweep's critical path).
+#: Poll delay of our waiters (botocore's defaults are 1 s and 5 s; the sandbox and most real
+#: updates finish well under a second, and updates are on the sweep's critical path).
 WAITER_DELAY_S = 0.1
 WAITER_MAX_WAIT_S = 300
 
@@ -159,46 +159,96 @@ def update_configuration(
         return client.update_function_configuration(**params)
 
 
+def _wait(account, region: str, waiter: str, operation: str, resource: str, **params) -> dict:
+    """Poll with botocore's ``waiter`` every WAITER_DELAY_S. Returns {} once it succeeds, else
+    its last answer (a failure state, or still waiting after WAITER_MAX_WAIT_S); an error
+    answer or a connection problem is raised as our error."""
+    client = lambda_client(account, region)
+    config = {"Delay": WAITER_DELAY_S, "MaxAttempts": int(WAITER_MAX_WAIT_S / WAITER_DELAY_S)}
+    try:
+        client.get_waiter(waiter).wait(**params, WaiterConfig=config)
+    except WaiterError as exc:  # a BotoCoreError too: handled first
+        last = exc.last_response or {}
+        if "Error" not in last:
+            return last
+        error = ClientError(last, operation.split(":")[-1])
+        raise map_error(
+            error, operation=operation, resource=resource, account=account, region=region
+        ) from exc
+    except BotoCoreError as exc:  # e.g. the connection failed while polling
+        raise map_error(
+            exc, operation=operation, resource=resource, account=account, region=region
+        ) from exc
+    return {}
+
+
 def wait_updated(account, region: str, function: str) -> None:
     """Wait until ``$LATEST`` is no longer being updated (function_updated_v2 waiter)."""
-    client = lambda_client(account, region)
-    attempts = int(WAITER_MAX_WAIT_S / WAITER_DELAY_S)
-    try:
-        with _Call("lambda:GetFunction", function, account, region):
-            client.get_waiter("function_updated_v2").wait(
-                FunctionName=function,
-                WaiterConfig={"Delay": WAITER_DELAY_S, "MaxAttempts": attempts},
-            )
-    except WaiterError as exc:
-        last = exc.last_response or {}
-        if "Error" in last:
-            raise map_error(
-                ClientError(last, "GetFunction"),
-                operation="lambda:GetFunction",
-                resource=function,
-                account=account,
-                region=region,
-            ) from exc
-        cfg = last.get("Configuration", {})
-        reason = cfg.get("LastUpdateStatusReason") or str(exc)
-        if cfg.get("LastUpdateStatus") == "Failed":
-            raise PermanentAwsError(
-                f"Lambda could not apply the configuration update to {function}: {reason}",
-                code=cfg.get("LastUpdateStatusReasonCode", "UpdateFailed"),
-                operation="lambda:UpdateFunctionConfiguration",
-            ) from exc
-        raise TransientAwsError(
-            f"{function} was still being updated after {WAITER_MAX_WAIT_S} s: {reason}",
-            code="WaiterTimeout",
-            operation="lambda:GetFunction",
-        ) from exc
+    last = _wait(
+        account,
+        region,
+        "function_updated_v2",
+        "lambda:GetFunction",
+        function,
+        FunctionName=function,
+    )
+    if not last:
+        return
+    cfg = last.get("Configuration", {})
+    reason = cfg.get("LastUpdateStatusReason") or f"LastUpdateStatus {cfg.get('LastUpdateStatus')}"
+    if cfg.get("LastUpdateStatus") == "Failed":
+        raise PermanentAwsError(
+            f"Lambda could not apply the configuration update to {function}: {reason}",
+            code=cfg.get("LastUpdateStatusReasonCode", "UpdateFailed"),
+            operation="lambda:UpdateFunctionConfiguration",
+        )
+    raise TransientAwsError(
+        f"{function} was still being updated after {WAITER_MAX_WAIT_S} s: {reason}",
+        code="WaiterTimeout",
+        operation="lambda:GetFunction",
+    )
+
+
+def wait_version_active(account, region: str, function: str, version: str) -> None:
+    """Wait until a published version can be invoked (published_version_active waiter). With
+    SnapStart, a new version is Pending while Lambda initialises it and takes its snapshot;
+    invoking it, or an alias pointing to it, fails meanwhile (ResourceConflictException)."""
+    last = _wait(
+        account,
+        region,
+        "published_version_active",
+        "lambda:GetFunctionConfiguration",
+        f"{function}:{version}",
+        FunctionName=function,
+        Qualifier=str(version),
+    )
+    if not last:
+        return
+    state = last.get("State") or "not Active"
+    reason = last.get("StateReason") or f"State {state}"
+    if state == "Failed":
+        code = last.get("StateReasonCode") or "Failed"
+        raise PermanentAwsError(
+            f"Lambda could not make version {version} of {function} ready to invoke "
+            f"(State Failed, {code}): {reason}",
+            code=code,
+            operation="lambda:PublishVersion",
+        )
+    raise TransientAwsError(
+        f"Version {version} of {function} was still {state} after {WAITER_MAX_WAIT_S} s: {reason}",
+        code="WaiterTimeout",
+        operation="lambda:GetFunctionConfiguration",
+    )
 
 
 def publish_version(account, region: str, function: str, description: str, code_sha256="") -> dict:
-    """PublishVersion; ``{"version", "description", "code_sha256", "created"}``.
+    """PublishVersion; ``{"version", "description", "code_sha256", "memory_mb", "created",
+    "state"}``.
 
     Lambda returns the existing newest version when nothing changed since it was published:
-    ``created`` is True only when the answer carries our (unique) description.
+    ``created`` is True only when the answer carries our (unique) description. ``state`` is
+    the version's State: "Active", or "Pending" while a SnapStart snapshot is made (see
+    ``wait_version_active``).
     """
     params = {"FunctionName": function, "Description": description}
     if code_sha256:
@@ -212,6 +262,7 @@ def publish_version(account, region: str, function: str, description: str, code_
         "code_sha256": answer.get("CodeSha256", ""),
         "memory_mb": answer.get("MemorySize"),
         "created": answer.get("Description", "") == description,
+        "state": answer.get("State", ""),
     }
 
 

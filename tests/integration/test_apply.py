@@ -73,6 +73,32 @@ def test_an_apply_to_an_alias_publishes_a_version_and_puts_latest_back(
     assert lambda_client.get_function_configuration(FunctionName=name)["MemorySize"] == 128
 
 
+def test_an_apply_to_an_alias_of_a_snapstart_function_points_it_at_an_active_version(
+    worker, in_sandbox, make_function, lambda_client, ada
+):
+    """The version an apply publishes is Pending until its snapshot is made: live traffic
+    through the alias would fail if the alias pointed at it before it is Active."""
+    name = make_function(
+        MemorySize=128, Runtime="python3.12", SnapStart={"ApplyOn": "PublishedVersions"}
+    )
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.get_waiter("published_version_active").wait(
+        FunctionName=name, Qualifier=version, WaiterConfig={"Delay": 0.2}
+    )
+    lambda_client.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+    run = make_run(function=name, sizes=(128, 512))
+    previous = in_sandbox.configure(snapstart_delay_s=3)
+    try:
+        change = finished(runs.request_apply(run, ada, target="live", memory_mb=512))
+        live = lambda_client.get_function_configuration(FunctionName=name, Qualifier="live")
+    finally:
+        in_sandbox.configure(**previous)
+    assert change.state == MemoryChange.State.DONE, change.message
+    assert (live["MemorySize"], live["State"]) == (512, "Active")
+    answer = lambda_client.invoke(FunctionName=name, Qualifier="live", Payload=b"{}")
+    assert "FunctionError" not in answer
+
+
 def test_a_failed_apply_says_why_and_releases_the_function(
     worker, in_sandbox, make_function, lambda_client, ada
 ):

@@ -124,6 +124,33 @@ def test_a_full_sweep_of_the_cpu_function_gets_faster_with_memory_and_leaves_not
     assert f"run={run.id}" in worker.log()  # structured logs carry the run id
 
 
+def test_a_sweep_of_a_snapstart_function_waits_until_each_version_is_active(
+    sandbox, worker, lambda_client, make_function
+):
+    """A new version of a SnapStart function is Pending until Lambda has made its snapshot,
+    and invoking it meanwhile fails: the sweep waits before measuring it."""
+    name = make_function(
+        seeded="tuneboard-io",
+        Runtime="python3.12",
+        Timeout=10,
+        SnapStart={"ApplyOn": "PublishedVersions"},
+    )
+    before = function_state(lambda_client, name)
+    snap_start = lambda_client.get_function_configuration(FunctionName=name)["SnapStart"]
+    invokes_before = sandbox.stats()["calls_by_operation"].get("Invoke", 0)
+    run = start_run(function=name, memory_sizes=[128, 256], invocations_per_size=2)
+    run = wait_finished(run, worker=worker)
+
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert Invocation.objects.filter(run=run, error_type="").count() == 4
+    # Each Invoke call succeeded the first time: none was refused (and retried) because its
+    # version was still Pending.
+    assert sandbox.stats()["calls_by_operation"]["Invoke"] - invokes_before == 4
+    assert function_state(lambda_client, name) == before
+    assert lambda_client.get_function_configuration(FunctionName=name)["SnapStart"] == snap_start
+    assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
+
+
 def test_the_memory_hungry_function_fails_at_128_mb_and_the_run_still_recommends_a_size(
     worker, lambda_client
 ):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import math
 import re
 import threading
@@ -270,6 +271,127 @@ def test_aliases_are_created_updated_listed_and_validated_like_aws(lambda_client
     with pytest.raises(ClientError) as deleted:
         lambda_client.get_alias(FunctionName=name, Name="run-1")
     assert error_code(deleted) == "ResourceNotFoundException"
+
+
+# ----------------------------------------------------------------------------- SnapStart
+
+SNAPSTART_ON = {"ApplyOn": "PublishedVersions"}
+PENDING_MESSAGE = (
+    "The operation cannot be performed at this time. "
+    "The function is currently in the following state: Pending"
+)
+
+
+def test_snapstart_is_configured_on_latest_and_on_only_in_the_versions_published_with_it(
+    lambda_client, make_function
+):
+    name = make_function(SLEEPY, Runtime="python3.12", SnapStart=SNAPSTART_ON)
+    latest = lambda_client.get_function_configuration(FunctionName=name)
+    assert latest["SnapStart"] == {"ApplyOn": "PublishedVersions", "OptimizationStatus": "Off"}
+
+    published = lambda_client.publish_version(FunctionName=name)
+    version = published["Version"]
+    on = {"ApplyOn": "PublishedVersions", "OptimizationStatus": "On"}
+    assert published["SnapStart"] == on
+    # botocore's function_active_v2 waiter (GetFunction) on the qualified ARN waits for it.
+    lambda_client.get_waiter("function_active_v2").wait(
+        FunctionName=f"{ARN}{name}:{version}", WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+    )
+    configurations = [
+        lambda_client.get_function_configuration(FunctionName=name, Qualifier=version),
+        lambda_client.get_function(FunctionName=f"{name}:{version}")["Configuration"],
+        lambda_client.list_versions_by_function(FunctionName=name)["Versions"][1],
+    ]
+    for configuration in configurations:
+        assert configuration["Version"] == version
+        assert (configuration["State"], configuration["SnapStart"]) == ("Active", on)
+
+    # Turning it off is a configuration change: the next version is a new one, Active at once.
+    updated = lambda_client.update_function_configuration(
+        FunctionName=name, SnapStart={"ApplyOn": "None"}
+    )
+    assert updated["SnapStart"] == {"ApplyOn": "None", "OptimizationStatus": "Off"}
+    wait_until_updated(lambda_client, name)
+    plain = lambda_client.publish_version(FunctionName=name)
+    assert plain["Version"] != version
+    assert (plain["State"], plain["LastUpdateStatus"]) == ("Active", "Successful")
+    assert plain["SnapStart"] == {"ApplyOn": "None", "OptimizationStatus": "Off"}
+
+
+def test_a_snapstart_version_is_pending_and_cannot_be_invoked_until_its_snapshot_is_made(
+    sandbox, lambda_client, make_function
+):
+    name = make_function(SLEEPY, Runtime="python3.12")
+    lambda_client.update_function_configuration(FunctionName=name, SnapStart=SNAPSTART_ON)
+    wait_until_updated(lambda_client, name)
+    previous = sandbox.configure(snapstart_delay_s=5)
+    try:
+        published = lambda_client.publish_version(FunctionName=name)
+    finally:
+        sandbox.configure(**previous)
+    version = published["Version"]
+    assert (published["State"], published["StateReasonCode"]) == ("Pending", "Creating")
+    assert published["StateReason"] == "The function is being created."
+    assert "LastUpdateStatus" not in published  # none until the version is Active
+    pending = lambda_client.get_function_configuration(FunctionName=name, Qualifier=version)
+    assert pending["State"] == "Pending"
+
+    # An alias can point at it at once, but neither the version nor the alias can be invoked.
+    lambda_client.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+    for qualifier in (version, "live"):
+        with pytest.raises(ClientError) as refused:
+            lambda_client.invoke(FunctionName=name, Qualifier=qualifier, Payload=b"{}")
+        assert error_code(refused) == "ResourceConflictException"
+        assert http_status(refused) == 409
+        assert refused.value.response["Error"]["Message"] == PENDING_MESSAGE
+    assert lambda_client.invoke(FunctionName=name, Payload=b"{}")["StatusCode"] == 200  # $LATEST
+
+    lambda_client.get_waiter("published_version_active").wait(
+        FunctionName=name, Qualifier=version, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+    )
+
+    active = lambda_client.get_function_configuration(FunctionName=name, Qualifier=version)
+    assert (active["State"], active["LastUpdateStatus"]) == ("Active", "Successful")
+    assert "StateReasonCode" not in active
+    answer = lambda_client.invoke(FunctionName=name, Qualifier="live", Payload=b"{}")
+    assert "FunctionError" not in answer
+    assert json.loads(answer["Payload"].read())["version"] == version
+
+
+def test_snapstart_settings_and_runtimes_are_validated_like_aws(lambda_client, make_function):
+    bad_value = (
+        "1 validation error detected: Value 'Always' at 'snapStart.applyOn' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [PublishedVersions, None]"
+    )
+    old_runtime = "python3.11 is not supported for SnapStart enabled functions."
+    base = {
+        "Role": "arn:aws:iam::123456789012:role/test",
+        "Handler": "handler.handler",
+        "Code": {"ZipFile": zip_source(SLEEPY)},
+    }
+    cases = [
+        ("python3.12", {"ApplyOn": "Always"}, "ValidationException", bad_value),
+        ("python3.11", SNAPSTART_ON, "InvalidParameterValueException", old_runtime),
+    ]
+    name = make_function(SLEEPY, Runtime="python3.11", SnapStart={"ApplyOn": "None"})
+    for runtime, snap_start, code, message in cases:
+        with pytest.raises(ClientError) as on_create:
+            lambda_client.create_function(
+                FunctionName="test-invalid", Runtime=runtime, SnapStart=snap_start, **base
+            )
+        with pytest.raises(ClientError) as on_update:
+            lambda_client.update_function_configuration(FunctionName=name, SnapStart=snap_start)
+        for excinfo in (on_create, on_update):
+            assert error_code(excinfo) == code
+            assert http_status(excinfo) == 400
+            assert excinfo.value.response["Error"]["Message"] == message
+
+    # Nor can a SnapStart function move to a runtime without SnapStart.
+    snappy = make_function(SLEEPY, Runtime="python3.13", SnapStart=SNAPSTART_ON)
+    with pytest.raises(ClientError) as downgrade:
+        lambda_client.update_function_configuration(FunctionName=snappy, Runtime="python3.11")
+    assert downgrade.value.response["Error"]["Message"] == old_runtime
+    assert lambda_client.get_function_configuration(FunctionName=snappy)["Runtime"] == "python3.13"
 
 
 # ----------------------------------------------------------------------------- functions

@@ -124,6 +124,73 @@ def test_a_version_published_earlier_is_not_reported_as_created_by_us(stubbed):
     assert published["created"] is False
 
 
+def test_a_pending_snapstart_version_is_waited_for_until_it_is_active(stubbed):
+    stub = stubbed()
+    stub.add_response(
+        "publish_version",
+        {"Version": "3", "Description": "run 1", "State": "Pending", "StateReasonCode": "Creating"},
+        {"FunctionName": "fn", "Description": "run 1"},
+    )
+    for state in ("Pending", "Pending", "Active"):
+        stub.add_response(
+            "get_function_configuration",
+            {"Version": "3", "State": state},
+            {"FunctionName": "fn", "Qualifier": "3"},
+        )
+    published = aws.publish_version(None, REGION, "fn", "run 1")
+    assert published["state"] == "Pending"
+    aws.wait_version_active(None, REGION, "fn", published["version"])
+    stub.assert_no_pending_responses()  # polled until Active, and no further
+
+
+def test_a_version_whose_snapshot_failed_is_a_permanent_error_with_lambdas_reason(stubbed):
+    stubbed().add_response(
+        "get_function_configuration",
+        {
+            "Version": "3",
+            "State": "Failed",
+            "StateReasonCode": "FunctionError",
+            "StateReason": "Function initialization failed: MemoryError",
+        },
+        {"FunctionName": "fn", "Qualifier": "3"},
+    )
+    with pytest.raises(aws.PermanentAwsError) as raised:
+        aws.wait_version_active(None, REGION, "fn", "3")
+    assert str(raised.value) == (
+        "Lambda could not make version 3 of fn ready to invoke (State Failed, FunctionError): "
+        "Function initialization failed: MemoryError"
+    )
+    assert raised.value.code == "FunctionError"
+
+
+def test_a_failed_configuration_update_is_a_permanent_error_with_lambdas_reason(stubbed):
+    stubbed().add_response(
+        "get_function",
+        {
+            "Configuration": {
+                "LastUpdateStatus": "Failed",
+                "LastUpdateStatusReasonCode": "InvalidSubnet",
+                "LastUpdateStatusReason": "The subnet does not exist.",
+            }
+        },
+        {"FunctionName": "fn"},
+    )
+    with pytest.raises(aws.PermanentAwsError) as raised:
+        aws.wait_updated(None, REGION, "fn")
+    assert str(raised.value) == (
+        "Lambda could not apply the configuration update to fn: The subnet does not exist."
+    )
+    assert raised.value.code == "InvalidSubnet"
+
+
+def test_a_function_deleted_while_waiting_is_not_found_not_a_retry(stubbed):
+    _error(stubbed(), "get_function_configuration", "ResourceNotFoundException", "gone", 404)
+    with pytest.raises(aws.PermanentAwsError) as raised:
+        aws.wait_version_active(None, REGION, "fn", "3")
+    assert raised.value.code == "ResourceNotFoundException"
+    assert str(raised.value).startswith("Not found: fn:3 does not exist")
+
+
 def test_invoke_parses_the_report_and_recognises_out_of_memory(stubbed):
     tail = (
         "START RequestId: r1 Version: 3\n"

@@ -123,6 +123,10 @@ def _set_memory(run, change) -> None:
             f"Tuneboard: {memory_mb} MB applied from run {run.id}",
             latest["code_sha256"],
         )
+        # With SnapStart the version is Pending at first: live traffic through the alias
+        # would fail until it is Active.
+        if published["state"] != "Active":
+            retrying(aws.wait_version_active, acct, region, name, published["version"])
         retrying(aws.update_alias, acct, region, name, target, published["version"])
     finally:
         retrying(aws.update_configuration, acct, region, name, memory_mb=latest["memory_mb"])

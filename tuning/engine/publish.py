@@ -1,4 +1,5 @@
-"""Publishing: claim the run, then for each size update $LATEST, publish a version and point an
+"""Publishing: claim the run, then for each size update $LATEST, publish a version, wait until
+it can be invoked (with SnapStart it is Pending until Lambda has made its snapshot) and point an
 alias at it, strictly serially (Lambda accepts one configuration update at a time). Each size's
 executor batches are enqueued as soon as its alias exists, so earlier sizes are measured while
 later ones are still publishing."""
@@ -115,6 +116,8 @@ def _publish_one(run, memory_mb: int, alias: str, description: str, environment=
             f"instead of {memory_mb} MB: another change to the function's configuration "
             "overlapped the sweep. Nothing of it was measured; start a new sweep."
         )
+    if published["state"] != "Active":  # SnapStart: Pending until its snapshot is made
+        retrying(aws.wait_version_active, acct, region, name, published["version"])
     retrying(aws.create_alias, acct, region, name, alias, published["version"])
     return published
 
