@@ -38,14 +38,12 @@ from hypothesis import strategies as st
 from aws import clients
 
 #: Hypothesis settings of these suites: a fixture's objects are shared by the examples (each
-#: one rolled back); page renders are slow for Hypothesis's taste; the same examples every
-#: run (a shared suite must not fail by chance), no example database file.
-#: HOSTILE_EXAMPLES=2000 explores further than the suite's time budget allows.
+#: one rolled back); page renders are slow for Hypothesis's taste. The same examples every run
+#: (tests/conftest.py); HOSTILE_EXAMPLES=2000 HYPOTHESIS_PROFILE=explore explores further than
+#: the suite's time budget allows.
 PAGE_SETTINGS = settings(
     max_examples=int(os.environ.get("HOSTILE_EXAMPLES", 30)),
     deadline=None,
-    derandomize=True,
-    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 

@@ -339,7 +339,8 @@ def _weighted(value, label: str, text: bool) -> list[dict]:
         weight = item.get("weight", 1)
         if isinstance(weight, bool) or not isinstance(weight, int | float):
             raise ValueError(f'Weighted payload #{index}: "weight" must be a number.')
-        if not (math.isfinite(weight) and 0 < weight <= MAX_PAYLOAD_WEIGHT):
+        # The bounds first: math.isfinite raises OverflowError on an int beyond a float's range.
+        if not (0 < weight <= MAX_PAYLOAD_WEIGHT and math.isfinite(weight)):
             raise ValueError(
                 f'Weighted payload #{index}: "weight" must be greater than 0 and at most '
                 f"{MAX_PAYLOAD_WEIGHT:,}, got {shown(weight)}."

@@ -8,6 +8,7 @@ import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -48,6 +49,19 @@ def run_env(data_dir, address: str) -> dict[str, str]:
     return env
 
 
+def wait_for_first_collection(database) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        with contextlib.closing(sqlite3.connect(database, timeout=20)) as db:
+            started, finished = db.execute(
+                "SELECT count(*), count(finished_at) FROM cachemetrics_collection"
+            ).fetchone()
+        if started and finished == started:
+            return
+        time.sleep(0.5)
+    raise AssertionError("the first DAX collection did not finish")
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize("signals", [("SIGHUP",), ("SIGTERM", "SIGTERM")])
 def test_run_prints_url_and_login_last_and_a_signal_stops_everything(tmp_path, signals):
@@ -85,6 +99,9 @@ def test_run_prints_url_and_login_last_and_a_signal_stops_everything(tmp_path, s
         assert len(snapshot) > len(started), snapshot
         with urllib.request.urlopen(f"http://{address}/", timeout=10) as response:  # noqa: S310
             assert response.status == 200
+        # The first DAX collection is queued at start; on a busy machine it can outlast run.py's
+        # 15 s stop grace, which would then (rightly) kill the worker running it. Stop after it.
+        wait_for_first_collection(tmp_path / "data" / "tuneboard.sqlite3")
 
         for name in signals:
             os.killpg(process.pid, getattr(signal, name))

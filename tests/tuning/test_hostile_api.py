@@ -198,6 +198,8 @@ def test_wrong_types_are_refused_naming_the_field(api, field, value):
         ("memory_sizes", [0, -128, 99_999_999], ["below", "above"]),
         ("memory_sizes", list(range(128, 1129, 10)), ["At most 100 memory sizes"]),
         ("sleep_between_ms", -1, ["between 0 and 60000"]),
+        # An int beyond a float's range (found by the property test below: was a 500).
+        ("weighted_payloads", [{"payload": {}, "weight": 10**400}], ["at most 1,000,000"]),
     ],
 )
 def test_control_characters_huge_and_negative_values_are_refused_with_the_limit(
