@@ -1,8 +1,6 @@
 """Apply through a real worker: one change at a time per function, recorded, with the previous
 size read after any update in progress. Real worker, Redis, PostgreSQL and the sandbox."""
 
-import time
-
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -34,12 +32,13 @@ def finished(change) -> MemoryChange:
 
 
 def test_two_applies_in_a_row_make_one_change_and_the_second_waits_its_turn(
-    worker, in_sandbox, make_function, lambda_client, ada
+    worker, sandbox, in_sandbox, make_function, lambda_client, ada
 ):
     name = make_function(MemorySize=128)
     run = make_run(function=name, sizes=(128, 512, 1024))
+    # The first change is held in Lambda for 3 s: the second request certainly meets it.
+    sandbox.inject_fault("UpdateFunctionConfiguration", error=None, delay_s=3, function=name)
     first = runs.request_apply(run, ada, target="$LATEST", memory_mb=1024)
-    time.sleep(0.3)
     with pytest.raises(SweepRefused, match="is busy"):
         runs.request_apply(run, ada, target="$LATEST", memory_mb=512)
     with pytest.raises(SweepRefused):
