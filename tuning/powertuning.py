@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import math
 import struct
 from dataclasses import dataclass
@@ -29,10 +28,10 @@ from urllib.parse import urlsplit
 
 from tuning.params import (
     MAX_MEMORY_SIZES,
-    MAX_PAYLOAD_DEPTH,
     check_json,
     check_text,
     clip,
+    parse_json_text,
     parse_memory_size,
 )
 
@@ -233,19 +232,9 @@ def parse_source(text: str) -> Imported:
         )
     if text.startswith(("{", "[")):
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ImportProblem(
-                f"The output is not valid JSON: line {error.lineno}, column {error.colno}: "
-                f"{error.msg}."
-            ) from None
-        except RecursionError:
-            raise ImportProblem(
-                f"The output is nested too deeply: at most {MAX_PAYLOAD_DEPTH} levels of objects "
-                "and lists are allowed."
-            ) from None
-        except ValueError as error:  # e.g. an integer of more than 4300 digits
-            raise ImportProblem(f"The output is not valid JSON: {error}") from None
+            data = parse_json_text(text, "The output")
+        except ValueError as error:
+            raise ImportProblem(str(error)) from None
         imported = parse_output(data)  # checks each figure it keeps, naming it
         try:
             # The same limits as a payload (its size is already limited as text).
