@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from tuning.models import ShareLink
 
-#: 32 random bytes = 256 bits (the issue asks for at least 128), URL-safe: 43 characters.
+#: 32 random bytes = 256 bits, URL-safe: 43 characters.
 TOKEN_BYTES = 32
 #: Characters of the token kept in clear, to tell links apart on the run page.
 PREFIX_CHARS = 6
