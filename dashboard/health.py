@@ -8,6 +8,7 @@ page and `manage.py health` (status()), which wait up to WORKERS_TIMEOUT_S for t
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.utils import load_backend
 
 from dashboard.celery import app
 
@@ -23,15 +24,16 @@ def database_connection():
 
     Its own, so that the timeouts apply to nothing else; the caller closes it.
     """
-    default = connections[DEFAULT_DB_ALIAS]
-    options = dict(default.settings_dict["OPTIONS"])
-    if default.vendor == "postgresql":
+    settings_dict = connections[DEFAULT_DB_ALIAS].settings_dict
+    backend = load_backend(settings_dict["ENGINE"])
+    options = dict(settings_dict["OPTIONS"])
+    if backend.DatabaseWrapper.vendor == "postgresql":
         options["connect_timeout"] = DB_CONNECT_TIMEOUT_S
         statement_timeout = f"-c statement_timeout={round(DB_TIMEOUT_S * 1000)}"
         options["options"] = f"{options.get('options', '')} {statement_timeout}".strip()
-    elif default.vendor == "sqlite":
+    elif backend.DatabaseWrapper.vendor == "sqlite":
         options["timeout"] = DB_TIMEOUT_S
-    return type(default)({**default.settings_dict, "OPTIONS": options}, DEFAULT_DB_ALIAS)
+    return backend.DatabaseWrapper({**settings_dict, "OPTIONS": options}, DEFAULT_DB_ALIAS)
 
 
 def database_state() -> dict:
