@@ -449,6 +449,7 @@ def _monthly_response(request, run, *, private: bool = True):
         recommended_mb=best.memory_mb if best else None,
         region=run.region,
         architecture=run.architecture,
+        ephemeral_storage_mb=run.ephemeral_storage_mb,
     )
     chart = charts.monthly_cost(
         summary["rows"],
