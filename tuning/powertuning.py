@@ -263,6 +263,19 @@ def run_visualizer_url(results) -> str | None:
     return encode_visualizer_url(points) if points else None
 
 
+def imported_sweep_cost(run, format_usd) -> str:
+    """What Power Tuning said its sweep cost in Lambda charges (its ``lambdaCost``: duration
+    only, no request fees), for an imported run that carries it; else ""."""
+    imported = (run.analysis or {}).get("imported") or {}
+    cost = imported.get("lambda_cost_usd")
+    if cost is None:
+        return ""
+    return (
+        f"Power Tuning reported {format_usd(Decimal(repr(cost)))} in Lambda charges for its "
+        "sweep (lambdaCost: duration only, without request fees)."
+    )
+
+
 def import_run(
     imported: Imported, *, function, region: str, account=None, strategy="cost", user=None
 ):

@@ -27,7 +27,18 @@ from django.views.defaults import page_not_found
 from aws.models import AwsAccount
 from dashboard.templatetags.badges import status_class
 from dashboard.templatetags.units import format_ms, format_seconds, format_usd
-from tuning import aws, charts, compare, exports, monthly, powertuning, pricing, runs, sharing
+from tuning import (
+    aws,
+    charts,
+    compare,
+    exports,
+    monthly,
+    powertuning,
+    pricing,
+    runs,
+    sharing,
+    spend,
+)
 from tuning import estimate as estimates
 from tuning.aws import AwsError
 from tuning.forms import (
@@ -412,6 +423,8 @@ def run_detail(request, pk):
         "applying": any(change.in_progress for change in memory_changes),
         "start_permission": runs.START_PERMISSION,
         "apply_permission": runs.APPLY_PERMISSION,
+        "sweep_cost": spend.sentence(run.sweep_cost, format_usd)
+        or powertuning.imported_sweep_cost(run, format_usd),
         "payload_json": json.dumps(run.payload, indent=2),
         "weighted_json": json.dumps(run.weighted_payloads, indent=2)
         if run.weighted_payloads

@@ -121,6 +121,7 @@ def make_run(
     assert run.claim_finish()
     run.store_analysis()
     run.claim_cleanup(from_phases=[Phase.ANALYSING])
+    run.store_sweep_cost()
     run.finish(status, error_message)
     started = created_at or timezone.now() - timedelta(seconds=42)
     TuningRun.objects.filter(pk=run.pk).update(

@@ -225,4 +225,5 @@ def test_the_monthly_cost_agrees_with_the_cost_per_call_with_2_gb_of_ephemeral_s
     without = dict(monthly_costs(run.results.all(), invocations=1_000_000, region="us-east-1"))
     billed_s = Decimal(str(by_size[1024].avg_billed_duration_ms)) / 1000
     storage = Decimal("1.5") * billed_s * Decimal("0.0000000309") * 1_000_000
-    assert dict(summary["rows"])[1024] - without[1024] == pytest.approx(storage, rel=Decimal("1e-9"))
+    added = dict(summary["rows"])[1024] - without[1024]
+    assert added == pytest.approx(storage, rel=Decimal("1e-9"))

@@ -7,6 +7,8 @@ import uuid
 
 from django.core.management.base import BaseCommand, CommandError
 
+from dashboard.templatetags.units import format_usd
+from tuning import spend
 from tuning.analysis import STRATEGIES
 from tuning.models import RunStatus, TuningRun
 from tuning.serializers import run_to_dict
@@ -37,6 +39,9 @@ def print_run(out, run, *, as_json: bool) -> None:
                 f"{strategy:>8}: {rec['memory_mb']} MB "
                 f"({rec['avg_duration_ms']:.1f} ms, ${rec['avg_cost_usd']} per invocation)"
             )
+    cost = spend.sentence(run.sweep_cost, format_usd)
+    if cost:
+        out.write(cost)
 
 
 class Command(BaseCommand):
