@@ -106,15 +106,15 @@ def encode_comparison_url(first, second, names, base_url: str = VISUALIZER_URL) 
     return f"{base_url}#{_hash(first)};{_hash(second)};{legends[0]};{legends[1]}"
 
 
-def _unb64(part: str, fmt: str, size: int) -> list:
+def _unb64(part: str, fmt: str, size: int, what: str = "The visualizer link") -> list:
     part = part.strip()
     part += "=" * (-len(part) % 4)
     try:
         raw = base64.b64decode(part, validate=True)
     except (binascii.Error, ValueError):
-        raise ImportProblem("The visualizer link's data is not valid base64.") from None
+        raise ImportProblem(f"{what}'s data is not valid base64.") from None
     if len(raw) % size:
-        raise ImportProblem("The visualizer link's data has a truncated value.")
+        raise ImportProblem(f"{what}'s data has a truncated value.")
     return list(struct.unpack(f"<{len(raw) // size}{fmt}", raw))
 
 
@@ -139,9 +139,9 @@ def _hash_parts(url: str) -> list[str]:
 
 def _points(parts: list[str], what: str) -> list[Point]:
     """One run's points from its three hash parts (values are Float32: ~7 digits)."""
-    powers = _unb64(parts[0], "h", 2)
-    durations = _unb64(parts[1], "f", 4)
-    costs = _unb64(parts[2], "f", 4)
+    powers = _unb64(parts[0], "h", 2, what)
+    durations = _unb64(parts[1], "f", 4, what)
+    costs = _unb64(parts[2], "f", 4, what)
     if not (len(powers) == len(durations) == len(costs)) or not powers:
         raise ImportProblem(
             f"{what} holds {len(powers)} sizes, {len(durations)} durations and "
@@ -174,7 +174,7 @@ def decode_visualizer_links(url: str) -> list[tuple[str, list[Point]]]:
     comparison link with their legends."""
     parts = _hash_parts(url)
     if len(parts) == SINGLE_PARTS:
-        return [("", _points(parts, "The link"))]
+        return [("", _points(parts, "The visualizer link"))]
     names = [_legend(parts[6], "The first legend"), _legend(parts[7], "The second legend")]
     return [
         (names[0], _points(parts[0:3], "The link's first run")),
