@@ -116,3 +116,23 @@ def test_the_page_the_api_and_the_cli_show_the_same_total(django_user_model, cap
     assert sentence in capsys.readouterr().out
     call_command("show_run", str(run.id), "--json")
     assert json.loads(capsys.readouterr().out)["sweep_cost"] == run.sweep_cost
+
+
+@pytest.mark.django_db
+def test_an_imported_run_shows_what_power_tuning_said_its_sweep_cost(django_user_model):
+    from tuning import powertuning
+    from tuning.params import parse_function
+
+    user = django_user_model.objects.create_user("viewer", password="pw")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    output = {"power": 512, "stats": [{"value": 512, "averagePrice": 1e-6, "averageDuration": 9}]}
+    output["stateMachine"] = {"lambdaCost": 0.0001234}
+    imported = powertuning.parse_source(json.dumps(output))
+    run = powertuning.import_run(imported, function=parse_function("orders"), region="us-east-1")
+    assert run.sweep_cost is None  # Tuneboard did not make these calls
+    page = client.get(f"/runs/{run.id}/").content.decode()
+    assert (
+        '<dd id="sweep-cost">Power Tuning reported $0.000123 in Lambda charges for its sweep '
+        "(lambdaCost: duration only, without request fees).</dd>"
+    ) in page
