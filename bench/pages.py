@@ -1,11 +1,13 @@
 """Server time of the tuning pages on a large history (no assertion: prints figures).
 
-Seeds 10,000 runs × 6 sizes × 10 invocations into a dedicated PostgreSQL database
-(``tb_bench_pages`` on the server of DATABASE_URL, default postgres://postgres@127.0.0.1:5432),
-then requests /runs/ and one /runs/<uuid>/ 50 times each through Django's test client and
-prints median, p95 and the SQL query count per page.
+Seeds 100,000 runs × 6 sizes × 10 invocations into a dedicated PostgreSQL database
+(``tb_bench_pages`` on the server of DATABASE_URL, default postgres://postgres@127.0.0.1:5432;
+seeding takes several minutes and about 4 GB), then requests the history (first page, the page
+5,000 runs deep through its cursor, a filtered search), one /runs/<uuid>/ and its progress
+fragment 50 times each through Django's test client and prints median, p95 and the SQL query
+count per page.
 
-    .venv/bin/python bench/pages.py [--runs 10000] [--requests 50] [--reseed]
+    .venv/bin/python bench/pages.py [--runs 100000] [--requests 50] [--reseed]
 """
 
 import argparse
@@ -163,7 +165,7 @@ def p95(values: list[float]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--reseed", action="store_true", help="empty the bench database first")
     args = parser.parse_args()
@@ -172,6 +174,7 @@ def main() -> None:
     from django.conf import settings
     from django.test import Client
 
+    from tuning import history
     from tuning.models import TuningRun
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
@@ -188,12 +191,13 @@ def main() -> None:
     client.force_login(user)
     succeeded = TuningRun.objects.filter(status="SUCCEEDED").order_by("-created_at")
     run = succeeded[min(500, succeeded.count() - 1)]
+    deep = TuningRun.objects.order_by(*history.ORDER)[5000 - 1]  # the last run of page 200
     total = TuningRun.objects.count()
     print(f"\nDatabase {BENCH_DB}: {total:,} runs; {args.requests} requests per page")
     print(f"{'page':<44} {'median':>9} {'p95':>9} {'queries':>8}")
     for label, page_url in (
         ("/runs/", "/runs/"),
-        ("/runs/?page=200", "/runs/?page=200"),
+        ("/runs/?before=… (5,000 runs deep)", f"/runs/?before={history.cursor_of(deep)}"),
         ("/runs/?q=orders&status=SUCCEEDED", "/runs/?q=orders&status=SUCCEEDED"),
         ("/runs/<uuid>/ (6 sizes, 60 invocations)", f"/runs/{run.id}/"),
         ("/runs/<uuid>/progress/", f"/runs/{run.id}/progress/"),
