@@ -154,7 +154,10 @@ def _results_context(run, *, private: bool, share_token: str = "") -> dict:
 @require_GET
 def run_list(request):
     filters = RunFilterForm(request.GET or None)
-    queryset = _runs_with_results()
+    # The winner comes from the stored analysis: no per-size rows, no bulky fields unused here.
+    queryset = TuningRun.objects.select_related("account", "created_by").defer(
+        "events", "original_config", "payload", "weighted_payloads", "error_message"
+    )
     filtered = filters.filter(queryset) if request.GET else queryset
     cursor_error = ""
     try:
@@ -172,7 +175,7 @@ def run_list(request):
         "tuning/run_list.html",
         {
             "filters": filters,
-            "rows": [{"run": run, "winner": run.winner()} for run in shown.rows],
+            "rows": [{"run": run, "winner": run.recommendation()} for run in shown.rows],
             "page": shown,
             "cursor_error": cursor_error,
             "query": query.urlencode(),
