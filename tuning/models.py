@@ -934,6 +934,23 @@ class Invocation(models.Model):
         return f"#{self.sequence} at {self.memory_mb} MB"
 
 
+class RunFigures(models.Model):
+    """A finished run's page figures (HTML fragments), built once: a viewer never waits for
+    plotly. Kept apart from the run row, which workers read again and again."""
+
+    run = models.ForeignKey(TuningRun, on_delete=models.CASCADE, related_name="figures")
+    key = models.CharField(max_length=32, help_text="The results, winner and audience drawn.")
+    html = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "key"], name="one_figure_set_per_key")
+        ]
+
+    def __str__(self):
+        return f"figures of run {self.run_id} ({self.key})"
+
+
 class ShareLink(models.Model):
     """A read-only public link to one run; the token is unguessable, revocable, expires.
 

@@ -677,3 +677,22 @@ def test_a_sweep_no_worker_picks_up_says_so_on_the_page_and_in_the_api(client, s
     assert (
         int(re.match(r"No worker has worked on this sweep for (\d+) s\.", quiet_message)[1]) >= 90
     )
+
+
+def test_a_finished_runs_figures_are_built_once_and_then_read_back(client, member):
+    client.force_login(member)
+    run = make_run()
+    first = client.get(f"/runs/{run.id}/").content.decode()
+    stored = run.figures.get()
+    assert len(stored.html) == 3 and stored.html[0] in first
+    stored.html = ['<div id="drawn-once">kept</div>']
+    stored.save()
+    assert '<div id="drawn-once">kept</div>' in client.get(f"/runs/{run.id}/").content.decode()
+
+
+def test_a_running_runs_figures_are_not_stored(client, member):
+    client.force_login(member)
+    run = make_run()
+    TuningRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    client.get(f"/runs/{run.id}/")
+    assert not run.figures.exists()
