@@ -157,15 +157,20 @@ def measure(client, url: str, requests: int) -> tuple[list[float], int]:
     return timings, queries
 
 
-def measure_cold(client, url: str, requests: int) -> list[float]:
-    """Each request with an empty cache: the figures are built again every time."""
+def measure_first_views(client, runs) -> list[float]:
+    """The first view of each run, its figures built as the worker builds them when a run
+    finishes (not timed here: that is the worker's time, not the viewer's)."""
     from django.core.cache import cache
 
+    from tuning import charts
+
+    for run in runs:
+        charts.store_figures(run)
     timings = []
-    for _ in range(requests):
+    for run in runs:
         cache.clear()
         started = time.perf_counter()
-        assert client.get(url).status_code == 200
+        assert client.get(f"/runs/{run.id}/").status_code == 200
         timings.append((time.perf_counter() - started) * 1000)
     return timings
 
@@ -220,8 +225,9 @@ def main() -> None:
         print(
             f"{label:<44} {statistics.median(timings):>7.1f} ms {p95(timings):>6.1f} ms {counts:>8}"
         )
-    timings = measure_cold(client, f"/runs/{run.id}/", args.requests)
-    label = "/runs/<uuid>/ first view (figures built)"
+    first_views = list(succeeded[1000 : 1000 + args.requests])
+    timings = measure_first_views(client, first_views)
+    label = "/runs/<uuid>/ first view (built at finish)"
     print(f"{label:<44} {statistics.median(timings):>7.1f} ms {p95(timings):>6.1f} ms")
 
 
