@@ -562,7 +562,8 @@ class SweepParams:
         False,
         kind="bool",
         label="Cold starts only",
-        help="Every measured invocation is a cold start (slower: one version per invocation).",
+        help="Every measured invocation is a cold start (slower: one version per invocation); "
+        "durations then include Init Duration (or SnapStart Restore Duration).",
     )
     sleep_between_ms: int = param(
         0,
