@@ -55,18 +55,13 @@ def restore_start(log_format: str, function_name: str, version: str, region: str
     return f"RESTORE_START Runtime Version: {RUNTIME_VERSION}\tRuntime Version ARN: {arn}\n"
 
 
-def restore_report(log_format: str, restore_ms: float, billed_restore_ms: int) -> str:
-    """End of the restore phase (RESTORE_REPORT / platform.restoreReport)."""
+def restore_report(log_format: str, restore_ms: float) -> str:
+    """End of the restore phase (RESTORE_REPORT / platform.restoreReport, whose metrics hold
+    only durationMs in AWS's Telemetry API schema: the billed figure is on the REPORT)."""
     if log_format == "JSON":
         return _record(
             "platform.restoreReport",
-            {
-                "status": "success",
-                "metrics": {
-                    "durationMs": round(restore_ms, 2),
-                    "billedRestoreDurationMs": billed_restore_ms,
-                },
-            },
+            {"status": "success", "metrics": {"durationMs": round(restore_ms, 2)}},
         )
     return f"RESTORE_REPORT Restore Duration: {restore_ms:.2f} ms\n"
 

@@ -238,7 +238,7 @@ class EnvironmentPool:
                 # handler's module again. Restore Duration is all of it; Billed Restore
                 # Duration only the runtime's start (on AWS the module is in the snapshot).
                 restore = (round(init_ms or 0.0, 2), billed_restore_ms(env.runtime_ms))
-                prefix += logs.restore_report(fmt, *restore)
+                prefix += logs.restore_report(fmt, restore[0])
                 init_ms = None
         else:
             env.limits.reset_peak()

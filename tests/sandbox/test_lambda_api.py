@@ -453,6 +453,8 @@ def test_a_snapstart_restore_is_in_the_json_platform_report_too(lambda_client, m
     records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     kinds = [r["type"] for r in records]
     assert kinds[0] == "platform.restoreStart" and "platform.restoreReport" in kinds
+    restore = next(r for r in records if r["type"] == "platform.restoreReport")["record"]
+    assert restore["status"] == "success" and restore["metrics"]["durationMs"] >= 300
     metrics = next(r for r in records if r["type"] == "platform.report")["record"]["metrics"]
     assert "initDurationMs" not in metrics
     assert metrics["restoreDurationMs"] >= 300
