@@ -2,16 +2,18 @@
 Restore Duration, in cold-starts-only and normal runs (made-up REPORTs, the real recording and
 statistics code)."""
 
+import io
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 
 from tests.tuning.runfactory import start_run
 from tuning import pricing
 from tuning.aws import InvokeOutcome
 from tuning.engine.execute import record_invocation
 from tuning.engine.finish import finalize_size
-from tuning.models import Invocation, TuningRun
+from tuning.models import Invocation, Phase, RunStatus, TuningRun
 from tuning.reports import Report, parse_report
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +63,20 @@ def test_cold_starts_only_averages_include_the_init_duration():
     assert result.cold_starts == 3
     # Billed Duration already holds the init (billed since 2025-08-01): 1,011 ms each.
     assert result.avg_cost_usd == stored(pricing.invocation_cost(128, 1011))
+
+
+def test_show_run_says_that_cold_start_durations_include_the_init():
+    run, _ = measured_run(True, [outcome(10.0, init=1000.0)])
+    run.mark_published()
+    assert run.claim_finish()
+    run.store_analysis()
+    run.claim_cleanup(from_phases=[Phase.ANALYSING])
+    run.finish(RunStatus.SUCCEEDED, "")
+    out = io.StringIO()
+    call_command("show_run", str(run.id), stdout=out)
+    text = out.getvalue()
+    assert "cold starts only: durations include Init Duration" in text
+    assert "1010.0" in text  # the 128 MB row: 10 ms handler + 1,000 ms init
 
 
 def test_normal_runs_keep_the_handler_duration():
