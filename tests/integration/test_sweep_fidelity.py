@@ -186,13 +186,17 @@ def test_an_alias_whose_version_differs_from_latest_is_refused_and_nothing_chang
     assert not run.owns_function
 
 
+@pytest.mark.parametrize(
+    ("operation", "nth"),
+    [("GetAlias", 1), ("GetFunctionConfiguration", 2), ("CreateAlias", 2), ("Invoke", 2)],
+)
 def test_a_failure_while_sweeping_an_alias_leaves_the_alias_and_latest_as_found(
-    worker, sandbox, lambda_client, make_function
+    worker, sandbox, lambda_client, make_function, operation, nth
 ):
     name = make_function(seeded="tuneboard-io")
     publish_alias(lambda_client, name, "live")
     before = function_state(lambda_client, name)
-    sandbox.inject_fault("CreateAlias", nth=2, error="AccessDeniedException", function=name)
+    sandbox.inject_fault(operation, nth=nth, error="AccessDeniedException", function=name)
     run = wait_finished(
         start_run(function=f"{name}:live", memory_sizes=[128, 256], invocations_per_size=1),
         worker=worker,
