@@ -1166,6 +1166,7 @@ class LambdaState:
             log_format=cfg.log_format,
             architecture=cfg.architectures[0],
             region=REGION,
+            snap_start=cfg.version != LATEST and cfg.snap_start == "PublishedVersions",
         )
 
 

@@ -40,6 +40,11 @@ FUNCTIONS: dict[str, dict] = {
         "MemorySize": 128,
         "Timeout": 10,
     },
+    "tuneboard-init": {
+        "Description": "Slow init: ~1 s to load the module, ~10 ms per call",
+        "MemorySize": 128,
+        "Timeout": 10,
+    },
     "tuneboard-powertools": {
         "Description": "Powertools Logger + Metrics, boto3 client at init, JSON logs",
         "MemorySize": 256,

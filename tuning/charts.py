@@ -29,7 +29,7 @@ from dashboard.plotly_theme import (
 )
 from dashboard.templatetags.units import format_ms, format_usd
 from tuning import analysis
-from tuning.models import Invocation, RunFigures
+from tuning.models import Invocation, RunFigures, measured_duration_ms
 from tuning.sharing import public_error
 
 MILLION = Decimal(1_000_000)
@@ -258,8 +258,13 @@ def duration_distribution(results, invocations, div_id: str = "chart-distributio
             elif inv.get("cold_start"):
                 cold_x.append(x)
                 cold_y.append(inv["duration_ms"])
-                init = inv.get("init_duration_ms")
-                cold_text.append(f"{label}, cold start (init {format_ms(init)})")
+                restore = inv.get("restore_duration_ms")
+                start = (
+                    f"restore {format_ms(restore)}"
+                    if restore is not None
+                    else f"init {format_ms(inv.get('init_duration_ms'))}"
+                )
+                cold_text.append(f"{label}, cold start ({start})")
             else:
                 warm_x.append(x)
                 warm_y.append(inv["duration_ms"])
@@ -440,10 +445,18 @@ def invocation_points(run, *, private: bool = True) -> list[dict]:
             "duration_ms",
             "cold_start",
             "init_duration_ms",
+            "restore_duration_ms",
             "error_type",
             "error_message",
         )
     )
+    for point in points:  # the durations the run's statistics use
+        point["duration_ms"] = measured_duration_ms(
+            point["duration_ms"],
+            point["init_duration_ms"],
+            point["restore_duration_ms"],
+            run.cold_starts_only,
+        )
     if not private:
         for point in points:
             point["error_type"] = public_error(point.pop("error_message"), point["error_type"])

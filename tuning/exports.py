@@ -26,6 +26,8 @@ CSV_COLUMNS = (
     "duration_ms",
     "billed_duration_ms",
     "init_duration_ms",
+    "restore_duration_ms",
+    "billed_restore_duration_ms",
     "max_memory_used_mb",
     "cold_start",
     "cost_usd",

@@ -917,6 +917,10 @@ class Invocation(models.Model):
     duration_ms = models.FloatField(null=True, blank=True)
     billed_duration_ms = models.FloatField(null=True, blank=True)
     init_duration_ms = models.FloatField(null=True, blank=True)
+    # SnapStart: a new execution environment restored from the version's snapshot (a cold
+    # start that reports these instead of Init Duration).
+    restore_duration_ms = models.FloatField(null=True, blank=True)
+    billed_restore_duration_ms = models.FloatField(null=True, blank=True)
     max_memory_used_mb = models.PositiveIntegerField(null=True, blank=True)
     cold_start = models.BooleanField(default=False)
     cost_usd = models.DecimalField(max_digits=20, decimal_places=12, null=True, blank=True)
@@ -932,6 +936,21 @@ class Invocation(models.Model):
 
     def __str__(self):
         return f"#{self.sequence} at {self.memory_mb} MB"
+
+    def measured_ms(self, with_start: bool) -> float | None:
+        """The duration the statistics use: the handler's, plus (``with_start``, i.e. in
+        cold-starts-only mode) the Init or Restore Duration, as Lambda's own cold start
+        latency and AWS Lambda Power Tuning count it."""
+        return measured_duration_ms(
+            self.duration_ms, self.init_duration_ms, self.restore_duration_ms, with_start
+        )
+
+
+def measured_duration_ms(duration, init, restore, with_start: bool) -> float | None:
+    """Duration + Init Duration + Restore Duration when ``with_start``, else the duration."""
+    if duration is None or not with_start:
+        return duration
+    return duration + (init or 0.0) + (restore or 0.0)
 
 
 class RunFigures(models.Model):

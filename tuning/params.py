@@ -478,9 +478,10 @@ class SweepParams:
         kind="function",
         label="Function",
         help="A name, name:ALIAS, name:VERSION or function ARN (in the AWS account of the "
-        "sweep's credentials). With a qualifier the sweep measures $LATEST's code only when the "
-        "qualifier runs the same code (it is refused otherwise); the sweep always publishes its "
-        "test versions from $LATEST.",
+        "sweep's credentials). Lambda publishes versions only from $LATEST, so the sweep's test "
+        "versions are always $LATEST at each memory size: with a qualifier the sweep runs only "
+        "when that version (or each version the alias routes to) has $LATEST's code and "
+        "configuration apart from memory, and is refused otherwise, naming what differs.",
     )
     memory_sizes: list = param(
         list,
@@ -561,7 +562,8 @@ class SweepParams:
         False,
         kind="bool",
         label="Cold starts only",
-        help="Every measured invocation is a cold start (slower: one version per invocation).",
+        help="Every measured invocation is a cold start (slower: one version per invocation); "
+        "durations then include Init Duration (or SnapStart Restore Duration).",
     )
     sleep_between_ms: int = param(
         0,

@@ -35,6 +35,8 @@ Per size: ``memory_mb``, ``status`` (PENDING|PUBLISHED|RUNNING|SUCCEEDED|FAILED|
 ``avg_billed_duration_ms``, ``avg_cost_usd`` (string: an exact Decimal, request fee
 included), ``invocations``, ``errors``, ``cold_starts``, ``max_memory_used_mb``,
 ``ci95_low_ms``, ``ci95_high_ms``, ``noisy``, ``error_message``, ``version``, ``alias``.
+In a ``cold_starts_only`` run every duration figure is Duration + Init Duration (or SnapStart
+Restore Duration); costs include a SnapStart restore's Billed Restore Duration and per-GB charge.
 
 ``TuningRun.analysis`` (stored once by the finisher, so pages never recompute)::
 

@@ -48,7 +48,10 @@ def finalize_size(run, result) -> None:
         "finished_at": timezone.now(),
     }
     if ok:
-        stats = analysis.summarize([r.duration_ms for r in ok], run.discard_fraction)
+        # Cold-starts-only runs measure what a cold start costs in latency: init or restore
+        # included (Power Tuning and Lambda's own cold start figures count them too).
+        measured = [r.measured_ms(with_start=run.cold_starts_only) for r in ok]
+        stats = analysis.summarize(measured, run.discard_fraction)
         billed = [r.billed_duration_ms for r in ok if r.billed_duration_ms is not None]
         costs = [r.cost_usd for r in ok if r.cost_usd is not None]
         used = [r.max_memory_used_mb for r in rows if r.max_memory_used_mb is not None]

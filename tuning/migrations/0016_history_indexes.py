@@ -12,7 +12,7 @@ def drop_search_indexes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tuning", "0010_share_tokens_hashed")]
+    dependencies = [("tuning", "0011_restore_duration")]
 
     operations = [
         migrations.AddIndex(

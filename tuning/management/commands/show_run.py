@@ -21,6 +21,10 @@ def print_run(out, run, *, as_json: bool) -> None:
     out.write(f"run {run.id}: {run.status}")
     if run.status in (RunStatus.PENDING, RunStatus.RUNNING):
         return
+    if run.cold_starts_only:
+        out.write(
+            "cold starts only: durations include Init Duration (or SnapStart Restore Duration)"
+        )
     out.write(f"{'MB':>6}  {'status':<10} {'avg ms':>10} {'p95 ms':>10} {'USD/inv':>16}")
     for result in run.results.order_by("memory_mb"):
         avg = f"{result.avg_duration_ms:.1f}" if result.avg_duration_ms is not None else "-"
