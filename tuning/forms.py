@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from aws.models import AwsAccount
-from tuning import pricing, runs, sharing
+from tuning import costing, regions, runs, sharing
 from tuning.models import RunStatus, Strategy, TuningRun
 from tuning.params import (
     ALIAS_RE,
@@ -40,7 +40,16 @@ PRESETS = (
 
 
 def region_choices():
-    return [(region, region) for region in pricing.known_regions()]
+    """Every Lambda region; those with known prices first."""
+    priced = [r for r in regions.lambda_regions() if not costing.unknown_reason(r)]
+    unpriced = [r for r in regions.lambda_regions() if r not in priced]
+    return [
+        ("Prices known", [(r, regions.label(r)) for r in priced]),
+        (
+            f"No price known (durations only, costs show “{costing.PRICE_UNKNOWN}”)",
+            [(r, regions.label(r)) for r in unpriced],
+        ),
+    ]
 
 
 def _json_area(rows: int = 4):
@@ -246,7 +255,7 @@ class PowerTuningImportForm(forms.Form):
     def clean_function(self):
         try:
             function = parse_function(self.cleaned_data["function"])
-            parse_region(function.region)  # an ARN's region must have known prices too
+            parse_region(function.region)  # an ARN's region must be one where Lambda runs
         except ValueError as invalid:  # InvalidSweep is a ValueError too
             raise forms.ValidationError(str(invalid)) from None
         return function

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from aws.retry import Backoff
 from dashboard.logging import current_run_id
-from tuning import aws, pricing
+from tuning import aws, costing
 from tuning.aws import PermanentAwsError, TransientAwsError
 from tuning.engine.finish import finalize_size, stop_from, try_finish
 from tuning.engine.latest import FunctionChanged, check_code
@@ -274,7 +274,7 @@ def record_invocation(run, result, seq: int, payload_index: int, outcome) -> boo
         error_message = "The log tail held no REPORT line, so the invocation was not measured."
     cost = None
     if report is not None:
-        cost = pricing.invocation_cost(
+        cost = costing.invocation_cost(  # None when the region has no known price
             result.memory_mb,
             report.billed_duration_ms,
             architecture=run.architecture,
