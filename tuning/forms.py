@@ -130,8 +130,10 @@ class SweepForm(forms.Form):
         values = {
             name: cleaned.get(name) for name in SweepParams.declared() if not self.has_error(name)
         }
+        from_arn = False
         try:
             # An ARN says where the function is: it overrides the region menu.
+            from_arn = bool(parse_function(values.get("function")).region)
             values["region"] = parse_function(values.get("function")).region or values["region"]
         except (InvalidSweep, KeyError):
             pass
@@ -141,6 +143,8 @@ class SweepForm(forms.Form):
             self.params = SweepParams.parse(values, text=True)
         except InvalidSweep as invalid:
             for name, message in invalid.errors.items():
+                if name == "region" and from_arn:
+                    name = "function"  # the ARN's region, not the menu's
                 if name not in self.fields:
                     self.add_error(None, message)
                 elif not self.has_error(name):

@@ -695,7 +695,8 @@ class SweepParams:
         try:
             region = parse_region(region)
         except ValueError as invalid:
-            raise InvalidSweep(str(invalid), "region") from None
+            field = "function" if self.target.region else "region"  # the ARN named it
+            raise InvalidSweep(str(invalid), field) from None
         partition = self.target.partition
         if partition and partition != regions.partition(region):
             raise InvalidSweep(
