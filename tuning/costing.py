@@ -9,8 +9,9 @@ Ranking without a price. Within one region and architecture, one invocation cost
 size, and ephemeral storage (above 512 MB) is the same for the whole run. So with the
 default 512 MB of storage, the cost strategy's order is exactly the order of GB-seconds
 per invocation, and it ranks by GB-seconds; balanced normalises GB-seconds as it would
-normalise cost (the request fee, left out, weighs less than with a price). With more
-storage configured, its cost (proportional to duration) is left out of that ranking.
+normalise cost (without the request fee the cost term spreads more, so balanced leans more
+towards cost: noticeable only for functions of a few ms). With more storage configured, its
+cost (proportional to duration) is left out of that ranking.
 """
 
 from __future__ import annotations
