@@ -219,6 +219,7 @@ def test_the_run_page_shows_durations_and_price_unknown(client, starter, unprice
     page = client.get(f"/runs/{unpriced_run.id}/").content.decode()
     assert page.count(">price unknown</td>") == 2 * len(DURATIONS)  # cost / call and per 1M
     assert "ranked by GB-seconds per call" in page
+    assert 'id="price-unknown"' in page  # next to the region
     assert f"No AWS Lambda price is known for {UNPRICED}" in page
     assert "2,000 ms" in page  # durations are shown
     assert 'id="chart-duration-cost"' in page  # the duration chart is drawn without costs
@@ -278,3 +279,14 @@ def test_compare_shows_price_unknown_next_to_a_priced_run(client, starter, unpri
     page = client.get(f"/runs/compare/?ids={priced.id},{unpriced_run.id}").content.decode()
     assert page.count("price unknown") == len(DURATIONS)  # the other run's cost column
     assert "%" in page  # durations are still compared
+
+
+def test_a_priced_run_shows_costs_and_never_price_unknown(client, starter):
+    run = make_run(sizes=tuple(DURATIONS), durations=DURATIONS, user=starter)
+    client.force_login(starter)
+    page = client.get(f"/runs/{run.id}/").content.decode()
+    assert "price unknown" not in page
+    assert page.count('<td class="num">$0.0000') >= len(DURATIONS)
+    data = client.get(f"/api/runs/{run.id}/", **bearer(starter)).json()
+    assert data["price_unknown"] is None
+    assert all(Decimal(r["avg_cost_usd"]) > 0 for r in data["results"])
