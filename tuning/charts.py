@@ -29,7 +29,7 @@ from dashboard.plotly_theme import (
 )
 from dashboard.templatetags.units import format_ms, format_usd
 from tuning import analysis
-from tuning.models import Invocation
+from tuning.models import Invocation, RunFigures
 from tuning.sharing import public_error
 
 MILLION = Decimal(1_000_000)
@@ -469,27 +469,58 @@ def invocation_points(run, *, private: bool = True) -> list[dict]:
     return points
 
 
-def run_figures(run, results, recommended_mb, *, private: bool = True) -> list[str]:
-    """The run page's three inline figures (``private=False``: the share page's); cached while
-    the run's results do not change."""
-    state = hashlib.sha256(
-        repr(
-            [
-                (r.memory_mb, r.status, r.invocations_done, r.avg_duration_ms, r.avg_cost_usd)
-                for r in results
-            ]
-            + [run.status, recommended_mb, private]
-        ).encode()
-    ).hexdigest()[:16]
-    key = f"tb:charts:{run.id}:{state}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
+def _state(results, recommended_mb, private: bool) -> str:
+    """What the figures draw: they are built again only when it changes."""
+    drawn = [
+        (r.memory_mb, r.status, r.invocations_done, r.avg_duration_ms, r.avg_cost_usd)
+        for r in results
+    ]
+    return hashlib.sha256(repr([*drawn, recommended_mb, private]).encode()).hexdigest()[:16]
+
+
+def _build(run, results, recommended_mb, private: bool) -> list[str]:
     figures = (
         duration_and_cost(results),
         cost_vs_duration(results, recommended_mb),
         duration_distribution(results, invocation_points(run, private=private)),
     )
-    html = [figure for figure in figures if figure]
-    cache.set(key, html, FIGURE_CACHE_SECONDS)
+    return [figure for figure in figures if figure]
+
+
+def run_figures(run, results, recommended_mb, *, private: bool = True) -> list[str]:
+    """The run page's three inline figures (``private=False``: the share page's).
+
+    A finished run's figures are built once — by the worker when the results are final (see
+    :func:`store_figures`), or on the first view of a run older than that — and kept with it;
+    a running one's are cached while its results do not change.
+    """
+    state = _state(results, recommended_mb, private)
+    stored = RunFigures.objects.filter(run=run, key=state).values_list("html", flat=True)
+    if stored:
+        return stored[0]
+    if not run.is_active:
+        html = _build(run, results, recommended_mb, private)
+        RunFigures.objects.update_or_create(run=run, key=state, defaults={"html": html})
+        return html
+    key = f"tb:charts:{run.id}:{state}"
+    html = cache.get(key)
+    if html is None:
+        html = _build(run, results, recommended_mb, private)
+        cache.set(key, html, FIGURE_CACHE_SECONDS)
     return html
+
+
+def store_figures(run) -> None:
+    """Build the figures of a run whose results are final, for its page and its share page,
+    so that no viewer waits for them (plotly takes tens of milliseconds per figure)."""
+    results = list(run.results.all())
+    if not any(r.avg_duration_ms is not None for r in results):
+        return  # the page shows no figures
+    best = run.winner()
+    recommended_mb = best.memory_mb if best else None
+    for private in (True, False):
+        RunFigures.objects.update_or_create(
+            run=run,
+            key=_state(results, recommended_mb, private),
+            defaults={"html": _build(run, results, recommended_mb, private)},
+        )

@@ -5,13 +5,12 @@ Every bad input becomes a field error with a message a user can act on (never a 
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from aws.models import AwsAccount
@@ -179,21 +178,8 @@ class RunFilterForm(forms.Form):
         if not self.is_valid():
             return queryset
         data = self.cleaned_data
-        if data.get("q"):
-            text = data["q"].strip()
-            condition = (
-                Q(function_name__icontains=text)
-                | Q(function_arn__icontains=text)
-                | Q(region__icontains=text)
-                | Q(error_message__icontains=text)
-                | Q(created_by__username__icontains=text)
-                | Q(account__name__icontains=text)
-            )
-            try:
-                condition |= Q(id=uuid.UUID(text))
-            except ValueError:
-                pass
-            queryset = queryset.filter(condition)
+        if data.get("q", "").strip():
+            queryset = queryset.search(data["q"])
         if data.get("function"):
             queryset = queryset.filter(function_name__icontains=data["function"].strip())
         if data.get("status"):

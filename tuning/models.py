@@ -12,13 +12,16 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from aws.models import AwsAccount
 from aws.retry import Backoff
 from tuning import analysis, costing
+from tuning.search import SEARCH_TEXT
 
 
 class RunStatus(models.TextChoices):
@@ -85,7 +88,33 @@ OWNS_FUNCTION = Q(status__in=ACTIVE_STATUSES) | ~Q(cleanup_pending="") | Q(apply
 CLEANUP_BACKOFF = Backoff(base_s=60, cap_s=3600)
 
 
+#: At most this many matching users or accounts widen a search (they are small tables).
+SEARCH_PEOPLE_LIMIT = 200
+
+
 class TuningRunQuerySet(models.QuerySet):
+    def search(self, text: str):
+        """Runs whose function name, ARN, region or error message contains ``text`` (any case),
+        that a user or account whose name contains it created, or whose id it is.
+
+        Users and accounts are looked up first (two small queries), so the runs table is read
+        through its indexes only: one trigram index for the text, the foreign-key indexes for
+        the rest.
+        """
+        text = text.strip()
+        users = get_user_model().objects.filter(username__icontains=text)
+        accounts = AwsAccount.objects.filter(name__icontains=text)
+        condition = (
+            Q(search_text__icontains=text)
+            | Q(created_by_id__in=list(users.values_list("pk", flat=True)[:SEARCH_PEOPLE_LIMIT]))
+            | Q(account_id__in=list(accounts.values_list("pk", flat=True)[:SEARCH_PEOPLE_LIMIT]))
+        )
+        try:
+            condition |= Q(id=uuid.UUID(text))
+        except ValueError:
+            pass
+        return self.alias(search_text=SEARCH_TEXT).filter(condition)
+
     def active_on(self, function_key: str):
         """The run (at most one) that owns a function: active, or with its cleanup pending."""
         return self.filter(OWNS_FUNCTION, function_key=function_key)
@@ -224,7 +253,11 @@ class TuningRun(models.Model):
                 name="balanced_weight_between_0_and_1",
             ),
         ]
-        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+        indexes = [
+            models.Index(fields=["status", "heartbeat_at"]),
+            # History pages walk this index from any cursor (tuning.history).
+            models.Index(fields=["-created_at", "-id"], name="run_history_order"),
+        ]
 
     def __str__(self):
         return f"{self.function_name} ({self.status.lower()}, {self.created_at:%Y-%m-%d %H:%M})"
@@ -935,6 +968,23 @@ class Invocation(models.Model):
 
     def __str__(self):
         return f"#{self.sequence} at {self.memory_mb} MB"
+
+
+class RunFigures(models.Model):
+    """A finished run's page figures (HTML fragments), built once: a viewer never waits for
+    plotly. Kept apart from the run row, which workers read again and again."""
+
+    run = models.ForeignKey(TuningRun, on_delete=models.CASCADE, related_name="figures")
+    key = models.CharField(max_length=32, help_text="The results, winner and audience drawn.")
+    html = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "key"], name="one_figure_set_per_key")
+        ]
+
+    def __str__(self):
+        return f"figures of run {self.run_id} ({self.key})"
 
 
 class ShareLink(models.Model):

@@ -15,7 +15,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -33,6 +32,7 @@ from tuning import (
     compare,
     costing,
     exports,
+    history,
     monthly,
     powertuning,
     regions,
@@ -163,23 +163,33 @@ def _results_context(run, *, private: bool, share_token: str = "") -> dict:
 @require_GET
 def run_list(request):
     filters = RunFilterForm(request.GET or None)
-    queryset = _runs_with_results().order_by("-created_at")
+    # The winner comes from the stored analysis: no per-size rows, no bulky fields unused here.
+    queryset = TuningRun.objects.select_related("account", "created_by").defer(
+        "events", "original_config", "payload", "weighted_payloads", "error_message"
+    )
     filtered = filters.filter(queryset) if request.GET else queryset
-    paginator = Paginator(filtered, PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    cursor_error = ""
+    try:
+        shown = history.page(
+            filtered, PAGE_SIZE, before=request.GET.get("before"), after=request.GET.get("after")
+        )
+    except history.BadCursor as error:
+        cursor_error = str(error)
+        shown = history.page(filtered, PAGE_SIZE)
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("before", "after", "page"):
+        query.pop(key, None)
     return render(
         request,
         "tuning/run_list.html",
         {
             "filters": filters,
-            "rows": [{"run": run, "winner": run.winner()} for run in page.object_list],
-            "page": page,
-            "paginator": paginator,
+            "rows": [{"run": run, "winner": run.recommendation()} for run in shown.rows],
+            "page": shown,
+            "cursor_error": cursor_error,
             "query": query.urlencode(),
             "filtered": any(value for value in query.values()),
-            "any_runs": bool(page.object_list) or TuningRun.objects.exists(),
+            "any_runs": bool(shown.rows) or TuningRun.objects.exists(),
             "can_start": runs.can_start(request.user),
         },
     )

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from aws.retry import retrying
-from tuning import analysis, aws
+from tuning import analysis, aws, charts
 from tuning.aws import AwsError
 from tuning.engine.apply import auto_apply
 from tuning.engine.latest import code_changed_message, restore_latest
@@ -206,5 +206,9 @@ def cleanup_and_finish(run, status: str, message: str) -> None:
         message = f"{message} {note}".strip() if message else note
         if status == RunStatus.SUCCEEDED:
             status = RunStatus.FAILED
+    try:  # before the run says it is finished: its first viewer finds them ready
+        charts.store_figures(run)
+    except Exception:  # its page builds them when first viewed
+        log.exception("could not build the figures of run %s", run.id)
     run.finish(status, message, left=left)
     log.info("sweep finished: %s %s", status, message)
