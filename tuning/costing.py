@@ -64,10 +64,3 @@ def monthly_cost(
 def gb_seconds(memory_mb, billed_duration_ms) -> Decimal:
     """GB-seconds of an invocation of ``billed_duration_ms`` (or of an average of them)."""
     return pricing.gb_seconds(memory_mb, billed_duration_ms)
-
-
-def shown(cost, places: int = 6) -> str:
-    """A cost for pages, the CSV and the CLI: "$0.000004" or "price unknown"."""
-    if cost is None:
-        return PRICE_UNKNOWN
-    return f"${Decimal(cost):.{places}f}"

@@ -290,3 +290,17 @@ def test_a_priced_run_shows_costs_and_never_price_unknown(client, starter):
     data = client.get(f"/api/runs/{run.id}/", **bearer(starter)).json()
     assert data["price_unknown"] is None
     assert all(Decimal(r["avg_cost_usd"]) > 0 for r in data["results"])
+
+
+def test_costing_answers_none_only_where_pricing_has_no_price():
+    from tuning import pricing
+
+    assert costing.invocation_cost(1024, 100, "x86_64", "us-east-1") == pricing.invocation_cost(
+        1024, 100, "x86_64", "us-east-1"
+    )
+    assert costing.invocation_cost(1024, 100, "x86_64", UNPRICED) is None
+    assert costing.monthly_cost(1024, 100, 1000, "arm64", UNPRICED) is None
+    assert costing.unknown_reason("us-east-1", "mips") == (
+        "No AWS Lambda price is known for the mips architecture."
+    )
+    assert costing.gb_seconds(512, 200) == Decimal("0.1")
