@@ -101,3 +101,21 @@ def test_a_sweep_in_a_region_without_a_price_measures_and_says_price_unknown(
     out = io.StringIO()
     call_command("show_run", str(run.id), stdout=out)
     assert "price unknown per invocation" in out.getvalue()
+
+
+def test_a_function_of_another_region_is_not_found_and_left_untouched(sandbox, worker):
+    """tuneboard-memory is seeded in us-east-1 only: a sweep of it in eu-west-2 fails
+    cleanly, naming the region, and the us-east-1 function keeps its state."""
+    virginia = sandbox.lambda_client("us-east-1")
+    before = function_state(virginia, "tuneboard-memory")
+
+    run = start_run(
+        function="tuneboard-memory", region="eu-west-2", memory_sizes=[512], invocations_per_size=1
+    )
+    run = wait_finished(run, worker=worker)
+
+    assert run.status == RunStatus.FAILED
+    assert "eu-west-2" in run.error_message
+    assert "not found" in run.error_message.lower()
+    assert not Invocation.objects.filter(run=run).exists()
+    assert function_state(virginia, "tuneboard-memory") == before
