@@ -47,6 +47,14 @@ def _ok(results):
     )
 
 
+def _timed(results):
+    """Sizes with a duration, priced or not (price unknown), sorted by memory."""
+    return sorted(
+        (r for r in results if r.status != "FAILED" and r.avg_duration_ms is not None),
+        key=lambda r: r.memory_mb,
+    )
+
+
 def _per_million(cost) -> float:
     return float(Decimal(str(cost)) * MILLION)
 
@@ -64,10 +72,12 @@ def _memory_axis(sizes) -> dict:
 
 
 def duration_and_cost(results, div_id: str = "chart-duration-cost") -> str | None:
-    """1. Duration and cost against memory, twin y-axes, 95 % CI error bars on duration."""
-    ok = _ok(results)
+    """1. Duration and cost against memory, twin y-axes, 95 % CI error bars on duration
+    (duration only when the price is unknown)."""
+    ok = _timed(results)
     if not ok:
         return None
+    priced = all(r.avg_cost_usd is not None for r in ok)
     sizes = [r.memory_mb for r in ok]
     durations = [r.avg_duration_ms for r in ok]
     up = [
@@ -79,7 +89,6 @@ def duration_and_cost(results, div_id: str = "chart-duration-cost") -> str | Non
     down = [
         max(r.avg_duration_ms - r.ci95_low_ms, 0) if r.ci95_low_ms is not None else 0 for r in ok
     ]
-    costs = [_per_million(r.avg_cost_usd) for r in ok]
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -101,10 +110,19 @@ def duration_and_cost(results, div_id: str = "chart-duration-cost") -> str | Non
             hovertemplate="%{x} MB<br>%{y:,.1f} ms (p95 %{customdata[0]})<extra>duration</extra>",
         )
     )
+    if not priced:
+        apply_layout(
+            fig,
+            "Duration by memory size (price unknown: no cost)",
+            xaxis=_memory_axis(sizes),
+            yaxis={"title": {"text": "Duration (ms)"}, "rangemode": "tozero"},
+            hovermode="x unified",
+        )
+        return figure_html(fig, div_id)
     fig.add_trace(
         go.Scatter(
             x=sizes,
-            y=costs,
+            y=[_per_million(r.avg_cost_usd) for r in ok],
             name="Cost per 1M calls (USD)",
             mode="lines+markers",
             yaxis="y2",
@@ -383,9 +401,10 @@ def compare(runs_with_results, div_id: str = "chart-compare") -> str | None:
     sizes_seen: set[int] = set()
     any_points = False
     for index, (label, results) in enumerate(runs_with_results):
-        ok = _ok(results)
+        ok = _timed(results)
         if not ok:
             continue
+        priced = _ok(results)  # a run without a price has no cost curve
         any_points = True
         colour = SERIES[index % len(SERIES)]
         sizes = [r.memory_mb for r in ok]
@@ -405,8 +424,8 @@ def compare(runs_with_results, div_id: str = "chart-compare") -> str | None:
         )
         fig.add_trace(
             go.Scatter(
-                x=sizes,
-                y=[_per_million(r.avg_cost_usd) for r in ok],
+                x=[r.memory_mb for r in priced],
+                y=[_per_million(r.avg_cost_usd) for r in priced],
                 name=label,
                 legendgroup=label,
                 showlegend=False,

@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from aws.models import AwsAccount
-from tuning import pricing, runs, sharing
+from tuning import costing, regions, runs, sharing
 from tuning.models import RunStatus, Strategy, TuningRun
 from tuning.params import (
     ALIAS_RE,
@@ -39,7 +39,16 @@ PRESETS = (
 
 
 def region_choices():
-    return [(region, region) for region in pricing.known_regions()]
+    """Every Lambda region; those with known prices first."""
+    priced = [r for r in regions.lambda_regions() if not costing.unknown_reason(r)]
+    unpriced = [r for r in regions.lambda_regions() if r not in priced]
+    return [
+        ("Prices known", [(r, regions.label(r)) for r in priced]),
+        (
+            f"No price known (durations only, costs show “{costing.PRICE_UNKNOWN}”)",
+            [(r, regions.label(r)) for r in unpriced],
+        ),
+    ]
 
 
 def _json_area(rows: int = 4):
@@ -120,8 +129,10 @@ class SweepForm(forms.Form):
         values = {
             name: cleaned.get(name) for name in SweepParams.declared() if not self.has_error(name)
         }
+        from_arn = False
         try:
             # An ARN says where the function is: it overrides the region menu.
+            from_arn = bool(parse_function(values.get("function")).region)
             values["region"] = parse_function(values.get("function")).region or values["region"]
         except (InvalidSweep, KeyError):
             pass
@@ -131,6 +142,8 @@ class SweepForm(forms.Form):
             self.params = SweepParams.parse(values, text=True)
         except InvalidSweep as invalid:
             for name, message in invalid.errors.items():
+                if name == "region" and from_arn:
+                    name = "function"  # the ARN's region, not the menu's
                 if name not in self.fields:
                     self.add_error(None, message)
                 elif not self.has_error(name):
@@ -232,7 +245,7 @@ class PowerTuningImportForm(forms.Form):
     def clean_function(self):
         try:
             function = parse_function(self.cleaned_data["function"])
-            parse_region(function.region)  # an ARN's region must have known prices too
+            parse_region(function.region)  # an ARN's region must be one where Lambda runs
         except ValueError as invalid:  # InvalidSweep is a ValueError too
             raise forms.ValidationError(str(invalid)) from None
         return function

@@ -20,7 +20,7 @@ from django.utils.timesince import timesince
 
 from aws.models import AwsAccount
 from aws.retry import Backoff
-from tuning import analysis
+from tuning import analysis, costing
 from tuning.search import SEARCH_TEXT
 
 
@@ -410,15 +410,18 @@ class TuningRun(models.Model):
 
     def _compute_analysis(self) -> dict:
         results = list(self.results.order_by("memory_mb"))
+        measured = [r for r in results if r.avg_duration_ms is not None]
+        # Without a price for every measured size, the strategies rank GB-seconds instead of
+        # cost: the same order within one region and architecture (tuning.costing says why).
+        priced = all(r.avg_cost_usd is not None for r in measured)
         candidates = [
             analysis.Candidate(
                 memory_mb=r.memory_mb,
-                avg_cost_usd=r.avg_cost_usd,
+                avg_cost_usd=r.avg_cost_usd if priced else r.avg_gb_seconds,
                 avg_duration_ms=r.avg_duration_ms,
                 failed=r.status != ResultStatus.SUCCEEDED,
             )
-            for r in results
-            if r.avg_cost_usd is not None and r.avg_duration_ms is not None
+            for r in measured
         ]
         by_size = {r.memory_mb: r for r in results}
 
@@ -426,11 +429,14 @@ class TuningRun(models.Model):
             if pick is None:
                 return None
             result = by_size[pick.memory_mb]
-            return {
+            figures = {
                 "memory_mb": result.memory_mb,
-                "avg_cost_usd": money(result.avg_cost_usd),
+                "avg_cost_usd": money(result.avg_cost_usd) if priced else None,
                 "avg_duration_ms": result.avg_duration_ms,
             }
+            if not priced:  # what the pick was ranked by
+                figures["avg_gb_seconds"] = money(result.avg_gb_seconds)
+            return figures
 
         recommendation = {
             strategy: summary(analysis.recommend(candidates, strategy, self.balanced_weight))
@@ -447,7 +453,7 @@ class TuningRun(models.Model):
                 "avg_cost_usd": money(base_cost),
                 "avg_duration_ms": base_duration,
                 "cost_change": float((Decimal(best["avg_cost_usd"]) - base_cost) / base_cost)
-                if base_cost
+                if base_cost and priced
                 else None,
                 "duration_change": (best["avg_duration_ms"] - base_duration) / base_duration
                 if base_duration
@@ -461,6 +467,11 @@ class TuningRun(models.Model):
             "discard_fraction": self.discard_fraction,
             "architecture": self.architecture,
             "region": self.region,
+            "cost_basis": "usd" if priced else "gb_seconds",
+            "price_unknown": None
+            if priced
+            else costing.unknown_reason(self.region, self.architecture)
+            or "Some sizes have no cost: the strategies rank GB-seconds per invocation.",
             "recommendation": recommendation,
             "best": best,
             "balanced_by_weight": analysis.balanced_by_weight(candidates),
@@ -501,6 +512,17 @@ class TuningRun(models.Model):
     def architecture(self) -> str:
         archs = (self.original_config or {}).get("Architectures") or ["x86_64"]
         return archs[0]
+
+    @property
+    def price_unknown(self) -> str | None:
+        """Why the run shows "price unknown" instead of costs (None when they are known):
+        the reason stored by its analysis, or, before that, the region's price lookup."""
+        if self.imported_from:
+            return None  # Power Tuning's own costs came with the import
+        stored = self.analysis or {}
+        if "cost_basis" in stored:
+            return stored.get("price_unknown")
+        return costing.unknown_reason(self.region, self.architecture)
 
     @property
     def original_memory_mb(self) -> int | None:
@@ -835,6 +857,20 @@ class PowerResult(models.Model):
     @property
     def failed(self) -> bool:
         return self.status == ResultStatus.FAILED
+
+    @property
+    def avg_gb_seconds(self) -> Decimal | None:
+        """GB-seconds of an average invocation (memory × average billed duration): what the
+        cost strategy ranks by when no price is known (see tuning.costing)."""
+        billed = self.avg_billed_duration_ms
+        if billed is None:
+            billed = self.avg_duration_ms
+        return costing.gb_seconds(self.memory_mb, billed) if billed is not None else None
+
+    @property
+    def price_unknown(self) -> bool:
+        """Measured, but without a cost: the region has no known price."""
+        return self.avg_cost_usd is None and self.avg_duration_ms is not None
 
     def mark_failing(self, reason: str) -> bool:
         """Remember why this size fails (first reason wins); its batches stop early and the

@@ -25,7 +25,7 @@ from typing import Any
 from django.conf import settings
 
 from aws.models import allowed_function_patterns, concurrency_cap, function_allowed
-from tuning import analysis, pricing
+from tuning import analysis, regions
 
 MIN_MEMORY_MB = 128
 MAX_MEMORY_MB = 10240
@@ -373,12 +373,10 @@ def _account(value):
 
 
 def parse_region(value) -> str:
+    """A region where Lambda runs ("" for none given); prices need not be known."""
     region = str(value or "").strip()
-    if region and region not in pricing.known_regions():
-        raise ValueError(
-            f"No Lambda prices are known for region {region!r}, so costs cannot be computed; "
-            f"known regions: {', '.join(pricing.known_regions())}."
-        )
+    if region and not regions.is_lambda_region(region):
+        raise ValueError(regions.invalid_region_message(region))
     return region
 
 
@@ -699,7 +697,15 @@ class SweepParams:
         try:
             region = parse_region(region)
         except ValueError as invalid:
-            raise InvalidSweep(str(invalid), "region") from None
+            field = "function" if self.target.region else "region"  # the ARN named it
+            raise InvalidSweep(str(invalid), field) from None
+        partition = self.target.partition
+        if partition and partition != regions.partition(region):
+            raise InvalidSweep(
+                f"The ARN's partition {partition!r} does not match region {region} (its "
+                f"partition is {regions.partition(region)!r}).",
+                "function",
+            )
         return dataclasses.replace(
             self, region=region, concurrency=self.concurrency if self.parallel else 1
         )

@@ -30,11 +30,12 @@ from tuning import (
     aws,
     charts,
     compare,
+    costing,
     exports,
     history,
     monthly,
     powertuning,
-    pricing,
+    regions,
     runs,
     sharing,
 )
@@ -85,6 +86,13 @@ def _runs_with_results():
     )
 
 
+def cost_label(result, significant: int = 3) -> str:
+    """A size's cost per call for pages: "$0.0000021", "price unknown" or "–"."""
+    if result.price_unknown:
+        return costing.PRICE_UNKNOWN
+    return format_usd(result.avg_cost_usd, significant)
+
+
 def one_line_summary(run) -> str:
     """For chat unfurls: "tuneboard-cpu: 1024 MB is cheapest, $0.0000021 per call, 123 ms"."""
     best = run.winner()
@@ -94,7 +102,7 @@ def one_line_summary(run) -> str:
         return f"{run.function_name}: no size succeeded ({run.get_status_display().lower()})"
     return (
         f"{run.function_name}: {best.memory_mb} MB {SUMMARY_VERBS[run.strategy]}, "
-        f"{format_usd(best.avg_cost_usd, 2)} per call, {format_ms(best.avg_duration_ms)}"
+        f"{cost_label(best, 2)} per call, {format_ms(best.avg_duration_ms)}"
     )
 
 
@@ -108,7 +116,7 @@ def _balanced_slider(run, results) -> dict:
         if result is not None:
             positions[weight] = {
                 "memory_mb": memory_mb,
-                "cost_label": format_usd(result.avg_cost_usd),
+                "cost_label": cost_label(result),
                 "duration_label": format_ms(result.avg_duration_ms),
             }
     return positions
@@ -145,6 +153,7 @@ def _results_context(run, *, private: bool, share_token: str = "") -> dict:
         "monthly_url": monthly_url,
         "visualizer_url": powertuning.run_visualizer_url(results) if has_figures else None,
         "private": private,
+        "price_unknown": run.price_unknown,
     }
 
 
@@ -255,12 +264,10 @@ def _account_from(request) -> AwsAccount | None:
 
 
 def _known_region(region: str) -> str:
-    """``region`` when Tuneboard has its prices (the form's list); ValueError otherwise.
+    """``region`` when Lambda runs there (the form's list); ValueError otherwise.
     botocore raises on a malformed name before any call, outside the AWS error mapping."""
-    if region not in pricing.known_regions():
-        raise ValueError(
-            f"No Lambda prices are known for region {region[:40]!r}: pick a listed one."
-        )
+    if not regions.is_lambda_region(region):
+        raise ValueError(regions.invalid_region_message(region))
     return region
 
 
@@ -366,10 +373,19 @@ def estimate(request):
         architecture=architecture,
         region=region,
     )
-    cost, duration = format_usd(result.cost_usd, 2), format_seconds(result.seconds)
-    message = (
-        f"{result.invocations:,} invocations, about {cost} in AWS charges and {duration} ({basis})."
-    )
+    duration = format_seconds(result.seconds)
+    if result.cost_usd is None:
+        cost = costing.PRICE_UNKNOWN
+        message = (
+            f"{result.invocations:,} invocations taking about {duration} ({basis}); AWS "
+            f"charges: price unknown — {costing.unknown_reason(region, architecture)}"
+        )
+    else:
+        cost = format_usd(result.cost_usd, 2)
+        message = (
+            f"{result.invocations:,} invocations, about {cost} in AWS charges and {duration} "
+            f"({basis})."
+        )
     if parallel:
         try:
             unreserved = aws.cached_unreserved_concurrency(account, region)
@@ -389,7 +405,8 @@ def estimate(request):
         {
             "ok": True,
             "invocations": result.invocations,
-            "cost_usd": float(result.cost_usd),
+            "cost_usd": float(result.cost_usd) if result.cost_usd is not None else None,
+            "price_unknown": costing.unknown_reason(region, architecture),
             "cost_label": cost,
             "seconds": result.seconds,
             "duration_label": duration,

@@ -281,7 +281,8 @@ def test_the_function_picker_refuses_a_region_it_does_not_know(world, region):
     assert response.status_code == 400
     assert response.json() == {
         "functions": [],
-        "error": f"No Lambda prices are known for region {region[:40]!r}: pick a listed one.",
+        "error": f"{region[:40]!r} is not an AWS region where Lambda runs. Use a region code "
+        "such as us-east-1 or eu-west-2 (the form's Region menu lists them all).",
     }
 
 
@@ -297,8 +298,8 @@ def test_the_function_picker_refuses_an_account_that_does_not_exist(world, accou
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"region": "foo bar"}, "No Lambda prices are known for region 'foo bar'"),
-        ({"region": "\x00"}, "No Lambda prices are known for region '\\x00'"),
+        ({"region": "foo bar"}, "'foo bar' is not an AWS region where Lambda runs"),
+        ({"region": "\x00"}, "'\\x00' is not an AWS region where Lambda runs"),
         ({"account": "999999"}, "There is no account '999999'"),
     ],
 )

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from aws.retry import Backoff
 from dashboard.logging import current_run_id
-from tuning import aws, pricing
+from tuning import aws, costing, pricing
 from tuning.aws import PermanentAwsError, TransientAwsError
 from tuning.engine.finish import finalize_size, stop_from, try_finish
 from tuning.engine.latest import FunctionChanged, check_code
@@ -277,14 +277,14 @@ def record_invocation(run, result, seq: int, payload_index: int, outcome) -> boo
     if report is not None:
         # Billed Duration holds the init of a cold start (billed since 2025-08-01); a SnapStart
         # restore is billed on its own line (Billed Restore Duration + a per-GB charge).
-        cost = pricing.invocation_cost(
+        cost = costing.invocation_cost(  # None when the region has no known price
             result.memory_mb,
             report.billed_duration_ms,
             architecture=run.architecture,
             region=run.region,
             ephemeral_storage_mb=run.ephemeral_storage_mb,
         )
-        if billed_restore is not None:
+        if billed_restore is not None and cost is not None:
             cost += pricing.restore_cost(
                 result.memory_mb, billed_restore, architecture=run.architecture, region=run.region
             )
