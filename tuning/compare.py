@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tuning import pricing
+from tuning import costing
 
 SOURCE_IMPORTED = "imported from AWS Lambda Power Tuning"
 SOURCE_MEASURED = "measured by Tuneboard"
@@ -82,6 +82,11 @@ class Figures:
     reported_cost_usd: Decimal | None
     recomputed: bool = False
 
+    @property
+    def price_unknown(self) -> bool:
+        """Measured, but without a cost: the region has no known price."""
+        return self.avg_cost_usd is None and self.avg_duration_ms is not None
+
 
 def like_for_like(run, results, *, billed: bool) -> list[Figures]:
     """A run's results on the comparison's basis: durations billed (``billed``, when an
@@ -91,14 +96,13 @@ def like_for_like(run, results, *, billed: bool) -> list[Figures]:
     for r in results:
         duration, cost, recomputed = r.avg_duration_ms, r.avg_cost_usd, False
         if run.imported_from:
+            ours = None
             if duration is not None:
-                try:
-                    cost = pricing.invocation_cost(
-                        r.memory_mb, math.ceil(duration), run.architecture, run.region
-                    )
-                    recomputed = True
-                except ValueError:  # no price for the region: Power Tuning's figure stays
-                    pass
+                ours = costing.invocation_cost(
+                    r.memory_mb, math.ceil(duration), run.architecture, run.region
+                )
+            if ours is not None:  # else no price for the region: Power Tuning's figure stays
+                cost, recomputed = ours, True
         elif billed and r.avg_billed_duration_ms is not None:
             duration = r.avg_billed_duration_ms
         figures.append(Figures(r.memory_mb, r.status, duration, cost, r.avg_cost_usd, recomputed))

@@ -6,6 +6,8 @@ Pure functions, standard library only; prices come from ``tuning.pricing_data``.
   (GB-seconds) + the request fee + ephemeral storage above 512 MB.
 * :func:`monthly_cost` — a month of invocations with the free tier
   (400,000 GB-s and 1 M requests) and the monthly duration tiers.
+* :func:`restore_cost` — what a SnapStart restore adds to its invocation: the Billed
+  Restore Duration at the duration price + the per-GB restore charge.
 
 Results are not rounded: round for display only.
 """
@@ -29,6 +31,7 @@ __all__ = [
     "monthly_cost",
     "price_per_gb_second",
     "request_price",
+    "restore_cost",
 ]
 
 ARCHITECTURES = ("x86_64", "arm64")
@@ -132,6 +135,21 @@ def invocation_cost(
         + prices["request_per_million"] / _MILLION
         + storage * prices["ephemeral_storage_gb_second"]
     )
+
+
+def restore_cost(
+    memory_mb,
+    billed_restore_duration_ms,
+    architecture: str = "x86_64",
+    region: str = "us-east-1",
+) -> Decimal:
+    """Cost of one SnapStart restore (a new environment resumed from the snapshot): its
+    Billed Restore Duration in GB-seconds at the first-tier duration price, plus memory (GB)
+    × ``pricing_data.SNAPSTART_RESTORE_PER_GB``."""
+    price = _region(region)[_architecture(architecture)][0]
+    memory_gb = _decimal(memory_mb, "memory_mb") / _MB_PER_GB
+    restore = gb_seconds(memory_mb, billed_restore_duration_ms) * price
+    return restore + memory_gb * pricing_data.SNAPSTART_RESTORE_PER_GB
 
 
 def duration_cost(

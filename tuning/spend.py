@@ -11,20 +11,22 @@ from __future__ import annotations
 from decimal import Decimal
 
 
-def sweep_cost(costs, request_price: Decimal | None, *, errors: int = 0, cold_starts: int = 0):
-    """``{"usd", "invocations", "unmeasured", "errors", "cold_starts"}`` for the recorded
-    invocation ``costs`` (None where no REPORT came back, or no price was known). ``usd`` is a
-    plain decimal string, or None when an invocation has no cost and the region's request
-    price is unknown too."""
+def sweep_cost(
+    costs, request_price: Decimal | None, *, unmeasured=0, errors=0, cold_starts=0
+) -> dict:
+    """``{"usd", "invocations", "unmeasured", "errors", "cold_starts"}`` of a sweep whose
+    invocations with a REPORT line cost ``costs`` (None: no price known) and ``unmeasured``
+    more returned none (their request fee only). ``usd`` is a plain decimal string, or None
+    when the region has no known price."""
     costs = list(costs)
-    measured = [Decimal(c) for c in costs if c is not None]
-    unmeasured = len(costs) - len(measured)
-    total: Decimal | None = sum(measured, Decimal(0))
-    if unmeasured:
-        total = None if request_price is None else total + unmeasured * request_price
+    total = None
+    if all(cost is not None for cost in costs) and (request_price is not None or not unmeasured):
+        total = sum((Decimal(cost) for cost in costs), Decimal(0))
+        if unmeasured:
+            total += unmeasured * request_price
     return {
         "usd": format(total, "f") if total is not None else None,
-        "invocations": len(costs),
+        "invocations": len(costs) + unmeasured,
         "unmeasured": unmeasured,
         "errors": errors,
         "cold_starts": cold_starts,

@@ -31,12 +31,13 @@ def test_the_total_is_the_sum_of_the_recorded_costs():
 
 
 def test_a_call_without_a_report_still_paid_its_request_fee():
-    spent = spend.sweep_cost([Decimal("0.000001"), None, None], FEE)
-    assert (spent["usd"], spent["unmeasured"]) == ("0.0000014", 2)
+    spent = spend.sweep_cost([Decimal("0.000001")], FEE, unmeasured=2)
+    assert (spent["usd"], spent["invocations"], spent["unmeasured"]) == ("0.0000014", 3, 2)
 
 
-def test_without_a_request_price_an_unmeasured_call_makes_the_total_unknown():
-    assert spend.sweep_cost([Decimal("0.000001"), None], None)["usd"] is None
+def test_without_a_price_for_the_region_the_total_is_unknown():
+    assert spend.sweep_cost([None, None], None)["usd"] is None
+    assert spend.sweep_cost([Decimal("0.000001")], None, unmeasured=1)["usd"] is None
     assert spend.sweep_cost([Decimal("0.000001")], None)["usd"] == "0.000001"
 
 
@@ -45,13 +46,13 @@ def test_a_sweep_that_made_no_call_cost_nothing():
 
 
 def test_the_sentence_says_the_total_the_calls_and_what_is_in_them():
-    spent = spend.sweep_cost([Decimal("0.0000123")] * 3 + [None], FEE, errors=1, cold_starts=2)
+    spent = spend.sweep_cost([Decimal("0.0000123")] * 3, FEE, unmeasured=1, errors=1, cold_starts=2)
     text = spend.sentence(spent, format_usd)
     assert text.startswith("This sweep cost $0.0000371 in Lambda charges (4 invocations, of ")
     assert "1 with errors and 2 cold starts" in text
     assert "1 returned no REPORT line: only their request fee is counted" in text
     assert spend.sentence(None, format_usd) == ""
-    unknown = spend.sentence(spend.sweep_cost([None], None), format_usd)
+    unknown = spend.sentence(spend.sweep_cost([None], None), format_usd)  # no price
     assert unknown == (
         "This sweep made 1 invocation; what they cost is unknown (no Lambda price for its region)."
     )
