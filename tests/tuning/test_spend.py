@@ -137,3 +137,16 @@ def test_an_imported_run_shows_what_power_tuning_said_its_sweep_cost(django_user
         '<dd id="sweep-cost">Power Tuning reported $0.000123 in Lambda charges for its sweep '
         "(lambdaCost: duration only, without request fees).</dd>"
     ) in page
+
+
+@pytest.mark.django_db
+def test_a_sweep_in_a_region_without_a_price_says_its_cost_is_unknown(capsys):
+    run = make_run(sizes=(128, 512), num=3, region="ca-central-1")
+    assert run.price_unknown  # no Lambda price is known for ca-central-1
+    spent = run.sweep_cost
+    assert (spent["usd"], spent["invocations"], spent["unmeasured"]) == (None, 6, 0)
+    call_command("show_run", str(run.id))
+    assert (
+        "This sweep made 6 invocations, of which 2 cold starts; what they cost is unknown"
+        in capsys.readouterr().out
+    )
