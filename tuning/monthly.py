@@ -20,11 +20,19 @@ def _measured(results) -> list:
     )
 
 
-def monthly_costs(results, *, invocations: int, region: str, architecture: str = "x86_64"):
+def monthly_costs(
+    results,
+    *,
+    invocations: int,
+    region: str,
+    architecture: str = "x86_64",
+    ephemeral_storage_mb: int = 512,
+):
     """[(memory_mb, USD per month)] at ``invocations`` per month.
 
     The free tier is not deducted: it is shared by every function of the account, so
-    crediting it to one function would overstate what a size change saves.
+    crediting it to one function would overstate what a size change saves. Ephemeral storage
+    above 512 MB is charged as in the cost per call, so both agree.
     """
     rows = []
     for r in _measured(results):
@@ -32,7 +40,13 @@ def monthly_costs(results, *, invocations: int, region: str, architecture: str =
         if billed is None:
             billed = math.ceil(r.avg_duration_ms)
         cost = costing.monthly_cost(
-            r.memory_mb, Decimal(str(billed)), invocations, architecture, region, free_tier=False
+            r.memory_mb,
+            Decimal(str(billed)),
+            invocations,
+            architecture,
+            region,
+            free_tier=False,
+            ephemeral_storage_mb=ephemeral_storage_mb,
         )
         if cost is None and r.avg_cost_usd is not None:  # no prices here: the measured cost
             cost = Decimal(str(r.avg_cost_usd)) * invocations
@@ -65,12 +79,19 @@ def monthly_summary(
     recommended_mb: int | None,
     region: str,
     architecture: str,
+    ephemeral_storage_mb: int = 512,
 ) -> dict:
     """Monthly cost per size (``rows``), the traffic used (``invocations``, ``assumed`` when
     CloudWatch had none), the ``saving`` of moving from the current to the recommended size
     (None when either was not measured) and an ``explanation`` of any assumption."""
     invocations = traffic or ASSUMED_MONTHLY_INVOCATIONS
-    rows = monthly_costs(results, invocations=invocations, region=region, architecture=architecture)
+    rows = monthly_costs(
+        results,
+        invocations=invocations,
+        region=region,
+        architecture=architecture,
+        ephemeral_storage_mb=ephemeral_storage_mb,
+    )
     costs = dict(rows)
     saving = None
     if current_mb in costs and recommended_mb in costs:
@@ -98,4 +119,5 @@ def monthly_summary(
         "saving": saving,
         "current_mb": current_mb,
         "current_tested": current_mb in costs,
+        "ephemeral_storage_mb": ephemeral_storage_mb,
     }

@@ -204,6 +204,11 @@ def cleanup_and_finish(run, status: str, message: str) -> None:
     )
     if status == RunStatus.SUCCEEDED and run.auto_apply_target and not left:
         message = auto_apply(run) or message
+    try:
+        # Its executors have stopped; a call still in flight after a cancel is not counted.
+        run.store_sweep_cost()
+    except Exception:  # the run must still finish and release its function
+        log.exception("could not store the sweep's cost")
     if left:
         note = f"Cleanup pending: {left}. Tuneboard retries it."
         message = f"{message} {note}".strip() if message else note

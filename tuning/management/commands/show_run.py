@@ -7,6 +7,8 @@ import uuid
 
 from django.core.management.base import BaseCommand, CommandError
 
+from dashboard.templatetags.units import format_usd
+from tuning import spend
 from tuning.analysis import STRATEGIES
 from tuning.costing import PRICE_UNKNOWN
 from tuning.models import RunStatus, TuningRun
@@ -47,6 +49,9 @@ def print_run(out, run, *, as_json: bool) -> None:
             )
     if run.price_unknown:
         out.write(f"price unknown: {run.price_unknown}")
+    cost = spend.sentence(run.sweep_cost, format_usd)
+    if cost:
+        out.write(cost)
 
 
 class Command(BaseCommand):
