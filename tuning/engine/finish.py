@@ -22,6 +22,7 @@ from tuning.models import (
     RunStatus,
     TuningRun,
 )
+from tuning.signals import announce_finished
 
 log = logging.getLogger(__name__)
 
@@ -206,5 +207,6 @@ def cleanup_and_finish(run, status: str, message: str) -> None:
         message = f"{message} {note}".strip() if message else note
         if status == RunStatus.SUCCEEDED:
             status = RunStatus.FAILED
-    run.finish(status, message, left=left)
+    if run.finish(status, message, left=left):
+        announce_finished(run)
     log.info("sweep finished: %s %s", status, message)
