@@ -50,9 +50,7 @@ class WebhookServer:
         return f"http://{host}:{port}{path}"
 
     def posts(self, path: str | None = None) -> list[dict]:
-        return [
-            json.loads(r["body"]) for r in self.requests if path is None or r["path"] == path
-        ]
+        return [json.loads(r["body"]) for r in self.requests if path is None or r["path"] == path]
 
     def stop(self):
         self.httpd.shutdown()

@@ -160,9 +160,7 @@ def test_a_post_without_the_csrf_token_is_refused(django_user_model, group):
     assert not TeamNotifications.objects.exists()
 
 
-def test_members_without_the_permission_and_non_members_cannot_configure(
-    django_user_model, group
-):
+def test_members_without_the_permission_and_non_members_cannot_configure(django_user_model, group):
     plain = member(django_user_model, group, "bob", may_configure=False)
     other_team = Group.objects.create(name="search")
     outsider = member(django_user_model, other_team, "carl")  # has the permission, other team
