@@ -170,3 +170,25 @@ def test_an_unreachable_webhook_never_fails_the_sweep(team, eager_tasks, caplog)
     run.refresh_from_db()
     assert run.status == RunStatus.CANCELLED
     assert "webhook not reachable" in caplog.text and "/closed" not in caplog.text
+
+
+# The reaper closes its database connection at the end of a round: not inside a test transaction.
+@pytest.mark.django_db(transaction=True)
+def test_a_sweep_no_worker_started_is_notified_when_the_reaper_fails_it(
+    team, webhook_server, eager_tasks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tuning.engine.reaper import reap_stale_runs
+
+    user, _ = team
+    run = make_run(user=user, status="PENDING", created_at=timezone.now() - timedelta(hours=1))
+    with eager_tasks():
+        reap_stale_runs(enqueue_batch=lambda *args: None)
+        reap_stale_runs(enqueue_batch=lambda *args: None)
+
+    [body] = webhook_server.posts()
+    assert body["text"].startswith("Sweep failed: tuneboard-cpu")
+    assert "Reason: error." in body["text"]  # not the reaper's text about queues
