@@ -192,3 +192,4 @@ def test_a_sweep_no_worker_started_is_notified_when_the_reaper_fails_it(
     [body] = webhook_server.posts()
     assert body["text"].startswith("Sweep failed: tuneboard-cpu")
     assert "Reason: error." in body["text"]  # not the reaper's text about queues
+    assert Notification.objects.get().key == f"run:{run.pk}"
