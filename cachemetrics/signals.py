@@ -12,6 +12,8 @@ collection_finished = Signal()
 
 
 def announce_collection(collection) -> None:
-    for receiver, result in collection_finished.send_robust(sender=type(collection), collection=collection):
+    for receiver, result in collection_finished.send_robust(
+        sender=type(collection), collection=collection
+    ):
         if isinstance(result, Exception):  # logged, never raised: the caller's work is done
             log.error("%s failed: %r", getattr(receiver, "__name__", receiver), result)
