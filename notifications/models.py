@@ -4,11 +4,13 @@ twice)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
+from django.utils import timezone
 
 
 class Event(models.TextChoices):
@@ -94,6 +96,14 @@ class UserPreference(models.Model):
         return row.email_my_sweeps if row else True
 
 
+class NotificationQuerySet(models.QuerySet):
+    def expired(self, days: int, now: datetime | None = None):
+        """Sent more than ``days`` ago (none when ``days`` is 0: kept for ever)."""
+        if not days:
+            return self.none()
+        return self.filter(created_at__lt=(now or timezone.now()) - timedelta(days=days))
+
+
 class Notification(models.Model):
     """One event told to its recipients. ``key`` names the event ("run:<id>",
     "flag:<active flag id>"): a second attempt to notify the same event finds it and sends
@@ -105,6 +115,8 @@ class Notification(models.Model):
     text = models.TextField(help_text="The share-safe summary that was sent.")
     url = models.CharField(max_length=2048, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

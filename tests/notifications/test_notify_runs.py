@@ -193,3 +193,22 @@ def test_a_sweep_no_worker_started_is_notified_when_the_reaper_fails_it(
     assert body["text"].startswith("Sweep failed: tuneboard-cpu")
     assert "Reason: error." in body["text"]  # not the reaper's text about queues
     assert Notification.objects.get().key == f"run:{run.pk}"
+
+
+def test_notifications_older_than_the_retention_are_purged_with_the_runs(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dashboard import retention
+
+    settings.TUNEBOARD_RETENTION_DAYS = 30
+    old = Notification.objects.create(key="run:old", event=Event.SWEEP_FAILED, title="t", text="")
+    new = Notification.objects.create(key="run:new", event=Event.SWEEP_FAILED, title="t", text="")
+    Notification.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
+
+    assert retention.purge(dry_run=True)["notifications"] == 1
+    counts = retention.purge()
+
+    assert counts["notifications"] == 1
+    assert list(Notification.objects.all()) == [new]
