@@ -1,10 +1,10 @@
 """Retention: what Tuneboard deletes once it is older than TUNEBOARD_RETENTION_DAYS (0 = never).
 
 Each app says what has expired: ``TuningRun.objects.expired`` (never a run that still owns its
-function), ``Collection.objects.expired``, ``Notification.objects.expired``, and ``cachemetrics.rollup.purge`` for metric points
-and rollups (its own horizons, which the retention only lengthens). The embedded broker's
-leftovers go too (``dashboard.broker.prune``). The daily beat task and ``manage.py purge`` both
-call ``purge``.
+function), ``Collection.objects.expired``, ``Notification.objects.expired``, and
+``cachemetrics.rollup.purge`` for metric points and rollups (its own horizons, which the
+retention only lengthens). The embedded broker's leftovers go too (``dashboard.broker.prune``).
+The daily beat task and ``manage.py purge`` both call ``purge``.
 """
 
 from __future__ import annotations

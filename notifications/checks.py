@@ -11,7 +11,9 @@ from dashboard.checks import CONFIGURATION
 @register(CONFIGURATION)
 def check_base_url(app_configs, **kwargs):
     base = settings.TUNEBOARD_BASE_URL
-    if not base and not settings.DEBUG:  # in development a missing link is no news
+    if not base:
+        if settings.DEBUG:  # in development a missing link is no news
+            return []
         return [
             Warning(
                 "TUNEBOARD_BASE_URL is not set: notifications carry no link to the run or "

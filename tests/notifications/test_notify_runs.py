@@ -212,3 +212,18 @@ def test_notifications_older_than_the_retention_are_purged_with_the_runs(setting
 
     assert counts["notifications"] == 1
     assert list(Notification.objects.all()) == [new]
+
+
+def test_the_base_url_check_warns_in_production_only_and_refuses_a_non_http_address(settings):
+    from notifications.checks import check_base_url
+
+    settings.TUNEBOARD_BASE_URL = ""
+    settings.DEBUG = True
+    assert check_base_url(None) == []
+    settings.DEBUG = False
+    [warning] = check_base_url(None)
+    assert warning.id == "notifications.W001" and "no link" in warning.msg
+    settings.TUNEBOARD_BASE_URL = "tuneboard.example.com"
+    assert [e.id for e in check_base_url(None)] == ["notifications.E001"]
+    settings.TUNEBOARD_BASE_URL = "https://tuneboard.example.com"
+    assert check_base_url(None) == []
