@@ -73,6 +73,10 @@ class TeamNotifications(models.Model):
     def masked_webhook(self) -> str:
         return mask_url(self.webhook_url)
 
+    @property
+    def event_labels(self) -> list[str]:
+        return [Event(e).label for e in self.events if e in Event.values]
+
     def wants(self, event: str) -> bool:
         return event in self.events and bool(self.webhook_url or self.emails)
 
