@@ -227,3 +227,19 @@ def test_the_base_url_check_warns_in_production_only_and_refuses_a_non_http_addr
     assert [e.id for e in check_base_url(None)] == ["notifications.E001"]
     settings.TUNEBOARD_BASE_URL = "https://tuneboard.example.com"
     assert check_base_url(None) == []
+
+
+def test_a_creator_in_no_team_still_gets_an_e_mail_and_no_webhook_is_called(
+    django_user_model, webhook_server, eager_tasks
+):
+    TeamNotifications.objects.create(
+        team=Group.objects.create(name="others"), webhook_url=webhook_server.url()
+    )
+    user = django_user_model.objects.create_user("solo", "solo@example.com", "pw-solo-12345")
+    run = make_run(user=user, status="PENDING")
+    with eager_tasks():
+        runs.request_cancel(run, user)
+
+    assert [m.to for m in mail.outbox] == [["solo@example.com"]]
+    assert mail.outbox[0].subject == "[Tuneboard] Sweep cancelled: tuneboard-cpu"
+    assert webhook_server.requests == []
