@@ -22,6 +22,7 @@ from tuning.models import (
     RunStatus,
     TuningRun,
 )
+from tuning.signals import announce_finished
 
 log = logging.getLogger(__name__)
 
@@ -218,5 +219,6 @@ def cleanup_and_finish(run, status: str, message: str) -> None:
         charts.store_figures(run)
     except Exception:  # its page builds them when first viewed
         log.exception("could not build the figures of run %s", run.id)
-    run.finish(status, message, left=left)
+    if run.finish(status, message, left=left):
+        announce_finished(run)
     log.info("sweep finished: %s %s", status, message)
