@@ -3,6 +3,7 @@ run inline (eager) for tests that do not start a worker."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -66,11 +67,19 @@ def webhook_server():
 
 @pytest.fixture
 def eager_tasks(django_capture_on_commit_callbacks):
-    """Tasks run in this process as they are enqueued, and on-commit callbacks (enqueues
-    included) run at the end of the ``with`` block the test opens with the fixture."""
-    # Not propagating: a retried task re-runs at once, as Celery's eager apply() does.
-    app.conf.task_always_eager = True
-    try:
-        yield lambda: django_capture_on_commit_callbacks(execute=True)
-    finally:
-        app.conf.task_always_eager = False
+    """Inside the ``with`` block the test opens with it, tasks run in this process as they are
+    enqueued, and on-commit callbacks (enqueues included) run at the end of the block. Only
+    there: a sweep started before the block must not run inline (it would reach the sandbox
+    when an earlier test started one)."""
+
+    @contextlib.contextmanager
+    def eager():
+        # Not propagating: a retried task re-runs at once, as Celery's eager apply() does.
+        app.conf.task_always_eager = True
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                yield
+        finally:
+            app.conf.task_always_eager = False
+
+    return eager
