@@ -57,14 +57,16 @@ def estimate(
     cold_starts_only: bool,
     architecture: str,
     region: str,
+    prices: pricing.LambdaPrices | None = None,
 ) -> Estimate:
-    """AWS charges and wall time of a sweep with these durations (ms) per size."""
+    """AWS charges and wall time of a sweep with these durations (ms) per size, at ``prices``
+    (default: the offline table's for the region)."""
     total_cost = Decimal(0)
     wall_ms = 0.0
     for size in sizes:
         billed = math.ceil(durations[size])
         try:
-            per_call = pricing.invocation_cost(size, billed, architecture, region)
+            per_call = pricing.invocation_cost(size, billed, architecture, region, prices=prices)
         except ValueError:  # no prices for this region or architecture: us-east-1 x86_64 ones
             per_call = pricing.invocation_cost(size, billed, "x86_64", "us-east-1")
         total_cost += per_call * invocations_per_size

@@ -185,6 +185,12 @@ class TuningRun(models.Model):
     original_config = models.JSONField(default=dict, blank=True)
     original_code_sha256 = models.CharField(max_length=64, blank=True)
     analysis = models.JSONField(default=dict, blank=True)
+    prices = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The Lambda prices the run's costs were computed with (source and date "
+        "included), recorded when it first needed them (tuning.price_table).",
+    )
     applied_memory_mb = models.PositiveIntegerField(null=True, blank=True)
     applied_to = models.CharField(max_length=128, blank=True)
     applied_at = models.DateTimeField(null=True, blank=True)

@@ -24,8 +24,11 @@ def _measured(results) -> list:
     )
 
 
-def monthly_costs(results, *, invocations: int, region: str, architecture: str = "x86_64"):
-    """[(memory_mb, USD per month)] at ``invocations`` per month.
+def monthly_costs(
+    results, *, invocations: int, region: str, architecture: str = "x86_64", prices=None
+):
+    """[(memory_mb, USD per month)] at ``invocations`` per month, at ``prices`` (a
+    ``pricing.LambdaPrices``; default: the offline table's for the region).
 
     The free tier is not deducted: it is shared by every function of the account, so
     crediting it to one function would overstate what a size change saves.
@@ -43,6 +46,7 @@ def monthly_costs(results, *, invocations: int, region: str, architecture: str =
                 architecture,
                 region,
                 free_tier=False,
+                prices=prices,
             )
         except ValueError:  # no prices for this region or architecture: the measured cost
             cost = Decimal(str(r.avg_cost_usd)) * invocations
@@ -74,12 +78,15 @@ def monthly_summary(
     recommended_mb: int | None,
     region: str,
     architecture: str,
+    prices=None,
 ) -> dict:
     """Monthly cost per size (``rows``), the traffic used (``invocations``, ``assumed`` when
     CloudWatch had none), the ``saving`` of moving from the current to the recommended size
     (None when either was not measured) and an ``explanation`` of any assumption."""
     invocations = traffic or ASSUMED_MONTHLY_INVOCATIONS
-    rows = monthly_costs(results, invocations=invocations, region=region, architecture=architecture)
+    rows = monthly_costs(
+        results, invocations=invocations, region=region, architecture=architecture, prices=prices
+    )
     costs = dict(rows)
     saving = None
     if current_mb in costs and recommended_mb in costs:

@@ -27,7 +27,18 @@ from django.views.defaults import page_not_found
 from aws.models import AwsAccount
 from dashboard.templatetags.badges import status_class
 from dashboard.templatetags.units import format_ms, format_seconds, format_usd
-from tuning import aws, charts, compare, exports, monthly, powertuning, pricing, runs, sharing
+from tuning import (
+    aws,
+    charts,
+    compare,
+    exports,
+    monthly,
+    powertuning,
+    price_table,
+    pricing,
+    runs,
+    sharing,
+)
 from tuning import estimate as estimates
 from tuning.aws import AwsError
 from tuning.forms import (
@@ -104,6 +115,25 @@ def _balanced_slider(run, results) -> dict:
     return positions
 
 
+def _run_prices_label(run) -> str:
+    """Which prices the run's costs use, as its page says it (fixed when the run priced)."""
+    recorded = price_table.recorded(run)
+    if recorded is not None:
+        return f"Costs at the {recorded.label} recorded with the run."
+    if run.imported_from:
+        return "Costs as the imported run stated them."
+    return "Costs computed when the run ran, at the offline table's prices of that time."
+
+
+def _current_prices(region: str):
+    """Today's prices for ``region`` and their label; (None, "") when none is known."""
+    try:
+        prices = price_table.current(region)
+    except pricing.UnknownRegion:
+        return None, ""
+    return prices, prices.label
+
+
 def _results_context(run, *, private: bool, share_token: str = "") -> dict:
     results = list(run.results.all())
     for result in results:
@@ -132,6 +162,7 @@ def _results_context(run, *, private: bool, share_token: str = "") -> dict:
         if has_figures
         else [],
         "balanced_slider": _balanced_slider(run, results),
+        "prices_label": _run_prices_label(run),
         "monthly_url": monthly_url,
         "visualizer_url": powertuning.run_visualizer_url(results) if has_figures else None,
         "private": private,
@@ -334,6 +365,7 @@ def estimate(request):
     parallel, cold_starts_only = (
         params.get(flag) in ("on", "true", "1") for flag in ("parallel", "cold_starts_only")
     )
+    prices, prices_label = _current_prices(region)
     result = estimates.estimate(
         sizes,
         num,
@@ -345,10 +377,12 @@ def estimate(request):
         cold_starts_only=cold_starts_only,
         architecture=architecture,
         region=region,
+        prices=prices,
     )
     cost, duration = format_usd(result.cost_usd, 2), format_seconds(result.seconds)
     message = (
-        f"{result.invocations:,} invocations, about {cost} in AWS charges and {duration} ({basis})."
+        f"{result.invocations:,} invocations, about {cost} in AWS charges and {duration} ({basis}"
+        f"; {prices_label})."
     )
     if parallel:
         try:
@@ -376,6 +410,7 @@ def estimate(request):
             "basis": basis,
             "upper_bound": upper_bound,
             "message": message,
+            "prices_label": prices_label,
         }
     )
 
@@ -441,6 +476,7 @@ def _monthly_response(request, run, *, private: bool = True):
         detail = f": {error}" if private else ""
         traffic, problem = None, f"CloudWatch could not be read{detail}"
     best = run.winner()
+    prices, prices_label = _current_prices(run.region)
     summary = monthly.monthly_summary(
         list(run.results.all()),
         traffic=traffic,
@@ -449,6 +485,7 @@ def _monthly_response(request, run, *, private: bool = True):
         recommended_mb=best.memory_mb if best else None,
         region=run.region,
         architecture=run.architecture,
+        prices=prices,
     )
     chart = charts.monthly_cost(
         summary["rows"],
@@ -457,7 +494,7 @@ def _monthly_response(request, run, *, private: bool = True):
         current_mb=run.original_memory_mb,
         recommended_mb=best.memory_mb if best else None,
     )
-    context = {**summary, "chart": chart, "recommended": best}
+    context = {**summary, "chart": chart, "recommended": best, "prices_label": prices_label}
     return render(request, "tuning/_monthly.html", context)
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from aws.retry import Backoff
 from dashboard.logging import current_run_id
-from tuning import aws, pricing
+from tuning import aws, price_table, pricing
 from tuning.aws import PermanentAwsError, TransientAwsError
 from tuning.engine.finish import finalize_size, stop_from, try_finish
 from tuning.engine.latest import FunctionChanged, check_code
@@ -264,8 +264,9 @@ class _Batch:
         check_code(self.run)
 
 
-def record_invocation(run, result, seq: int, payload_index: int, outcome) -> bool:
-    """Store one invocation (once per (result, sequence)); update progress and heartbeat."""
+def record_invocation(run, result, seq: int, payload_index: int, outcome, prices=None) -> bool:
+    """Store one invocation (once per (result, sequence)); update progress and heartbeat.
+    Its cost uses ``prices`` (default: the prices the run recorded, see tuning.price_table)."""
     report = outcome.report
     error_type = outcome.error_type
     error_message = outcome.error_message
@@ -280,6 +281,7 @@ def record_invocation(run, result, seq: int, payload_index: int, outcome) -> boo
             architecture=run.architecture,
             region=run.region,
             ephemeral_storage_mb=run.ephemeral_storage_mb,
+            prices=prices or price_table.for_run(run),
         )
     cold = bool(report is not None and report.init_duration_ms is not None)
     try:
