@@ -81,9 +81,11 @@ class PriceRecord:
 
 
 def _names(usagetype: str, region: str) -> list[str]:
-    """The usage type without its region prefix (none in us-east-1, where one is tolerated)."""
-    stripped = usagetype.partition("-")[2]
-    return [usagetype, stripped] if region == "us-east-1" else [stripped]
+    """The usage type without its region prefix: none in us-east-1 (where ``USE1-`` is
+    tolerated; ``IA-ReadRequestUnits`` there is another product, not a prefixed one)."""
+    if region == "us-east-1":
+        return [usagetype.removeprefix("USE1-")]
+    return [usagetype.partition("-")[2]]
 
 
 def _classify(service: str, usagetype: str, region: str) -> tuple[str, str] | None:

@@ -22,4 +22,5 @@ urlpatterns = [
     path("api/", include("cachemetrics.api_urls")),
     path("", include("tuning.urls")),
     path("", include("cachemetrics.urls")),
+    path("", include("prices.urls")),
 ]

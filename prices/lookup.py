@@ -59,3 +59,47 @@ def last_refresh() -> PriceRefresh | None:
 
 def last_good_refresh() -> PriceRefresh | None:
     return PriceRefresh.objects.filter(status=RefreshStatus.SUCCEEDED).first()
+
+
+def overview() -> dict[str, list[dict]]:
+    """Every stored price for the prices page: per service, one row per region (Lambda,
+    DynamoDB) or per region and node type (DAX), with its effective and fetch dates."""
+    rows = Price.objects.order_by("service", "region", "item", "variant", "begin_range")
+    grouped: dict[tuple[str, str], list[Price]] = defaultdict(list)
+    for row in rows:
+        grouped[(row.service, row.region)].append(row)
+    out: dict[str, list[dict]] = {"AWSLambda": [], "AmazonDAX": [], "AmazonDynamoDB": []}
+    for (service, region), prices in grouped.items():
+        first: dict[tuple[str, str], Price] = {}
+        last: dict[tuple[str, str], Price] = {}
+        for p in prices:
+            first.setdefault((p.item, p.variant), p)
+            last[(p.item, p.variant)] = p
+        dates = {
+            "effective_date": max(p.effective_date for p in prices),
+            "fetched_at": max(p.fetched_at for p in prices),
+        }
+        if service == "AmazonDAX":
+            for (_, node_type), p in sorted(last.items()):
+                out[service].append(
+                    {"region": region, "node_type": node_type, "usd": p.usd,
+                     "effective_date": p.effective_date, "fetched_at": p.fetched_at}
+                )  # fmt: skip
+            continue
+
+        def usd(item, variant="", table=last):
+            p = table.get((item, variant))
+            return None if p is None else p.usd
+
+        if service == "AWSLambda":
+            values = {
+                "x86_gb_second": usd("duration", "x86_64", first),
+                "arm_gb_second": usd("duration", "arm64", first),
+                "request": usd("request", "x86_64"),
+                "storage": usd("ephemeral_storage", "x86_64"),
+                "snapstart_restore": usd("snapstart_restore", "x86_64"),
+            }
+        else:
+            values = {"read_request_unit": usd("read_request_unit"), "rcu_hour": usd("rcu_hour")}
+        out.setdefault(service, []).append({"region": region, **values, **dates})
+    return out
