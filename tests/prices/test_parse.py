@@ -106,10 +106,23 @@ def test_dax_node_hours_per_node_type():
     records = parse(
         "AmazonDAX",
         [
-            entry("AmazonDAX", "eu-west-3", "EUW3-NodeUsage:dax.t3.small", [("0", "Inf", "0.0460000000", "Hrs")], family="DAX", instanceType="t3.small"),
-            entry("AmazonDAX", "us-east-1", "NodeUsage:dax.r5.large", [("0", "Inf", "0.2690000000", "Hrs")], family="DAX"),
+            entry(
+                "AmazonDAX",
+                "eu-west-3",
+                "EUW3-NodeUsage:dax.t3.small",
+                [("0", "Inf", "0.0460000000", "Hrs")],
+                family="DAX",
+                instanceType="t3.small",
+            ),
+            entry(
+                "AmazonDAX",
+                "us-east-1",
+                "NodeUsage:dax.r5.large",
+                [("0", "Inf", "0.2690000000", "Hrs")],
+                family="DAX",
+            ),
         ],
-    )  # fmt: skip
+    )
     assert [(r.region, r.item, r.variant, r.usd) for r in records] == [
         ("eu-west-3", "node_hour", "dax.t3.small", Decimal("0.046")),
         ("us-east-1", "node_hour", "dax.r5.large", Decimal("0.269")),
@@ -120,11 +133,31 @@ def test_dynamodb_reads_keep_the_free_tier_and_the_paid_tier():
     records = parse(
         "AmazonDynamoDB",
         [
-            entry("AmazonDynamoDB", "ap-southeast-2", "APS2-ReadCapacityUnit-Hrs", [("0", "18600", "0.0000000000", "ReadCapacityUnit-Hrs"), ("18600", "Inf", "0.000164", "ReadCapacityUnit-Hrs")], family="Provisioned IOPS"),
-            entry("AmazonDynamoDB", "ap-southeast-2", "APS2-ReadRequestUnits", [("0", "Inf", "0.0000001565", "ReadRequestUnits")], family="Amazon DynamoDB PayPerRequest Throughput"),
-            entry("AmazonDynamoDB", "ap-southeast-2", "APS2-IA-ReadRequestUnits", [("0", "Inf", "0.0000002", "ReadRequestUnits")]),
+            entry(
+                "AmazonDynamoDB",
+                "ap-southeast-2",
+                "APS2-ReadCapacityUnit-Hrs",
+                [
+                    ("0", "18600", "0.0000000000", "ReadCapacityUnit-Hrs"),
+                    ("18600", "Inf", "0.000164", "ReadCapacityUnit-Hrs"),
+                ],
+                family="Provisioned IOPS",
+            ),
+            entry(
+                "AmazonDynamoDB",
+                "ap-southeast-2",
+                "APS2-ReadRequestUnits",
+                [("0", "Inf", "0.0000001565", "ReadRequestUnits")],
+                family="Amazon DynamoDB PayPerRequest Throughput",
+            ),
+            entry(
+                "AmazonDynamoDB",
+                "ap-southeast-2",
+                "APS2-IA-ReadRequestUnits",
+                [("0", "Inf", "0.0000002", "ReadRequestUnits")],
+            ),
         ],
-    )  # fmt: skip
+    )
     assert [(r.item, r.begin_range, r.usd) for r in records] == [
         ("rcu_hour", Decimal(0), Decimal(0)),
         ("rcu_hour", Decimal(18600), Decimal("0.000164")),
