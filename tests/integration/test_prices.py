@@ -1,0 +1,57 @@
+"""Prices end to end: a real worker, Redis, PostgreSQL and the sandbox's Price List."""
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from prices.models import PriceRefresh, RefreshStatus
+from prices.refresh import refresh_prices
+from tests.integration.test_sweep import wait_finished, wait_for
+from tests.tuning.runfactory import start_run
+from tuning.models import Invocation, RunStatus
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker(sandbox, start_celery_worker):
+    return start_celery_worker(concurrency=2)
+
+
+def test_the_staff_refresh_button_fetches_through_a_worker(worker, django_user_model):
+    staff = django_user_model.objects.create_user("sue", password="pw-42-horse", is_staff=True)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff)
+    client.get("/prices/")
+    response = client.post(
+        "/prices/refresh/", {"csrfmiddlewaretoken": client.cookies["csrftoken"].value}
+    )
+    assert response.status_code == 302
+    refresh = wait_for(
+        lambda: PriceRefresh.objects.exclude(status=RefreshStatus.RUNNING).first(),
+        "the refresh to finish",
+        timeout=60,
+    )
+    assert refresh.status == RefreshStatus.SUCCEEDED, refresh.error
+    assert (refresh.trigger, refresh.requested_by) == ("web", staff)
+    assert 'data-region="ap-southeast-2"' in client.get("/prices/").content.decode()
+
+
+def test_a_sweep_is_priced_from_the_price_list_not_the_shipped_table(
+    sandbox, worker, make_function
+):
+    # us-east-1 is in the shipped table at $0.0000166667 per GB-s: the Price List says otherwise.
+    sandbox.set_price("AWSLambda", "us-east-1", "Lambda-GB-Second", "0.0000250000")
+    sandbox.set_price("AWSLambda", "us-east-1", "Request", "0.0000003")
+    assert refresh_prices("command").status == RefreshStatus.SUCCEEDED
+    name = make_function()
+    run = wait_finished(start_run(function=name, memory_sizes=[128, 256], invocations_per_size=2))
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert run.prices["source"] == "AWS Price List"
+    invocations = Invocation.objects.filter(run=run, error_type="")
+    assert invocations.count() == 4
+    for inv in invocations:
+        gb_seconds = Decimal(inv.memory_mb) / 1024 * Decimal(str(inv.billed_duration_ms)) / 1000
+        expected = gb_seconds * Decimal("0.000025") + Decimal("0.0000003")
+        assert float(inv.cost_usd) == pytest.approx(float(expected), rel=1e-9)
