@@ -23,6 +23,8 @@ return, and what public share pages may show (``private=False``).
                          | null, "speed": ..., "balanced": ...},
       "best": <recommendation of the run's strategy> | null,
       "original_memory_mb": 128 | null, "architecture": "x86_64",
+      "prices": {"source": "AWS Price List" | "offline table", "as_of": "2026-11-01",
+                 "label": "prices as of 2026-11-01 (AWS Price List)"} | null,
       "applied": {"memory_mb", "to", "at", "by"} | null,
       "created_by": "alice" | null, "imported_from": "",
       "created_at", "started_at", "finished_at", "heartbeat_at": ISO 8601 | null,
@@ -62,6 +64,7 @@ memory change's) only its class (``sharing.public_error``: "out of memory", "tim
 
 from __future__ import annotations
 
+from tuning import price_table
 from tuning.analysis import STRATEGIES
 from tuning.models import TuningRun, money
 from tuning.params import run_params_json
@@ -103,6 +106,15 @@ def result_to_dict(result, *, private: bool = True) -> dict:
 def _recommendation(run) -> dict:
     stored = (run.analysis or {}).get("recommendation") or {}
     return {strategy: stored.get(strategy) for strategy in STRATEGIES}
+
+
+def _prices(run: TuningRun) -> dict | None:
+    """Where the run's costs come from: {"source", "as_of", "label"}; None before prices were
+    recorded with runs (and for imported runs)."""
+    recorded = price_table.recorded(run)
+    if recorded is None:
+        return None
+    return {"source": recorded.source, "as_of": recorded.as_of, "label": recorded.label}
 
 
 def run_to_dict(run: TuningRun, *, private: bool = True) -> dict:
@@ -151,6 +163,7 @@ def run_to_dict(run: TuningRun, *, private: bool = True) -> dict:
         "best": recommendation.get(run.strategy),
         "original_memory_mb": original.get("MemorySize"),
         "architecture": run.architecture,
+        "prices": _prices(run),
         "applied": applied,
         "created_by": run.created_by.get_username() if run.created_by_id else None,
         "imported_from": run.imported_from,

@@ -142,3 +142,40 @@ def test_prices_round_trip_through_the_runs_json():
     assert pricing.monthly_cost(1024, 100, 10**9, prices=again) == pricing.monthly_cost(
         1024, 100, 10**9
     )
+
+
+def test_the_api_and_show_run_name_the_runs_prices(price_list, django_user_model):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    price_list()
+    run = make_run(sizes=(128,), num=2)
+    client = Client()
+    client.force_login(django_user_model.objects.create_user("pat", password="pw-42-horse"))
+    data = client.get(f"/api/runs/{run.id}/").json()
+    assert data["prices"] == {
+        "source": "AWS Price List",
+        "as_of": "2026-11-01",
+        "label": "prices as of 2026-11-01 (AWS Price List)",
+    }
+    out = StringIO()
+    call_command("show_run", str(run.id), stdout=out)
+    assert "costs at the prices as of 2026-11-01 (AWS Price List)" in out.getvalue()
+
+
+def test_the_estimate_names_the_prices_it_used(price_list, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    price_list()
+    user = django_user_model.objects.create_user("sam", password="pw-42-horse")
+    user.user_permissions.add(Permission.objects.get(codename="add_tuningrun"))
+    client = Client()
+    client.force_login(user)
+    answer = client.get(
+        "/runs/new/estimate/",
+        {"function": "tuneboard-io", "memory_sizes": "128,512", "invocations_per_size": "5"},
+    ).json()
+    assert answer["ok"], answer
+    assert answer["prices_label"] == "prices as of 2026-11-01 (AWS Price List)"
+    assert "prices as of 2026-11-01 (AWS Price List)" in answer["message"]

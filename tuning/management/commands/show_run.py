@@ -7,6 +7,7 @@ import uuid
 
 from django.core.management.base import BaseCommand, CommandError
 
+from tuning import price_table
 from tuning.analysis import STRATEGIES
 from tuning.models import RunStatus, TuningRun
 from tuning.serializers import run_to_dict
@@ -30,6 +31,9 @@ def print_run(out, run, *, as_json: bool) -> None:
             f"{result.memory_mb:>6}  {result.status:<10} {avg:>10} {p95:>10} {cost:>16}"
             + (f"  {result.error_message}" if result.error_message else "")
         )
+    recorded = price_table.recorded(run)
+    if recorded is not None:
+        out.write(f"costs at the {recorded.label}")
     for strategy in STRATEGIES:
         rec = run.recommendation(strategy)
         if rec:
