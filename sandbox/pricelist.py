@@ -24,7 +24,8 @@ eu-west-1, eu-west-2 and ap-southeast-2 (ap-south-1 and ca-central-1 are absent 
 "no price known" can be tested). Usage types carry AWS's region prefix (none in us-east-1;
 ``EU-``, ``EUW2-``, ``APS2-``). Lambda duration, request and ephemeral-storage figures are
 AWS's published us-east-1 list prices, repeated in every region; the SnapStart restore figure,
-the DAX figures and other regions' DynamoDB figures are illustrative (not checked against AWS). Only on-demand terms are served; the real API also returns reserved terms, free-tier
+the DAX figures and other regions' DynamoDB figures are illustrative (not checked against
+AWS). Only on-demand terms are served; the real API also returns reserved terms, free-tier
 rows and many more usage types (provisioned concurrency, Lambda@Edge, writes, storage…).
 
 Test control (not AWS): ``POST /_sandbox/pricelist`` with ``{"serviceCode", "regionCode",

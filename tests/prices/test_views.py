@@ -113,3 +113,12 @@ def test_the_admin_shows_prices_read_only(sandbox, django_user_model):
     refresh = PriceRefresh.objects.get()
     assert refresh.status == RefreshStatus.SUCCEEDED
     assert client.get(f"/admin/prices/pricerefresh/{refresh.pk}/delete/").status_code == 403
+
+
+def test_the_status_page_shows_a_failed_price_refresh(sandbox, member):
+    clients.clear()
+    sandbox.inject_fault("GetProducts", times=None)
+    refresh_prices()
+    page = logged_in(member).get("/status/").content.decode()
+    row = page[page.index('id="health-prices"') :]
+    assert "last refresh failed" in row and "the last good prices are used" in row
