@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from aws import pricelist
@@ -54,13 +54,17 @@ def refresh_prices(trigger: str = "daily", user=None, client=None) -> PriceRefre
     for service in pricelist.SERVICE_CODES:
         try:
             records = pricelist.fetch(service, client)
+            if not records:
+                problems.append(f"{service}: the Price List answered no prices we use")
+                continue
+            counts[service] = _store(service, records, timezone.now())
         except AwsError as exc:
             problems.append(f"{service}: {exc}")
-            continue
-        if not records:
-            problems.append(f"{service}: the Price List answered no prices we use")
-            continue
-        counts[service] = _store(service, records, timezone.now())
+        except IntegrityError:  # another refresh stored this service at the same moment
+            problems.append(f"{service}: another refresh was storing prices at the same time")
+        except Exception as exc:  # a bug must not leave the refresh "running" for ever
+            log.exception("price refresh of %s failed", service)
+            problems.append(f"{service}: unexpected {type(exc).__name__}: {exc}")
     attempt.counts = counts
     attempt.error = "\n".join(problems)
     attempt.status = RefreshStatus.FAILED if problems else RefreshStatus.SUCCEEDED

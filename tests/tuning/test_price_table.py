@@ -164,7 +164,7 @@ def test_the_api_and_show_run_name_the_runs_prices(price_list, django_user_model
     assert "costs at the prices as of 2026-11-01 (AWS Price List)" in out.getvalue()
 
 
-def test_the_estimate_names_the_prices_it_used(price_list, django_user_model):
+def test_the_estimate_names_the_prices_it_used(price_list, make_function, django_user_model):
     from django.contrib.auth.models import Permission
 
     price_list()
@@ -174,7 +174,7 @@ def test_the_estimate_names_the_prices_it_used(price_list, django_user_model):
     client.force_login(user)
     answer = client.get(
         "/runs/new/estimate/",
-        {"function": "tuneboard-io", "memory_sizes": "128,512", "invocations_per_size": "5"},
+        {"function": make_function(), "memory_sizes": "128,512", "invocations_per_size": "5"},
     ).json()
     assert answer["ok"], answer
     assert answer["prices_label"] == "prices as of 2026-11-01 (AWS Price List)"
