@@ -53,6 +53,11 @@ def region_prices(service: str, region: str) -> RegionPrices | None:
     )
 
 
+def regions(service: str) -> list[str]:
+    """The regions with stored prices of ``service``."""
+    return list(Price.objects.filter(service=service).values_list("region", flat=True).distinct())
+
+
 def last_refresh() -> PriceRefresh | None:
     return PriceRefresh.objects.first()
 

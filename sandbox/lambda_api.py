@@ -7,6 +7,11 @@ the same ``ClientError`` codes as against AWS. Errors carry
 ``x-amzn-ErrorType: <Code>`` and a JSON body ``{"Type": "User", "message": ...}``;
 every response has an ``x-amzn-RequestId``.
 
+Each request is served in the region of its SigV4 credential scope (``Authorization:
+AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/lambda/aws4_request, ...``), as AWS's
+regional endpoints are: functions are per region. A request without that header (curl, the
+``/_sandbox/`` routes) is served in us-east-1. Signatures are not checked.
+
 Besides the AWS routes, ``/_sandbox/`` holds test-control endpoints (not AWS):
 
 * ``GET /_sandbox/config`` / ``POST /_sandbox/config`` with
@@ -66,9 +71,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sandbox.faults import TIMEOUT, FaultRules, function_name, injected_error
-from sandbox.lambda_state import LATEST, LambdaError, LambdaState, parse_function_id
+from sandbox.lambda_state import (
+    LATEST,
+    REGION,
+    LambdaError,
+    LambdaState,
+    in_region,
+    parse_function_id,
+)
 from sandbox.pricelist import FAULT_ERRORS, PriceListApi, PriceListError
 from sandbox.pricelist import OPERATIONS as PRICELIST_OPERATIONS
+
+_CREDENTIAL_SCOPE_RE = re.compile(r"Credential=[^/,\s]*/\d{8}/(?P<region>[^/,\s]*)/")
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
 MAX_ASYNC_PAYLOAD = 1024 * 1024
@@ -521,6 +536,20 @@ class LambdaApi:
         return Response(200, path.read_bytes(), {"Content-Type": "application/zip"})
 
 
+def request_region(headers: dict[str, str]) -> str:
+    """The region of a request's SigV4 credential scope (us-east-1 when it has none)."""
+    match = _CREDENTIAL_SCOPE_RE.search(headers.get("authorization", ""))
+    if match is None:
+        return REGION
+    region = match["region"]
+    if not _REGION_RE.match(region):
+        raise LambdaError(
+            "InvalidSignatureException",
+            f"Credential should be scoped to a valid region, not '{region}'. ",
+        )
+    return region
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: LambdaHTTPServer
@@ -560,7 +589,8 @@ class _Handler(BaseHTTPRequestHandler):
                 request_id=request_id,
                 query_lists=query_lists,
             )
-            response = self.server.api.handle(request)
+            with in_region(request_region(request.headers)):
+                response = self.server.api.handle(request)
         except DropConnection:
             self.close_connection = True
             return

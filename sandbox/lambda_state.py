@@ -24,12 +24,17 @@ Semantics follow AWS where our callers can observe them:
   with ``PreconditionFailedException`` (412).
 * Reserved concurrency per function and an account concurrency limit shared
   by all unreserved functions; throttles are ``TooManyRequestsException`` (429).
+* Regions: functions live in the region of the request (the SigV4 credential scope,
+  set by the HTTP layer with :func:`in_region`); a function of one region is not
+  visible from another and its ARNs carry its region. Unlike AWS, the concurrency
+  limit is one for the sandbox, shared by all regions.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import contextvars
 import copy
 import hashlib
 import io
@@ -50,8 +55,9 @@ from pathlib import Path
 from typing import Any
 
 ACCOUNT_ID = "123456789012"
+#: The region of requests that name none (no SigV4 Authorization header), and of functions
+#: saved before the sandbox had regions.
 REGION = "us-east-1"
-FUNCTION_ARN_PREFIX = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:"
 LATEST = "$LATEST"
 
 MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10240
@@ -91,6 +97,7 @@ ERROR_STATUS = {
     "PreconditionFailedException": 412,
     "ServiceException": 500,
     "AccessDeniedException": 403,
+    "InvalidSignatureException": 403,
     "UnknownOperationException": 404,
 }
 
@@ -120,8 +127,27 @@ class LambdaError(Exception):
         }
 
 
-def function_arn(name: str, qualifier: str | None = None) -> str:
-    return FUNCTION_ARN_PREFIX + name + (f":{qualifier}" if qualifier else "")
+# The region the current request is served in (each request runs in its own thread).
+_current_region: contextvars.ContextVar[str] = contextvars.ContextVar("region", default=REGION)
+
+
+@contextlib.contextmanager
+def in_region(region: str):
+    """Serve what runs inside in ``region`` (the HTTP layer wraps each request in it)."""
+    token = _current_region.set(region)
+    try:
+        yield
+    finally:
+        _current_region.reset(token)
+
+
+def current_region() -> str:
+    return _current_region.get()
+
+
+def function_arn(name: str, qualifier: str | None = None, region: str | None = None) -> str:
+    arn = f"arn:aws:lambda:{region or current_region()}:{ACCOUNT_ID}:function:{name}"
+    return arn + (f":{qualifier}" if qualifier else "")
 
 
 def not_found(name: str, qualifier: str | None = None) -> LambdaError:
@@ -184,7 +210,11 @@ def parse_function_id(identifier: str, qualifier: str | None = None) -> tuple[st
             r"(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?",
         )
     name = match["name"]
-    if (match["region"] not in (None, REGION)) or (match["account"] not in (None, ACCOUNT_ID)):
+    # Another region's or account's function is not visible from here (as on AWS).
+    if match["region"] not in (None, current_region()) or match["account"] not in (
+        None,
+        ACCOUNT_ID,
+    ):
         raise not_found(name, match["qualifier"] or qualifier)
     embedded = match["qualifier"]
     if qualifier is not None and not _QUALIFIER_RE.match(qualifier):
@@ -280,9 +310,10 @@ class Function:
     # SnapStart versions: time.time() until which each is Pending (not persisted: after a
     # restart their snapshots are done).
     pending_until: dict[str, float] = field(default_factory=dict)
+    region: str = REGION
 
     def arn(self, qualifier: str | None = None) -> str:
-        return function_arn(self.name, qualifier)
+        return function_arn(self.name, qualifier, self.region)
 
     def updating(self) -> bool:
         return time.time() < self.update_until
@@ -413,8 +444,20 @@ class LambdaState:
         root.mkdir(parents=True, exist_ok=True)
         self.root = root
         self.code = CodeStore(root)
-        self.functions: dict[str, Function] = {}
+        self._regions: dict[str, dict[str, Function]] = {}
         self._load()
+
+    @property
+    def functions(self) -> dict[str, Function]:
+        """The functions of the current request's region, by name."""
+        return self.functions_in(current_region())
+
+    def functions_in(self, region: str) -> dict[str, Function]:
+        return self._regions.setdefault(region, {})
+
+    def all_functions(self) -> list[Function]:
+        """Every function of every region."""
+        return [fn for functions in self._regions.values() for fn in functions.values()]
 
     # ---------------------------------------------------------------- persistence
 
@@ -434,16 +477,18 @@ class LambdaState:
                 aliases={k: Alias(**v) for k, v in item["aliases"].items()},
                 reserved_concurrency=item.get("reserved_concurrency"),
                 tags=item.get("tags", {}),
+                region=item.get("region", REGION),  # saved before regions: us-east-1
             )  # a pending update is complete after a restart
-            self.functions[fn.name] = fn
+            self.functions_in(fn.region)[fn.name] = fn
 
     def _save(self) -> None:
         if self._temp_root:
             return
         data = {"functions": []}
-        for fn in self.functions.values():
+        for fn in self.all_functions():
             data["functions"].append(
                 {
+                    "region": fn.region,
                     "name": fn.name,
                     "uid": fn.uid,
                     "latest": asdict(fn.latest),
@@ -707,6 +752,7 @@ class LambdaState:
                 uid=uuid.uuid4().hex[:12],
                 latest=latest,
                 tags=dict(params.get("Tags") or {}),
+                region=current_region(),
             )
             self.functions[name] = fn
             if params.get("Publish"):
@@ -1059,10 +1105,9 @@ class LambdaState:
 
     # ---------------------------------------------------------------- concurrency
 
-    def _total_reserved(self, exclude: str | None = None) -> int:
-        return sum(
-            fn.reserved_concurrency or 0 for fn in self.functions.values() if fn.name != exclude
-        )
+    def _total_reserved(self, exclude: str | None = None, region: str | None = None) -> int:
+        functions = self.functions_in(region or current_region())
+        return sum(fn.reserved_concurrency or 0 for fn in functions.values() if fn.name != exclude)
 
     def put_function_concurrency(self, identifier: str, params: dict) -> dict:
         name, qualifier = parse_function_id(identifier)
@@ -1145,8 +1190,8 @@ class LambdaState:
     def invocation_slot(self, fn: Function):
         with self._lock:
             reserved = fn.reserved_concurrency
-            total = self._total_reserved()
-        return self.gate.slot(fn.name, reserved, total)
+            total = self._total_reserved(region=fn.region)  # also from an Event's own thread
+        return self.gate.slot(fn.arn(), reserved, total)
 
     def function_spec(self, fn: Function, cfg: VersionConfig):
         """The runtime's FunctionSpec; its key changes with any code or configuration change."""
@@ -1165,7 +1210,8 @@ class LambdaState:
             environment=dict(cfg.environment),
             log_format=cfg.log_format,
             architecture=cfg.architectures[0],
-            region=REGION,
+            region=fn.region,
+            snap_start=cfg.version != LATEST and cfg.snap_start == "PublishedVersions",
         )
 
 

@@ -1,5 +1,8 @@
 """Deploy the demo functions (``sandbox/functions/<name>/``) through the Lambda API.
 
+All of them in us-east-1, and a couple in each of ``OTHER_REGIONS`` (a function there is
+only visible to clients of that region, as on AWS).
+
 Idempotent: a function that already exists (e.g. reloaded from ``--state-dir``) is
 left alone when its code and configuration match, and updated otherwise. Zips are
 built deterministically (fixed timestamps, sorted entries) so ``CodeSha256`` is
@@ -40,6 +43,11 @@ FUNCTIONS: dict[str, dict] = {
         "MemorySize": 128,
         "Timeout": 10,
     },
+    "tuneboard-init": {
+        "Description": "Slow init: ~1 s to load the module, ~10 ms per call",
+        "MemorySize": 128,
+        "Timeout": 10,
+    },
     "tuneboard-powertools": {
         "Description": "Powertools Logger + Metrics, boto3 client at init, JSON logs",
         "MemorySize": 256,
@@ -52,6 +60,13 @@ FUNCTIONS: dict[str, dict] = {
         },
         "LoggingConfig": {"LogFormat": "JSON"},
     },
+}
+
+
+#: Regions besides us-east-1 that get a few demo functions (sweeps in other regions).
+OTHER_REGIONS: dict[str, tuple[str, ...]] = {
+    "eu-west-2": ("tuneboard-cpu", "tuneboard-io"),
+    "ap-southeast-2": ("tuneboard-cpu", "tuneboard-io"),
 }
 
 
@@ -107,10 +122,20 @@ def _wait_updated(client, name: str, timeout_s: float = 60.0) -> None:
         time.sleep(0.05)
 
 
+def seed_all_regions(endpoint_url: str) -> dict[str, dict[str, str]]:
+    """Every demo function in us-east-1, and ``OTHER_REGIONS``' in theirs:
+    {region: {name: created|updated|unchanged}}."""
+    summary = {"us-east-1": seed_functions(endpoint_url, "us-east-1")}
+    for region, names in OTHER_REGIONS.items():
+        summary[region] = seed_functions(endpoint_url, region, names=names)
+    return summary
+
+
 def seed_functions(
-    endpoint_url: str | None = None, region: str = "us-east-1", client=None
+    endpoint_url: str | None = None, region: str = "us-east-1", client=None, names=None
 ) -> dict[str, str]:
-    """Create or update the demo functions; returns {name: created|updated|unchanged}."""
+    """Create or update the demo functions (``names``, default all) in ``region``;
+    returns {name: created|updated|unchanged}."""
     if client is None:
         import boto3
 
@@ -122,7 +147,7 @@ def seed_functions(
             aws_secret_access_key="testing",  # noqa: S106 - the sandbox's fixed credentials
         )
     summary = {}
-    for name in FUNCTIONS:
+    for name in names or FUNCTIONS:
         code = build_zip(name)
         desired = _desired(name)
         try:

@@ -109,8 +109,9 @@ class Sandbox:
             snapstart_delay_s=self.snapstart_delay_s,
             concurrency_limit=self.concurrency_limit,
         )
-        if self.state.functions:
-            log(f"reloaded {len(self.state.functions)} Lambda function(s) from {self.state_dir}")
+        if self.state.all_functions():
+            count = len(self.state.all_functions())
+            log(f"reloaded {count} Lambda function(s) from {self.state_dir}")
         self.pool = EnvironmentPool(idle_timeout_s=self.idle_timeout_s)
         self.lambda_server = LambdaHTTPServer(
             self.state, self.pool, HOST, self.lambda_port, verbose=self.verbose
@@ -121,10 +122,12 @@ class Sandbox:
     def seed(self, parts=SEED_PARTS) -> dict:
         summary = {}
         if "functions" in parts:
-            from sandbox.seed_functions import seed_functions
+            from sandbox.seed_functions import seed_all_regions
 
-            summary["functions"] = seed_functions(self.lambda_url, REGION)
-            log(f"seeded functions: {summary['functions']}")
+            by_region = seed_all_regions(self.lambda_url)
+            summary["functions"] = by_region[REGION]
+            summary["functions_by_region"] = by_region
+            log(f"seeded functions: {by_region}")
         if "dax" in parts:
             from sandbox.seed_dax import seed_dax
 

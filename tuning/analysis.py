@@ -228,7 +228,11 @@ def summarize(values, discard: float = 0.2) -> Stats:
 
 @dataclass(frozen=True)
 class Candidate:
-    """One memory size's averages. Any object with these attributes will do."""
+    """One memory size's averages. Any object with these attributes will do.
+
+    ``avg_cost_usd`` may be any figure that orders sizes as their cost does: without a
+    price, the caller passes GB-seconds per invocation (``tuning.costing`` says why).
+    """
 
     memory_mb: int
     avg_cost_usd: Decimal | float

@@ -1,8 +1,10 @@
 """JSON API of sweeps (mounted under /api/; session or ``Authorization: Bearer <token>``).
 
-* ``GET /api/runs/`` — newest first, ``?page=`` (from 1), ``?page_size=`` (1..100, default
-  20), filters ``?function=`` (name, or the name/ARN as given) and ``?status=``; answers
-  ``{"count", "next", "previous", "results": [run, ...]}``.
+* ``GET /api/runs/`` — newest first, ``?page_size=`` (1..100, default 20), filters
+  ``?function=`` (name, or the name/ARN as given) and ``?status=``; answers
+  ``{"count", "next", "previous", "results": [run, ...]}``. ``next``/``previous`` are cursor
+  links (``?before=`` / ``?after=``, tuning.history): any depth costs the same and a link
+  keeps its runs while new ones are added. ``?page=`` (from 1) still works, by offset.
 * ``POST /api/runs/`` — start a sweep (permission ``tuning.add_tuningrun``; an auto-apply
   target also needs ``tuning.change_tuningrun``). JSON body with the fields of
   ``tuning.params.SweepParams`` (``account`` by name). 201 with the run; 400 with
@@ -27,6 +29,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard.api import api_error, api_view, body_too_big
+from tuning import history
 from tuning import runs as commands
 from tuning.models import ACTIVE_STATUSES, PowerResult, RunStatus, SweepRefused, TuningRun
 from tuning.params import MAX_PAYLOAD_DEPTH, InvalidSweep, SweepParams, check_text, shown
@@ -76,7 +79,7 @@ def runs(request):
     page, problem = _positive(request.GET.get("page"), 1, "page")
     if problem:
         return api_error(problem, 400)
-    queryset = _runs().order_by("-created_at", "-pk")
+    queryset = _runs().order_by(*history.ORDER)
     function = (request.GET.get("function") or "").strip()
     if function:
         try:
@@ -92,24 +95,39 @@ def runs(request):
             )
         queryset = queryset.filter(status=status)
     count = queryset.count()
-    start = (page - 1) * page_size
-    # Past the end nothing is asked: the database refuses an OFFSET beyond its integers.
-    results = (
-        [run_to_dict(run) for run in queryset[start : start + page_size]] if start < count else []
-    )
 
-    def link(number):
+    def link(**cursor):
         query = request.GET.copy()
-        query["page"] = number
-        query["page_size"] = page_size
+        for key in ("page", "before", "after"):
+            query.pop(key, None)
+        query.update({"page_size": page_size, **cursor})
         return request.build_absolute_uri(f"{request.path}?{urlencode(sorted(query.items()))}")
 
+    if request.GET.get("page"):  # offset pages, as before cursors
+        start = (page - 1) * page_size
+        # Past the end nothing is asked: the database refuses an OFFSET beyond its integers.
+        rows = list(queryset[start : start + page_size]) if start < count else []
+        next_link = link(page=page + 1) if start + page_size < count else None
+        previous_link = link(page=page - 1) if page > 1 else None
+    else:
+        try:
+            keyset = history.page(
+                queryset,
+                page_size,
+                before=request.GET.get("before"),
+                after=request.GET.get("after"),
+            )
+        except history.BadCursor as error:
+            return api_error(f"{error}.", 400)
+        rows = keyset.rows
+        next_link = link(before=keyset.older) if keyset.older else None
+        previous_link = link(after=keyset.newer) if keyset.newer else None
     return JsonResponse(
         {
             "count": count,
-            "next": link(page + 1) if start + page_size < count else None,
-            "previous": link(page - 1) if page > 1 else None,
-            "results": results,
+            "next": next_link,
+            "previous": previous_link,
+            "results": [run_to_dict(run) for run in rows],
         }
     )
 

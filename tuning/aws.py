@@ -323,7 +323,8 @@ def get_alias(account, region: str, function: str, name: str) -> dict:
     client = lambda_client(account, region)
     with _Call("lambda:GetAlias", f"{function}:{name}", account, region):
         answer = client.get_alias(FunctionName=function, Name=name)
-    return {"name": answer["Name"], "version": answer["FunctionVersion"]}
+    weights = (answer.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+    return {"name": answer["Name"], "version": answer["FunctionVersion"], "weights": weights}
 
 
 def list_aliases(account, region: str, function: str) -> list[dict]:

@@ -29,7 +29,7 @@ from dashboard.plotly_theme import (
 )
 from dashboard.templatetags.units import format_ms, format_usd
 from tuning import analysis
-from tuning.models import Invocation
+from tuning.models import Invocation, RunFigures, measured_duration_ms
 from tuning.sharing import public_error
 
 MILLION = Decimal(1_000_000)
@@ -43,6 +43,14 @@ def _ok(results):
             for r in results
             if r.status != "FAILED" and r.avg_duration_ms is not None and r.avg_cost_usd is not None
         ),
+        key=lambda r: r.memory_mb,
+    )
+
+
+def _timed(results):
+    """Sizes with a duration, priced or not (price unknown), sorted by memory."""
+    return sorted(
+        (r for r in results if r.status != "FAILED" and r.avg_duration_ms is not None),
         key=lambda r: r.memory_mb,
     )
 
@@ -64,10 +72,12 @@ def _memory_axis(sizes) -> dict:
 
 
 def duration_and_cost(results, div_id: str = "chart-duration-cost") -> str | None:
-    """1. Duration and cost against memory, twin y-axes, 95 % CI error bars on duration."""
-    ok = _ok(results)
+    """1. Duration and cost against memory, twin y-axes, 95 % CI error bars on duration
+    (duration only when the price is unknown)."""
+    ok = _timed(results)
     if not ok:
         return None
+    priced = all(r.avg_cost_usd is not None for r in ok)
     sizes = [r.memory_mb for r in ok]
     durations = [r.avg_duration_ms for r in ok]
     up = [
@@ -79,7 +89,6 @@ def duration_and_cost(results, div_id: str = "chart-duration-cost") -> str | Non
     down = [
         max(r.avg_duration_ms - r.ci95_low_ms, 0) if r.ci95_low_ms is not None else 0 for r in ok
     ]
-    costs = [_per_million(r.avg_cost_usd) for r in ok]
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -101,10 +110,19 @@ def duration_and_cost(results, div_id: str = "chart-duration-cost") -> str | Non
             hovertemplate="%{x} MB<br>%{y:,.1f} ms (p95 %{customdata[0]})<extra>duration</extra>",
         )
     )
+    if not priced:
+        apply_layout(
+            fig,
+            "Duration by memory size (price unknown: no cost)",
+            xaxis=_memory_axis(sizes),
+            yaxis={"title": {"text": "Duration (ms)"}, "rangemode": "tozero"},
+            hovermode="x unified",
+        )
+        return figure_html(fig, div_id)
     fig.add_trace(
         go.Scatter(
             x=sizes,
-            y=costs,
+            y=[_per_million(r.avg_cost_usd) for r in ok],
             name="Cost per 1M calls (USD)",
             mode="lines+markers",
             yaxis="y2",
@@ -258,8 +276,13 @@ def duration_distribution(results, invocations, div_id: str = "chart-distributio
             elif inv.get("cold_start"):
                 cold_x.append(x)
                 cold_y.append(inv["duration_ms"])
-                init = inv.get("init_duration_ms")
-                cold_text.append(f"{label}, cold start (init {format_ms(init)})")
+                restore = inv.get("restore_duration_ms")
+                start = (
+                    f"restore {format_ms(restore)}"
+                    if restore is not None
+                    else f"init {format_ms(inv.get('init_duration_ms'))}"
+                )
+                cold_text.append(f"{label}, cold start ({start})")
             else:
                 warm_x.append(x)
                 warm_y.append(inv["duration_ms"])
@@ -378,9 +401,10 @@ def compare(runs_with_results, div_id: str = "chart-compare") -> str | None:
     sizes_seen: set[int] = set()
     any_points = False
     for index, (label, results) in enumerate(runs_with_results):
-        ok = _ok(results)
+        ok = _timed(results)
         if not ok:
             continue
+        priced = _ok(results)  # a run without a price has no cost curve
         any_points = True
         colour = SERIES[index % len(SERIES)]
         sizes = [r.memory_mb for r in ok]
@@ -400,8 +424,8 @@ def compare(runs_with_results, div_id: str = "chart-compare") -> str | None:
         )
         fig.add_trace(
             go.Scatter(
-                x=sizes,
-                y=[_per_million(r.avg_cost_usd) for r in ok],
+                x=[r.memory_mb for r in priced],
+                y=[_per_million(r.avg_cost_usd) for r in priced],
                 name=label,
                 legendgroup=label,
                 showlegend=False,
@@ -440,37 +464,76 @@ def invocation_points(run, *, private: bool = True) -> list[dict]:
             "duration_ms",
             "cold_start",
             "init_duration_ms",
+            "restore_duration_ms",
             "error_type",
             "error_message",
         )
     )
+    for point in points:  # the durations the run's statistics use
+        point["duration_ms"] = measured_duration_ms(
+            point["duration_ms"],
+            point["init_duration_ms"],
+            point["restore_duration_ms"],
+            run.cold_starts_only,
+        )
     if not private:
         for point in points:
             point["error_type"] = public_error(point.pop("error_message"), point["error_type"])
     return points
 
 
-def run_figures(run, results, recommended_mb, *, private: bool = True) -> list[str]:
-    """The run page's three inline figures (``private=False``: the share page's); cached while
-    the run's results do not change."""
-    state = hashlib.sha256(
-        repr(
-            [
-                (r.memory_mb, r.status, r.invocations_done, r.avg_duration_ms, r.avg_cost_usd)
-                for r in results
-            ]
-            + [run.status, recommended_mb, private]
-        ).encode()
-    ).hexdigest()[:16]
-    key = f"tb:charts:{run.id}:{state}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
+def _state(results, recommended_mb, private: bool) -> str:
+    """What the figures draw: they are built again only when it changes."""
+    drawn = [
+        (r.memory_mb, r.status, r.invocations_done, r.avg_duration_ms, r.avg_cost_usd)
+        for r in results
+    ]
+    return hashlib.sha256(repr([*drawn, recommended_mb, private]).encode()).hexdigest()[:16]
+
+
+def _build(run, results, recommended_mb, private: bool) -> list[str]:
     figures = (
         duration_and_cost(results),
         cost_vs_duration(results, recommended_mb),
         duration_distribution(results, invocation_points(run, private=private)),
     )
-    html = [figure for figure in figures if figure]
-    cache.set(key, html, FIGURE_CACHE_SECONDS)
+    return [figure for figure in figures if figure]
+
+
+def run_figures(run, results, recommended_mb, *, private: bool = True) -> list[str]:
+    """The run page's three inline figures (``private=False``: the share page's).
+
+    A finished run's figures are built once — by the worker when the results are final (see
+    :func:`store_figures`), or on the first view of a run older than that — and kept with it;
+    a running one's are cached while its results do not change.
+    """
+    state = _state(results, recommended_mb, private)
+    stored = RunFigures.objects.filter(run=run, key=state).values_list("html", flat=True)
+    if stored:
+        return stored[0]
+    if not run.is_active:
+        html = _build(run, results, recommended_mb, private)
+        RunFigures.objects.update_or_create(run=run, key=state, defaults={"html": html})
+        return html
+    key = f"tb:charts:{run.id}:{state}"
+    html = cache.get(key)
+    if html is None:
+        html = _build(run, results, recommended_mb, private)
+        cache.set(key, html, FIGURE_CACHE_SECONDS)
     return html
+
+
+def store_figures(run) -> None:
+    """Build the figures of a run whose results are final, for its page and its share page,
+    so that no viewer waits for them (plotly takes tens of milliseconds per figure)."""
+    results = list(run.results.all())
+    if not any(r.avg_duration_ms is not None for r in results):
+        return  # the page shows no figures
+    best = run.winner()
+    recommended_mb = best.memory_mb if best else None
+    for private in (True, False):
+        RunFigures.objects.update_or_create(
+            run=run,
+            key=_state(results, recommended_mb, private),
+            defaults={"html": _build(run, results, recommended_mb, private)},
+        )

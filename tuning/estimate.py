@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tuning import pricing
+from tuning import costing, pricing
 
 #: Lambda gives one full vCPU at 1769 MB; below that, CPU (and CPU-bound time) scales with memory.
 ONE_VCPU_MB = 1769
@@ -23,7 +23,7 @@ class Estimate:
     """The figures of one estimate; ``basis`` says what the durations came from."""
 
     invocations: int
-    cost_usd: Decimal
+    cost_usd: Decimal | None  # None: no price is known for the region
     seconds: float
     basis: str
     upper_bound: bool
@@ -65,11 +65,11 @@ def estimate(
     wall_ms = 0.0
     for size in sizes:
         billed = math.ceil(durations[size])
-        try:
-            per_call = pricing.invocation_cost(size, billed, architecture, region, prices=prices)
-        except ValueError:  # no prices for this region or architecture: us-east-1 x86_64 ones
-            per_call = pricing.invocation_cost(size, billed, "x86_64", "us-east-1")
-        total_cost += per_call * invocations_per_size
+        per_call = costing.invocation_cost(size, billed, architecture, region, prices=prices)
+        if per_call is None or total_cost is None:
+            total_cost = None  # no price for this region: the time is still estimated
+        else:
+            total_cost += per_call * invocations_per_size
         rounds = math.ceil(invocations_per_size / concurrency) if parallel else invocations_per_size
         wall_ms += rounds * durations[size]
     if cold_starts_only:

@@ -11,6 +11,7 @@ import json
 from django.http import HttpResponse, StreamingHttpResponse
 
 from dashboard import csvsafe
+from tuning.costing import PRICE_UNKNOWN
 from tuning.models import Invocation
 from tuning.serializers import run_to_dict
 from tuning.sharing import public_error
@@ -26,6 +27,8 @@ CSV_COLUMNS = (
     "duration_ms",
     "billed_duration_ms",
     "init_duration_ms",
+    "restore_duration_ms",
+    "billed_restore_duration_ms",
     "max_memory_used_mb",
     "cold_start",
     "cost_usd",
@@ -62,6 +65,8 @@ def csv_response(run, *, private: bool) -> StreamingHttpResponse:
         for row in rows:
             cells = dict(zip(CSV_COLUMNS[3:], row, strict=True))
             cells["created_at"] = cells["created_at"].isoformat() if cells["created_at"] else ""
+            if cells["cost_usd"] is None and cells["duration_ms"] is not None:
+                cells["cost_usd"] = PRICE_UNKNOWN  # measured in a region without a price
             if not private:
                 cells["error_type"] = public_error(cells["error_message"], cells["error_type"])
                 cells["error_message"] = ""

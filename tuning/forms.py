@@ -5,17 +5,16 @@ Every bad input becomes a field error with a message a user can act on (never a 
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from aws.models import AwsAccount
-from tuning import pricing, runs, sharing
+from tuning import costing, price_table, regions, runs, sharing
 from tuning.models import RunStatus, Strategy, TuningRun
 from tuning.params import (
     ALIAS_RE,
@@ -40,7 +39,17 @@ PRESETS = (
 
 
 def region_choices():
-    return [(region, region) for region in pricing.known_regions()]
+    """Every Lambda region; those with known prices first."""
+    known = price_table.priced_regions()  # the AWS Price List's and the offline table's
+    priced = [r for r in regions.lambda_regions() if r in known]
+    unpriced = [r for r in regions.lambda_regions() if r not in priced]
+    return [
+        ("Prices known", [(r, regions.label(r)) for r in priced]),
+        (
+            f"No price known (durations only, costs show “{costing.PRICE_UNKNOWN}”)",
+            [(r, regions.label(r)) for r in unpriced],
+        ),
+    ]
 
 
 def _json_area(rows: int = 4):
@@ -121,8 +130,10 @@ class SweepForm(forms.Form):
         values = {
             name: cleaned.get(name) for name in SweepParams.declared() if not self.has_error(name)
         }
+        from_arn = False
         try:
             # An ARN says where the function is: it overrides the region menu.
+            from_arn = bool(parse_function(values.get("function")).region)
             values["region"] = parse_function(values.get("function")).region or values["region"]
         except (InvalidSweep, KeyError):
             pass
@@ -132,6 +143,8 @@ class SweepForm(forms.Form):
             self.params = SweepParams.parse(values, text=True)
         except InvalidSweep as invalid:
             for name, message in invalid.errors.items():
+                if name == "region" and from_arn:
+                    name = "function"  # the ARN's region, not the menu's
                 if name not in self.fields:
                     self.add_error(None, message)
                 elif not self.has_error(name):
@@ -166,21 +179,8 @@ class RunFilterForm(forms.Form):
         if not self.is_valid():
             return queryset
         data = self.cleaned_data
-        if data.get("q"):
-            text = data["q"].strip()
-            condition = (
-                Q(function_name__icontains=text)
-                | Q(function_arn__icontains=text)
-                | Q(region__icontains=text)
-                | Q(error_message__icontains=text)
-                | Q(created_by__username__icontains=text)
-                | Q(account__name__icontains=text)
-            )
-            try:
-                condition |= Q(id=uuid.UUID(text))
-            except ValueError:
-                pass
-            queryset = queryset.filter(condition)
+        if data.get("q", "").strip():
+            queryset = queryset.search(data["q"])
         if data.get("function"):
             queryset = queryset.filter(function_name__icontains=data["function"].strip())
         if data.get("status"):
@@ -246,7 +246,7 @@ class PowerTuningImportForm(forms.Form):
     def clean_function(self):
         try:
             function = parse_function(self.cleaned_data["function"])
-            parse_region(function.region)  # an ARN's region must have known prices too
+            parse_region(function.region)  # an ARN's region must be one where Lambda runs
         except ValueError as invalid:  # InvalidSweep is a ValueError too
             raise forms.ValidationError(str(invalid)) from None
         return function

@@ -12,13 +12,16 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from aws.models import AwsAccount
 from aws.retry import Backoff
-from tuning import analysis
+from tuning import analysis, costing, price_table
+from tuning.search import SEARCH_TEXT
 
 
 class RunStatus(models.TextChoices):
@@ -85,7 +88,33 @@ OWNS_FUNCTION = Q(status__in=ACTIVE_STATUSES) | ~Q(cleanup_pending="") | Q(apply
 CLEANUP_BACKOFF = Backoff(base_s=60, cap_s=3600)
 
 
+#: At most this many matching users or accounts widen a search (they are small tables).
+SEARCH_PEOPLE_LIMIT = 200
+
+
 class TuningRunQuerySet(models.QuerySet):
+    def search(self, text: str):
+        """Runs whose function name, ARN, region or error message contains ``text`` (any case),
+        that a user or account whose name contains it created, or whose id it is.
+
+        Users and accounts are looked up first (two small queries), so the runs table is read
+        through its indexes only: one trigram index for the text, the foreign-key indexes for
+        the rest.
+        """
+        text = text.strip()
+        users = get_user_model().objects.filter(username__icontains=text)
+        accounts = AwsAccount.objects.filter(name__icontains=text)
+        condition = (
+            Q(search_text__icontains=text)
+            | Q(created_by_id__in=list(users.values_list("pk", flat=True)[:SEARCH_PEOPLE_LIMIT]))
+            | Q(account_id__in=list(accounts.values_list("pk", flat=True)[:SEARCH_PEOPLE_LIMIT]))
+        )
+        try:
+            condition |= Q(id=uuid.UUID(text))
+        except ValueError:
+            pass
+        return self.alias(search_text=SEARCH_TEXT).filter(condition)
+
     def active_on(self, function_key: str):
         """The run (at most one) that owns a function: active, or with its cleanup pending."""
         return self.filter(OWNS_FUNCTION, function_key=function_key)
@@ -230,7 +259,11 @@ class TuningRun(models.Model):
                 name="balanced_weight_between_0_and_1",
             ),
         ]
-        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+        indexes = [
+            models.Index(fields=["status", "heartbeat_at"]),
+            # History pages walk this index from any cursor (tuning.history).
+            models.Index(fields=["-created_at", "-id"], name="run_history_order"),
+        ]
 
     def __str__(self):
         return f"{self.function_name} ({self.status.lower()}, {self.created_at:%Y-%m-%d %H:%M})"
@@ -383,15 +416,18 @@ class TuningRun(models.Model):
 
     def _compute_analysis(self) -> dict:
         results = list(self.results.order_by("memory_mb"))
+        measured = [r for r in results if r.avg_duration_ms is not None]
+        # Without a price for every measured size, the strategies rank GB-seconds instead of
+        # cost: the same order within one region and architecture (tuning.costing says why).
+        priced = all(r.avg_cost_usd is not None for r in measured)
         candidates = [
             analysis.Candidate(
                 memory_mb=r.memory_mb,
-                avg_cost_usd=r.avg_cost_usd,
+                avg_cost_usd=r.avg_cost_usd if priced else r.avg_gb_seconds,
                 avg_duration_ms=r.avg_duration_ms,
                 failed=r.status != ResultStatus.SUCCEEDED,
             )
-            for r in results
-            if r.avg_cost_usd is not None and r.avg_duration_ms is not None
+            for r in measured
         ]
         by_size = {r.memory_mb: r for r in results}
 
@@ -399,11 +435,14 @@ class TuningRun(models.Model):
             if pick is None:
                 return None
             result = by_size[pick.memory_mb]
-            return {
+            figures = {
                 "memory_mb": result.memory_mb,
-                "avg_cost_usd": money(result.avg_cost_usd),
+                "avg_cost_usd": money(result.avg_cost_usd) if priced else None,
                 "avg_duration_ms": result.avg_duration_ms,
             }
+            if not priced:  # what the pick was ranked by
+                figures["avg_gb_seconds"] = money(result.avg_gb_seconds)
+            return figures
 
         recommendation = {
             strategy: summary(analysis.recommend(candidates, strategy, self.balanced_weight))
@@ -420,7 +459,7 @@ class TuningRun(models.Model):
                 "avg_cost_usd": money(base_cost),
                 "avg_duration_ms": base_duration,
                 "cost_change": float((Decimal(best["avg_cost_usd"]) - base_cost) / base_cost)
-                if base_cost
+                if base_cost and priced
                 else None,
                 "duration_change": (best["avg_duration_ms"] - base_duration) / base_duration
                 if base_duration
@@ -434,6 +473,11 @@ class TuningRun(models.Model):
             "discard_fraction": self.discard_fraction,
             "architecture": self.architecture,
             "region": self.region,
+            "cost_basis": "usd" if priced else "gb_seconds",
+            "price_unknown": None
+            if priced
+            else costing.unknown_reason(self.region, self.architecture)
+            or "Some sizes have no cost: the strategies rank GB-seconds per invocation.",
             "recommendation": recommendation,
             "best": best,
             "balanced_by_weight": analysis.balanced_by_weight(candidates),
@@ -474,6 +518,18 @@ class TuningRun(models.Model):
     def architecture(self) -> str:
         archs = (self.original_config or {}).get("Architectures") or ["x86_64"]
         return archs[0]
+
+    @property
+    def price_unknown(self) -> str | None:
+        """Why the run shows "price unknown" instead of costs (None when they are known):
+        the reason stored by its analysis, or, before that, the region's price lookup."""
+        if self.imported_from:
+            return None  # Power Tuning's own costs came with the import
+        stored = self.analysis or {}
+        if "cost_basis" in stored:
+            return stored.get("price_unknown")
+        prices = price_table.recorded(self) or price_table.current_or_none(self.region)
+        return costing.unknown_reason(self.region, self.architecture, prices)
 
     @property
     def original_memory_mb(self) -> int | None:
@@ -809,6 +865,20 @@ class PowerResult(models.Model):
     def failed(self) -> bool:
         return self.status == ResultStatus.FAILED
 
+    @property
+    def avg_gb_seconds(self) -> Decimal | None:
+        """GB-seconds of an average invocation (memory × average billed duration): what the
+        cost strategy ranks by when no price is known (see tuning.costing)."""
+        billed = self.avg_billed_duration_ms
+        if billed is None:
+            billed = self.avg_duration_ms
+        return costing.gb_seconds(self.memory_mb, billed) if billed is not None else None
+
+    @property
+    def price_unknown(self) -> bool:
+        """Measured, but without a cost: the region has no known price."""
+        return self.avg_cost_usd is None and self.avg_duration_ms is not None
+
     def mark_failing(self, reason: str) -> bool:
         """Remember why this size fails (first reason wins); its batches stop early and the
         last one marks it FAILED."""
@@ -890,6 +960,10 @@ class Invocation(models.Model):
     duration_ms = models.FloatField(null=True, blank=True)
     billed_duration_ms = models.FloatField(null=True, blank=True)
     init_duration_ms = models.FloatField(null=True, blank=True)
+    # SnapStart: a new execution environment restored from the version's snapshot (a cold
+    # start that reports these instead of Init Duration).
+    restore_duration_ms = models.FloatField(null=True, blank=True)
+    billed_restore_duration_ms = models.FloatField(null=True, blank=True)
     max_memory_used_mb = models.PositiveIntegerField(null=True, blank=True)
     cold_start = models.BooleanField(default=False)
     cost_usd = models.DecimalField(max_digits=20, decimal_places=12, null=True, blank=True)
@@ -905,6 +979,38 @@ class Invocation(models.Model):
 
     def __str__(self):
         return f"#{self.sequence} at {self.memory_mb} MB"
+
+    def measured_ms(self, with_start: bool) -> float | None:
+        """The duration the statistics use: the handler's, plus (``with_start``, i.e. in
+        cold-starts-only mode) the Init or Restore Duration, as Lambda's own cold start
+        latency and AWS Lambda Power Tuning count it."""
+        return measured_duration_ms(
+            self.duration_ms, self.init_duration_ms, self.restore_duration_ms, with_start
+        )
+
+
+def measured_duration_ms(duration, init, restore, with_start: bool) -> float | None:
+    """Duration + Init Duration + Restore Duration when ``with_start``, else the duration."""
+    if duration is None or not with_start:
+        return duration
+    return duration + (init or 0.0) + (restore or 0.0)
+
+
+class RunFigures(models.Model):
+    """A finished run's page figures (HTML fragments), built once: a viewer never waits for
+    plotly. Kept apart from the run row, which workers read again and again."""
+
+    run = models.ForeignKey(TuningRun, on_delete=models.CASCADE, related_name="figures")
+    key = models.CharField(max_length=32, help_text="The results, winner and audience drawn.")
+    html = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "key"], name="one_figure_set_per_key")
+        ]
+
+    def __str__(self):
+        return f"figures of run {self.run_id} ({self.key})"
 
 
 class ShareLink(models.Model):

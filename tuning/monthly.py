@@ -6,20 +6,16 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from tuning import pricing
+from tuning import costing
 
 #: Traffic the monthly chart assumes when CloudWatch has none for the function.
 ASSUMED_MONTHLY_INVOCATIONS = 1_000_000
 
 
 def _measured(results) -> list:
-    """Sizes with figures, sorted by memory (failed sizes are left out)."""
+    """Sizes with durations, sorted by memory (failed sizes are left out)."""
     return sorted(
-        (
-            r
-            for r in results
-            if r.status != "FAILED" and r.avg_duration_ms is not None and r.avg_cost_usd is not None
-        ),
+        (r for r in results if r.status != "FAILED" and r.avg_duration_ms is not None),
         key=lambda r: r.memory_mb,
     )
 
@@ -38,19 +34,19 @@ def monthly_costs(
         billed = r.avg_billed_duration_ms
         if billed is None:
             billed = math.ceil(r.avg_duration_ms)
-        try:
-            cost = pricing.monthly_cost(
-                r.memory_mb,
-                Decimal(str(billed)),
-                invocations,
-                architecture,
-                region,
-                free_tier=False,
-                prices=prices,
-            )
-        except ValueError:  # no prices for this region or architecture: the measured cost
+        cost = costing.monthly_cost(
+            r.memory_mb,
+            Decimal(str(billed)),
+            invocations,
+            architecture,
+            region,
+            free_tier=False,
+            prices=prices,
+        )
+        if cost is None and r.avg_cost_usd is not None:  # no prices here: the measured cost
             cost = Decimal(str(r.avg_cost_usd)) * invocations
-        rows.append((r.memory_mb, cost))
+        if cost is not None:  # else the price is unknown: no monthly figure
+            rows.append((r.memory_mb, cost))
     return rows
 
 
@@ -103,6 +99,10 @@ def monthly_summary(
         }
     return {
         "rows": rows,
+        # Sizes were measured but none has a cost: the page says "price unknown" and why.
+        "price_unknown": costing.unknown_reason(region, architecture, prices)
+        if not rows and _measured(results)
+        else None,
         "invocations": invocations,
         "traffic": traffic,
         "assumed": not traffic,

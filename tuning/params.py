@@ -25,7 +25,7 @@ from typing import Any
 from django.conf import settings
 
 from aws.models import allowed_function_patterns, concurrency_cap, function_allowed
-from tuning import analysis, pricing
+from tuning import analysis, regions
 
 MIN_MEMORY_MB = 128
 MAX_MEMORY_MB = 10240
@@ -373,12 +373,10 @@ def _account(value):
 
 
 def parse_region(value) -> str:
+    """A region where Lambda runs ("" for none given); prices need not be known."""
     region = str(value or "").strip()
-    if region and region not in pricing.known_regions():
-        raise ValueError(
-            f"No Lambda prices are known for region {region!r}, so costs cannot be computed; "
-            f"known regions: {', '.join(pricing.known_regions())}."
-        )
+    if region and not regions.is_lambda_region(region):
+        raise ValueError(regions.invalid_region_message(region))
     return region
 
 
@@ -478,9 +476,10 @@ class SweepParams:
         kind="function",
         label="Function",
         help="A name, name:ALIAS, name:VERSION or function ARN (in the AWS account of the "
-        "sweep's credentials). With a qualifier the sweep measures $LATEST's code only when the "
-        "qualifier runs the same code (it is refused otherwise); the sweep always publishes its "
-        "test versions from $LATEST.",
+        "sweep's credentials). Lambda publishes versions only from $LATEST, so the sweep's test "
+        "versions are always $LATEST at each memory size: with a qualifier the sweep runs only "
+        "when that version (or each version the alias routes to) has $LATEST's code and "
+        "configuration apart from memory, and is refused otherwise, naming what differs.",
     )
     memory_sizes: list = param(
         list,
@@ -561,7 +560,8 @@ class SweepParams:
         False,
         kind="bool",
         label="Cold starts only",
-        help="Every measured invocation is a cold start (slower: one version per invocation).",
+        help="Every measured invocation is a cold start (slower: one version per invocation); "
+        "durations then include Init Duration (or SnapStart Restore Duration).",
     )
     sleep_between_ms: int = param(
         0,
@@ -697,7 +697,15 @@ class SweepParams:
         try:
             region = parse_region(region)
         except ValueError as invalid:
-            raise InvalidSweep(str(invalid), "region") from None
+            field = "function" if self.target.region else "region"  # the ARN named it
+            raise InvalidSweep(str(invalid), field) from None
+        partition = self.target.partition
+        if partition and partition != regions.partition(region):
+            raise InvalidSweep(
+                f"The ARN's partition {partition!r} does not match region {region} (its "
+                f"partition is {regions.partition(region)!r}).",
+                "function",
+            )
         return dataclasses.replace(
             self, region=region, concurrency=self.concurrency if self.parallel else 1
         )

@@ -6,7 +6,14 @@ costs and the date they state never change afterwards."""
 from __future__ import annotations
 
 from prices import lookup
-from tuning.pricing import ARCHITECTURES, SOURCE_PRICE_LIST, LambdaPrices, offline_prices
+from tuning.pricing import (
+    ARCHITECTURES,
+    SOURCE_PRICE_LIST,
+    LambdaPrices,
+    UnknownRegion,
+    known_regions,
+    offline_prices,
+)
 
 
 def from_price_list(region: str) -> LambdaPrices | None:
@@ -47,12 +54,28 @@ def current(region: str) -> LambdaPrices:
     return from_price_list(region) or offline_prices(region)
 
 
-def for_run(run) -> LambdaPrices:
+def current_or_none(region: str) -> LambdaPrices | None:
+    """:func:`current`, or None when the region is priced nowhere ("price unknown")."""
+    try:
+        return current(region)
+    except UnknownRegion:
+        return None
+
+
+def priced_regions() -> set[str]:
+    """Every region with Lambda prices: the Price List's and the offline table's."""
+    return set(lookup.regions("AWSLambda")) | set(known_regions())
+
+
+def for_run(run) -> LambdaPrices | None:
     """The prices ``run`` uses: those it recorded, or today's, recorded now (the first caller
-    wins, so every executor of a run prices with the same table)."""
+    wins, so every executor of a run prices with the same table); None when its region is
+    priced nowhere (nothing is recorded then)."""
     if run.prices:
         return LambdaPrices.from_json(run.prices)
-    prices = current(run.region)
+    prices = current_or_none(run.region)
+    if prices is None:
+        return None
     type(run).objects.filter(pk=run.pk, prices={}).update(prices=prices.to_json())
     run.prices = type(run).objects.values_list("prices", flat=True).get(pk=run.pk)
     return LambdaPrices.from_json(run.prices)

@@ -9,6 +9,8 @@ table in ``tuning.pricing_data``, the offline fallback.
   (GB-seconds) + the request fee + ephemeral storage above 512 MB.
 * :func:`monthly_cost` — a month of invocations with the free tier
   (400,000 GB-s and 1 M requests) and the monthly duration tiers.
+* :func:`restore_cost` — what a SnapStart restore adds to its invocation: the Billed
+  Restore Duration at the duration price + the per-GB restore charge.
 
 Results are not rounded: round for display only.
 """
@@ -35,6 +37,7 @@ __all__ = [
     "offline_prices",
     "price_per_gb_second",
     "request_price",
+    "restore_cost",
 ]
 
 ARCHITECTURES = ("x86_64", "arm64")
@@ -140,6 +143,7 @@ def offline_prices(region: str) -> LambdaPrices:
         ephemeral_storage=dict.fromkeys(ARCHITECTURES, prices["ephemeral_storage_gb_second"]),
         source=SOURCE_OFFLINE,
         as_of=pricing_data.PRICES_AS_OF,
+        snapstart_restore=dict.fromkeys(ARCHITECTURES, pricing_data.SNAPSTART_RESTORE_PER_GB),
     )
 
 
@@ -225,6 +229,24 @@ def invocation_cost(
     compute = gb_seconds(memory_mb, billed_duration_ms) * table.duration[arch][0][1]
     storage = _extra_storage_gb(ephemeral_storage_mb) * seconds
     return compute + table.request[arch] + storage * table.ephemeral_storage[arch]
+
+
+def restore_cost(
+    memory_mb,
+    billed_restore_duration_ms,
+    architecture: str = "x86_64",
+    region: str = "us-east-1",
+    prices: LambdaPrices | None = None,
+) -> Decimal:
+    """Cost of one SnapStart restore (a new environment resumed from the snapshot): its
+    Billed Restore Duration in GB-seconds at the first-tier duration price, plus memory (GB)
+    × the per-GB restore price (the table's, else ``pricing_data.SNAPSTART_RESTORE_PER_GB``)."""
+    table = _prices(region, prices)
+    arch = _architecture(architecture)
+    per_gb = table.snapstart_restore.get(arch, pricing_data.SNAPSTART_RESTORE_PER_GB)
+    memory_gb = _decimal(memory_mb, "memory_mb") / _MB_PER_GB
+    restore = gb_seconds(memory_mb, billed_restore_duration_ms) * table.duration[arch][0][1]
+    return restore + memory_gb * per_gb
 
 
 def duration_cost(

@@ -117,3 +117,14 @@ REGIONS = {
         "ephemeral_storage_gb_second": _EPHEMERAL_PER_GB_SECOND,
     },
 }
+
+#: SnapStart restore (Python and .NET runtimes), per GB of memory restored: each new execution
+#: environment restored from a snapshot is charged memory (GB) × this, on top of its Billed
+#: Restore Duration, which is billed at the duration price like any other duration
+#: (AWS's "Monitoring for Lambda SnapStart": duration charges apply to the time the runtime
+#: takes to load and to runtime hooks; AWS Lambda Power Tuning adds Billed Restore Duration
+#: to Billed Duration). Source: the AWS Lambda pricing page, SnapStart section, US East
+#: (N. Virginia): "$0.0001397998 for every GB restored". Used for every region of this table,
+#: like the other US East figures above. The snapshot cache ($0.0000015046 per GB-second
+#: while a SnapStart version exists) is not part of an invocation's cost and is left out.
+SNAPSTART_RESTORE_PER_GB = Decimal("0.0001397998")

@@ -25,6 +25,9 @@ return, and what public share pages may show (``private=False``).
       "original_memory_mb": 128 | null, "architecture": "x86_64",
       "prices": {"source": "AWS Price List" | "offline table", "as_of": "2026-11-01",
                  "label": "prices as of 2026-11-01 (AWS Price List)"} | null,
+      "price_unknown": null | "No AWS Lambda price is known for ca-central-1 (x86_64): …",
+          # set when the region has no known price: every avg_cost_usd is then null, and
+          # the cost and balanced strategies rank GB-seconds per invocation instead
       "applied": {"memory_mb", "to", "at", "by"} | null,
       "created_by": "alice" | null, "imported_from": "",
       "created_at", "started_at", "finished_at", "heartbeat_at": ISO 8601 | null,
@@ -35,8 +38,11 @@ Per size: ``memory_mb``, ``status`` (PENDING|PUBLISHED|RUNNING|SUCCEEDED|FAILED|
 ``avg_duration_ms`` (trimmed mean), ``mean_duration_ms``, ``min_duration_ms``,
 ``max_duration_ms``, ``p50/p95/p99_duration_ms``, ``stdev_duration_ms``,
 ``avg_billed_duration_ms``, ``avg_cost_usd`` (string: an exact Decimal, request fee
-included), ``invocations``, ``errors``, ``cold_starts``, ``max_memory_used_mb``,
+included; null when the price is unknown), ``avg_gb_seconds`` (string: memory × average
+billed duration), ``invocations``, ``errors``, ``cold_starts``, ``max_memory_used_mb``,
 ``ci95_low_ms``, ``ci95_high_ms``, ``noisy``, ``error_message``, ``version``, ``alias``.
+In a ``cold_starts_only`` run every duration figure is Duration + Init Duration (or SnapStart
+Restore Duration); costs include a SnapStart restore's Billed Restore Duration and per-GB charge.
 
 ``TuningRun.analysis`` (stored once by the finisher, so pages never recompute)::
 
@@ -44,7 +50,10 @@ included), ``invocations``, ``errors``, ``cold_starts``, ``max_memory_used_mb``,
       "version": 1, "computed_at": ISO 8601,
       "strategy": "cost", "balanced_weight": 0.5, "discard_fraction": 0.2,
       "architecture": "x86_64", "region": "us-east-1",
+      "cost_basis": "usd" | "gb_seconds",  # what the cost/balanced strategies ranked
+      "price_unknown": null | "why",
       "recommendation": {"cost": {...} | null, "speed": ..., "balanced": ...},  # as above
+          # without a price: "avg_cost_usd" null, plus "avg_gb_seconds" (what was ranked)
       "best": <recommendation of the run's strategy> | null,
       "pareto_frontier": [memory_mb, ...],   # sizes no other size beats on cost and time
       "failed_sizes": [memory_mb, ...], "noisy_sizes": [memory_mb, ...],
@@ -90,6 +99,7 @@ def result_to_dict(result, *, private: bool = True) -> dict:
         "stdev_duration_ms": result.stdev_duration_ms,
         "avg_billed_duration_ms": result.avg_billed_duration_ms,
         "avg_cost_usd": money(result.avg_cost_usd),
+        "avg_gb_seconds": money(result.avg_gb_seconds),
         "invocations": result.invocations_done,
         "errors": result.errors,
         "cold_starts": result.cold_starts,
@@ -164,6 +174,7 @@ def run_to_dict(run: TuningRun, *, private: bool = True) -> dict:
         "original_memory_mb": original.get("MemorySize"),
         "architecture": run.architecture,
         "prices": _prices(run),
+        "price_unknown": run.price_unknown,
         "applied": applied,
         "created_by": run.created_by.get_username() if run.created_by_id else None,
         "imported_from": run.imported_from,

@@ -15,7 +15,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,11 +30,13 @@ from tuning import (
     aws,
     charts,
     compare,
+    costing,
     exports,
+    history,
     monthly,
     powertuning,
     price_table,
-    pricing,
+    regions,
     runs,
     sharing,
 )
@@ -86,6 +87,13 @@ def _runs_with_results():
     )
 
 
+def cost_label(result, significant: int = 3) -> str:
+    """A size's cost per call for pages: "$0.0000021", "price unknown" or "–"."""
+    if result.price_unknown:
+        return costing.PRICE_UNKNOWN
+    return format_usd(result.avg_cost_usd, significant)
+
+
 def one_line_summary(run) -> str:
     """For chat unfurls: "tuneboard-cpu: 1024 MB is cheapest, $0.0000021 per call, 123 ms"."""
     best = run.winner()
@@ -95,7 +103,7 @@ def one_line_summary(run) -> str:
         return f"{run.function_name}: no size succeeded ({run.get_status_display().lower()})"
     return (
         f"{run.function_name}: {best.memory_mb} MB {SUMMARY_VERBS[run.strategy]}, "
-        f"{format_usd(best.avg_cost_usd, 2)} per call, {format_ms(best.avg_duration_ms)}"
+        f"{cost_label(best, 2)} per call, {format_ms(best.avg_duration_ms)}"
     )
 
 
@@ -109,7 +117,7 @@ def _balanced_slider(run, results) -> dict:
         if result is not None:
             positions[weight] = {
                 "memory_mb": memory_mb,
-                "cost_label": format_usd(result.avg_cost_usd),
+                "cost_label": cost_label(result),
                 "duration_label": format_ms(result.avg_duration_ms),
             }
     return positions
@@ -122,16 +130,15 @@ def _run_prices_label(run) -> str:
         return f"Costs at the {recorded.label} recorded with the run."
     if run.imported_from:
         return "Costs as the imported run stated them."
+    if run.is_active or run.price_unknown:
+        return ""  # not priced yet, or "price unknown" says why
     return "Costs computed when the run ran, at the offline table's prices of that time."
 
 
 def _current_prices(region: str):
     """Today's prices for ``region`` and their label; (None, "") when none is known."""
-    try:
-        prices = price_table.current(region)
-    except pricing.UnknownRegion:
-        return None, ""
-    return prices, prices.label
+    prices = price_table.current_or_none(region)
+    return prices, (prices.label if prices else "")
 
 
 def _results_context(run, *, private: bool, share_token: str = "") -> dict:
@@ -166,6 +173,7 @@ def _results_context(run, *, private: bool, share_token: str = "") -> dict:
         "monthly_url": monthly_url,
         "visualizer_url": powertuning.run_visualizer_url(results) if has_figures else None,
         "private": private,
+        "price_unknown": run.price_unknown,
     }
 
 
@@ -175,23 +183,33 @@ def _results_context(run, *, private: bool, share_token: str = "") -> dict:
 @require_GET
 def run_list(request):
     filters = RunFilterForm(request.GET or None)
-    queryset = _runs_with_results().order_by("-created_at")
+    # The winner comes from the stored analysis: no per-size rows, no bulky fields unused here.
+    queryset = TuningRun.objects.select_related("account", "created_by").defer(
+        "events", "original_config", "payload", "weighted_payloads", "error_message"
+    )
     filtered = filters.filter(queryset) if request.GET else queryset
-    paginator = Paginator(filtered, PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    cursor_error = ""
+    try:
+        shown = history.page(
+            filtered, PAGE_SIZE, before=request.GET.get("before"), after=request.GET.get("after")
+        )
+    except history.BadCursor as error:
+        cursor_error = str(error)
+        shown = history.page(filtered, PAGE_SIZE)
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("before", "after", "page"):
+        query.pop(key, None)
     return render(
         request,
         "tuning/run_list.html",
         {
             "filters": filters,
-            "rows": [{"run": run, "winner": run.winner()} for run in page.object_list],
-            "page": page,
-            "paginator": paginator,
+            "rows": [{"run": run, "winner": run.recommendation()} for run in shown.rows],
+            "page": shown,
+            "cursor_error": cursor_error,
             "query": query.urlencode(),
             "filtered": any(value for value in query.values()),
-            "any_runs": bool(page.object_list) or TuningRun.objects.exists(),
+            "any_runs": bool(shown.rows) or TuningRun.objects.exists(),
             "can_start": runs.can_start(request.user),
         },
     )
@@ -266,12 +284,10 @@ def _account_from(request) -> AwsAccount | None:
 
 
 def _known_region(region: str) -> str:
-    """``region`` when Tuneboard has its prices (the form's list); ValueError otherwise.
+    """``region`` when Lambda runs there (the form's list); ValueError otherwise.
     botocore raises on a malformed name before any call, outside the AWS error mapping."""
-    if region not in pricing.known_regions():
-        raise ValueError(
-            f"No Lambda prices are known for region {region[:40]!r}: pick a listed one."
-        )
+    if not regions.is_lambda_region(region):
+        raise ValueError(regions.invalid_region_message(region))
     return region
 
 
@@ -379,11 +395,19 @@ def estimate(request):
         region=region,
         prices=prices,
     )
-    cost, duration = format_usd(result.cost_usd, 2), format_seconds(result.seconds)
-    message = (
-        f"{result.invocations:,} invocations, about {cost} in AWS charges and {duration} ({basis}"
-        f"; {prices_label})."
-    )
+    duration = format_seconds(result.seconds)
+    if result.cost_usd is None:
+        cost = costing.PRICE_UNKNOWN
+        message = (
+            f"{result.invocations:,} invocations taking about {duration} ({basis}); AWS "
+            f"charges: price unknown — {costing.unknown_reason(region, architecture, prices)}"
+        )
+    else:
+        cost = format_usd(result.cost_usd, 2)
+        message = (
+            f"{result.invocations:,} invocations, about {cost} in AWS charges and {duration} "
+            f"({basis}; {prices_label})."
+        )
     if parallel:
         try:
             unreserved = aws.cached_unreserved_concurrency(account, region)
@@ -403,7 +427,8 @@ def estimate(request):
         {
             "ok": True,
             "invocations": result.invocations,
-            "cost_usd": float(result.cost_usd),
+            "cost_usd": float(result.cost_usd) if result.cost_usd is not None else None,
+            "price_unknown": costing.unknown_reason(region, architecture, prices),
             "cost_label": cost,
             "seconds": result.seconds,
             "duration_label": duration,

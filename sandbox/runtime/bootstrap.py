@@ -352,7 +352,13 @@ def main(argv: list[str]) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     init_ms = boot_ms + (time.perf_counter() - init_start) * 1000.0
-    ready = {"type": "ready", "init_ms": init_ms, "error": error, "peak_rss_kb": peak_rss_kb()}
+    ready = {
+        "type": "ready",
+        "init_ms": init_ms,
+        "runtime_ms": boot_ms,  # the runtime's own start, before the handler's module loads
+        "error": error,
+        "peak_rss_kb": peak_rss_kb(),
+    }
     write_frame(out, ready)
     if error is not None:
         return 1

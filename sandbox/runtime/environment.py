@@ -109,6 +109,7 @@ class Environment:
         self.created = time.time()
         self.invocations = 0
         self.init_ms: float | None = None
+        self.runtime_ms = 0.0  # part of init_ms before the handler's module was loaded
         self.retired = False  # its function or version was deleted: close, never reuse
         self._to_child = None
         self._from_child = None
@@ -185,6 +186,7 @@ class Environment:
             return self._died(started)
         header, _ = frame
         self.init_ms = float(header["init_ms"])
+        self.runtime_ms = float(header.get("runtime_ms") or 0.0)
         if header.get("error"):
             error = header["error"]
             self.kill()

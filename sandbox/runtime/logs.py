@@ -39,6 +39,33 @@ def init_start(log_format: str, function_name: str, version: str, region: str) -
     return f"INIT_START Runtime Version: {RUNTIME_VERSION}\tRuntime Version ARN: {arn}\n"
 
 
+def restore_start(log_format: str, function_name: str, version: str, region: str) -> str:
+    """First line of a SnapStart environment restored from its snapshot (instead of INIT_START)."""
+    arn = f"arn:aws:lambda:{region}::runtime:sandbox"
+    if log_format == "JSON":
+        return _record(
+            "platform.restoreStart",
+            {
+                "runtimeVersion": RUNTIME_VERSION,
+                "runtimeVersionArn": arn,
+                "functionName": function_name,
+                "functionVersion": version,
+            },
+        )
+    return f"RESTORE_START Runtime Version: {RUNTIME_VERSION}\tRuntime Version ARN: {arn}\n"
+
+
+def restore_report(log_format: str, restore_ms: float) -> str:
+    """End of the restore phase (RESTORE_REPORT / platform.restoreReport, whose metrics hold
+    only durationMs in AWS's Telemetry API schema: the billed figure is on the REPORT)."""
+    if log_format == "JSON":
+        return _record(
+            "platform.restoreReport",
+            {"status": "success", "metrics": {"durationMs": round(restore_ms, 2)}},
+        )
+    return f"RESTORE_REPORT Restore Duration: {restore_ms:.2f} ms\n"
+
+
 def start(log_format: str, request_id: str, version: str, ts: float | None = None) -> str:
     if log_format == "JSON":
         return _record("platform.start", {"requestId": request_id, "version": version}, ts)
@@ -88,12 +115,15 @@ def report(
     init_ms: float | None,
     status: str = "success",
     error_type: str | None = None,
+    restore: tuple[float, int] | None = None,
 ) -> str:
     """The REPORT line / platform.report record.
 
     ``status`` is success, error or timeout. As on AWS, the Text REPORT line shows
     ``Status``/``Error Type`` only when the runtime failed (timeout, crash, OOM, init
-    error), not when the handler raised (pass ``error_type=None`` then).
+    error), not when the handler raised (pass ``error_type=None`` then). ``restore`` is
+    (Restore Duration, Billed Restore Duration) on the first invocation of a SnapStart
+    environment, which reports no Init Duration (AWS's "Monitoring for Lambda SnapStart").
     """
     if log_format == "JSON":
         metrics = {
@@ -104,6 +134,9 @@ def report(
         }
         if init_ms is not None:
             metrics["initDurationMs"] = round(init_ms, 2)
+        if restore is not None:
+            metrics["restoreDurationMs"] = round(restore[0], 2)
+            metrics["billedRestoreDurationMs"] = restore[1]
         record = {"requestId": request_id, "metrics": metrics, "status": status}
         if error_type:
             record["errorType"] = error_type
@@ -115,6 +148,8 @@ def report(
     )
     if init_ms is not None:
         line += f"Init Duration: {init_ms:.2f} ms\t"
+    if restore is not None:
+        line += f"Restore Duration: {restore[0]:.2f} ms\tBilled Restore Duration: {restore[1]} ms\t"
     if status == "timeout":
         line += "Status: timeout\t"
     elif error_type:

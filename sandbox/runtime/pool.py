@@ -14,7 +14,7 @@ import time
 import weakref
 
 from sandbox.runtime import logs
-from sandbox.runtime.billing import billed_duration_ms
+from sandbox.runtime.billing import billed_duration_ms, billed_restore_ms
 from sandbox.runtime.environment import Environment, Outcome
 from sandbox.runtime.isolation import Isolation, MiB, cpu_share, mb_rounded_up
 from sandbox.runtime.spec import FunctionSpec, InvokeResult
@@ -224,18 +224,29 @@ class EnvironmentPool:
         fmt = spec.log_format if spec.log_format in ("Text", "JSON") else "Text"
         prefix = ""
         init_ms = None
+        restore = None
         if cold:
-            prefix = logs.init_start(fmt, spec.function_name, spec.version, spec.region)
+            begin = logs.restore_start if spec.snap_start else logs.init_start
+            prefix = begin(fmt, spec.function_name, spec.version, spec.region)
             init = env.start()
             init_ms = env.init_ms
             prefix += env.take_log()
             if init.status != "success":
                 return self._init_failure(env, spec, fmt, request_id, init, prefix, init_ms)
+            if spec.snap_start:
+                # No process snapshot here: the restore starts the runtime and loads the
+                # handler's module again. Restore Duration is all of it; Billed Restore
+                # Duration only the runtime's start (on AWS the module is in the snapshot).
+                restore = (round(init_ms or 0.0, 2), billed_restore_ms(env.runtime_ms))
+                prefix += logs.restore_report(fmt, restore[0])
+                init_ms = None
         else:
             env.limits.reset_peak()
         out = env.invoke(payload, request_id, spec.function_arn, reset_peak=not cold)
         handler_log = env.take_log()
-        return self._result(env, spec, fmt, request_id, out, prefix, handler_log, cold, init_ms)
+        return self._result(
+            env, spec, fmt, request_id, out, prefix, handler_log, cold, init_ms, restore=restore
+        )
 
     def _max_memory_mb(self, env: Environment, out: Outcome) -> int:
         if out.status == "oom":
@@ -258,6 +269,7 @@ class EnvironmentPool:
         cold: bool,
         init_ms: float | None,
         runtime_error: str | None = None,
+        restore: tuple[float, int] | None = None,
     ) -> InvokeResult:
         """Turn an Outcome into the payload, log and metrics AWS would produce.
 
@@ -307,6 +319,7 @@ class EnvironmentPool:
                     init_reported,
                     status,
                     report_error,
+                    restore,
                 ),
             )
         )
@@ -319,6 +332,8 @@ class EnvironmentPool:
             init_duration_ms=init_reported,
             max_memory_used_mb=max_used,
             cold_start=cold,
+            restore_duration_ms=restore[0] if restore else None,
+            billed_restore_duration_ms=restore[1] if restore else None,
         )
 
     def _init_failure(

@@ -24,6 +24,9 @@ class FunctionSpec:
     log_format: str = "Text"
     architecture: str = "x86_64"
     region: str = "us-east-1"
+    # A published version of a SnapStart function: a new environment is "restored" (its
+    # REPORT shows Restore Duration and Billed Restore Duration instead of Init Duration).
+    snap_start: bool = False
 
 
 @dataclass
@@ -38,3 +41,5 @@ class InvokeResult:
     init_duration_ms: float | None
     max_memory_used_mb: int
     cold_start: bool
+    restore_duration_ms: float | None = None
+    billed_restore_duration_ms: int | None = None

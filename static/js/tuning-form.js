@@ -86,7 +86,8 @@
         $("estimate-text").textContent = "";
         figures.hidden = false;
         $("estimate-invocations").textContent = result.invocations.toLocaleString();
-        $("estimate-cost").textContent = (result.upper_bound ? "at most " : "about ") + result.cost_label;
+        $("estimate-cost").textContent = result.price_unknown ? result.cost_label : (result.upper_bound ? "at most " : "about ") + result.cost_label;
+        $("estimate-cost").title = result.price_unknown || "";
         $("estimate-duration").textContent = (result.upper_bound ? "at most " : "about ") + result.duration_label;
         $("estimate-basis").textContent = "Estimated " + result.basis + ".";
       })

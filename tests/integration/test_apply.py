@@ -72,6 +72,32 @@ def test_an_apply_to_an_alias_publishes_a_version_and_puts_latest_back(
     assert lambda_client.get_function_configuration(FunctionName=name)["MemorySize"] == 128
 
 
+def test_an_apply_to_an_alias_whose_version_is_configured_otherwise_is_refused(
+    worker, in_sandbox, make_function, lambda_client, ada
+):
+    """The version an apply publishes is $LATEST at the new size: when the alias runs another
+    configuration, moving it would change more than its memory."""
+    name = make_function(MemorySize=128, Environment={"Variables": {"STAGE": "prod"}})
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+    lambda_client.update_function_configuration(
+        FunctionName=name, Environment={"Variables": {"STAGE": "staging"}}
+    )
+    lambda_client.get_waiter("function_updated_v2").wait(
+        FunctionName=name, WaiterConfig={"Delay": 0.2}
+    )
+    versions = lambda_client.list_versions_by_function(FunctionName=name)["Versions"]
+    run = make_run(function=name, sizes=(128, 512))
+    change = finished(runs.request_apply(run, ada, target="live", memory_mb=512))
+    assert change.state == MemoryChange.State.FAILED
+    assert f"points at version {version}, which differs from $LATEST in environment" in (
+        change.message
+    )
+    assert "staging" not in change.message
+    assert lambda_client.get_alias(FunctionName=name, Name="live")["FunctionVersion"] == version
+    assert lambda_client.list_versions_by_function(FunctionName=name)["Versions"] == versions
+
+
 def test_an_apply_to_an_alias_of_a_snapstart_function_points_it_at_an_active_version(
     worker, in_sandbox, make_function, lambda_client, ada
 ):

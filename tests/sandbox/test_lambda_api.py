@@ -358,6 +358,109 @@ def test_a_snapstart_version_is_pending_and_cannot_be_invoked_until_its_snapshot
     assert json.loads(answer["Payload"].read())["version"] == version
 
 
+SLOW_INIT = """
+import time
+
+time.sleep(0.3)  # module load: the init cost
+
+
+def handler(event, context):
+    time.sleep(0.01)
+    return {"version": context.function_version}
+"""
+
+#: AWS's REPORT line, field by field, tab-separated (Text log format).
+FIELD_RE = re.compile(r"\t([A-Z][A-Za-z ]+): ([\d.]+) (ms|MB)")
+
+
+def report_fields(log: str) -> dict[str, str]:
+    line = next(x for x in log.splitlines() if x.startswith("REPORT RequestId: "))
+    assert line.endswith("\t")  # AWS ends the line with a tab
+    return {key: value for key, value, _unit in FIELD_RE.findall(line)}
+
+
+def test_a_cold_start_reports_the_module_load_as_init_duration_in_aws_format(
+    lambda_client, make_function
+):
+    name = make_function(SLOW_INIT, Timeout=10)
+    _, cold_log = invoke_tail(lambda_client, name)
+    _, warm_log = invoke_tail(lambda_client, name)
+    cold, warm = report_fields(cold_log), report_fields(warm_log)
+
+    assert list(cold) == [
+        "Duration", "Billed Duration", "Memory Size", "Max Memory Used", "Init Duration"
+    ]  # fmt: skip
+    assert re.fullmatch(r"\d+\.\d{2}", cold["Init Duration"])
+    assert float(cold["Init Duration"]) >= 300  # the 0.3 s sleep at module load
+    assert float(cold["Duration"]) < 300  # ... is not part of the handler's duration
+    assert int(cold["Billed Duration"]) == math.ceil(
+        round(float(cold["Duration"]) + float(cold["Init Duration"]), 6)
+    )
+    assert "Init Duration" not in warm and "Restore Duration" not in warm
+    assert cold_log.startswith("INIT_START Runtime Version: ")
+
+
+def test_a_snapstart_version_reports_restore_and_billed_restore_duration_on_each_new_environment(
+    lambda_client, make_function
+):
+    name = make_function(SLOW_INIT, Runtime="python3.12", Timeout=10, SnapStart=SNAPSTART_ON)
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.get_waiter("published_version_active").wait(
+        FunctionName=name, Qualifier=version, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+    )
+    _, restored_log = invoke_tail(lambda_client, name, Qualifier=version)
+    _, warm_log = invoke_tail(lambda_client, name, Qualifier=version)
+    _, latest_log = invoke_tail(lambda_client, name)  # $LATEST has no snapshot: Init Duration
+    restored, warm, latest = (
+        report_fields(restored_log),
+        report_fields(warm_log),
+        report_fields(latest_log),
+    )
+
+    # AWS: "the REPORT doesn't include the Init Duration field ... [it] includes the Restore
+    # Duration and Billed Restore Duration fields", in this order, after Max Memory Used.
+    assert list(restored) == [
+        "Duration", "Billed Duration", "Memory Size", "Max Memory Used",
+        "Restore Duration", "Billed Restore Duration",
+    ]  # fmt: skip
+    assert re.fullmatch(r"\d+\.\d{2}", restored["Restore Duration"])
+    assert re.fullmatch(r"\d+", restored["Billed Restore Duration"])
+    assert float(restored["Restore Duration"]) >= 300
+    assert (
+        1
+        <= int(restored["Billed Restore Duration"])
+        <= math.ceil(float(restored["Restore Duration"]))
+    )
+    # The restore is billed on its own line, not inside Billed Duration.
+    assert int(restored["Billed Duration"]) == math.ceil(round(float(restored["Duration"]), 6))
+    lines = restored_log.splitlines()
+    assert lines[0].startswith("RESTORE_START Runtime Version: ")
+    assert f"RESTORE_REPORT Restore Duration: {restored['Restore Duration']} ms" in lines
+    assert "INIT_START" not in restored_log
+    assert "Restore Duration" not in warm and "Init Duration" not in warm
+    assert "Init Duration" in latest and "Restore Duration" not in latest
+
+
+def test_a_snapstart_restore_is_in_the_json_platform_report_too(lambda_client, make_function):
+    name = make_function(
+        SLOW_INIT, Runtime="python3.12", SnapStart=SNAPSTART_ON, LoggingConfig={"LogFormat": "JSON"}
+    )
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.get_waiter("published_version_active").wait(
+        FunctionName=name, Qualifier=version, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+    )
+    _, log = invoke_tail(lambda_client, name, Qualifier=version)
+    records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    kinds = [r["type"] for r in records]
+    assert kinds[0] == "platform.restoreStart" and "platform.restoreReport" in kinds
+    restore = next(r for r in records if r["type"] == "platform.restoreReport")["record"]
+    assert restore["status"] == "success" and restore["metrics"]["durationMs"] >= 300
+    metrics = next(r for r in records if r["type"] == "platform.report")["record"]["metrics"]
+    assert "initDurationMs" not in metrics
+    assert metrics["restoreDurationMs"] >= 300
+    assert isinstance(metrics["billedRestoreDurationMs"], int)
+
+
 def test_snapstart_settings_and_runtimes_are_validated_like_aws(lambda_client, make_function):
     bad_value = (
         "1 validation error detected: Value 'Always' at 'snapStart.applyOn' failed to satisfy "

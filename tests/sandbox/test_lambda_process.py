@@ -48,6 +48,7 @@ def test_the_session_environment_points_plain_boto3_clients_at_the_sandbox(sandb
         "tuneboard-memory",
         "tuneboard-flaky",
         "tuneboard-powertools",
+        "tuneboard-init",
     } <= names
     assert boto3.client("sts").get_caller_identity()["Account"] == "123456789012"
 

@@ -55,10 +55,22 @@ def test_the_list_is_newest_first_and_paginated(client, user):
     assert data["count"] == 5
     assert [r["id"] for r in data["results"]] == [str(runs[4].id), str(runs[3].id)]
     assert data["previous"] is None
-    assert "page=2" in data["next"] and "page_size=2" in data["next"]
-    last = client.get("/api/runs/?page_size=2&page=3", **bearer(user)).json()
+    assert "before=" in data["next"] and "page_size=2" in data["next"]
+    second = client.get(data["next"], **bearer(user)).json()
+    assert [r["id"] for r in second["results"]] == [str(runs[2].id), str(runs[1].id)]
+    make_runs(3)  # new runs do not move the pages already linked
+    last = client.get(second["next"], **bearer(user)).json()
     assert [r["id"] for r in last["results"]] == [str(runs[0].id)]
-    assert last["next"] is None and "page=2" in last["previous"]
+    assert last["next"] is None
+    back = client.get(last["previous"], **bearer(user)).json()
+    assert [r["id"] for r in back["results"]] == [str(runs[2].id), str(runs[1].id)]
+
+
+def test_offset_pages_still_work(client, user):
+    runs = make_runs(5)
+    data = client.get("/api/runs/?page_size=2&page=3", **bearer(user)).json()
+    assert [r["id"] for r in data["results"]] == [str(runs[0].id)]
+    assert data["next"] is None and "page=2" in data["previous"]
 
 
 def test_the_list_filters_by_function_and_status(client, user):
@@ -77,6 +89,8 @@ def test_the_list_filters_by_function_and_status(client, user):
         ("page=0", "page must be at least 1"),
         ("page=two", "page must be a whole number"),
         ("status=DONE", "Unknown status 'DONE'"),
+        ("before=not-a-cursor", "this page link is not valid"),
+        ("after=%00", "this page link is not valid"),
     ],
 )
 def test_bad_list_parameters_get_a_json_400(client, user, query, message):

@@ -88,15 +88,22 @@ def test_each_invocation_is_billed_by_the_started_millisecond(duration_ms, bille
     [
         ("x86_64", "us-east-1", X86_GB_S),
         ("arm64", "us-east-1", ARM_GB_S),
-        ("arm64", "xx-nowhere-9", X86_GB_S),  # no prices for the region: us-east-1 x86
-        ("mips", "us-east-1", X86_GB_S),  # nor for the architecture
     ],
 )
-def test_prices_follow_architecture_and_region_with_the_us_east_fallback(
-    architecture, region, per_gb_s
-):
+def test_prices_follow_architecture_and_region(architecture, region, per_gb_s):
     result = sweep((1024,), 1, {1024: 1000.0}, architecture=architecture, region=region)
     assert result.cost_usd == per_gb_s + REQUEST
+
+
+@pytest.mark.parametrize(
+    ("architecture", "region"),
+    [("arm64", "xx-nowhere-9"), ("mips", "us-east-1")],  # no price for the region / architecture
+)
+def test_without_a_price_the_cost_is_unknown_but_the_time_is_estimated(architecture, region):
+    result = sweep((1024,), 2, {1024: 1000.0}, architecture=architecture, region=region)
+    assert result.cost_usd is None  # never another region's price
+    assert result.invocations == 2
+    assert result.seconds > 2
 
 
 def test_the_estimate_keeps_its_basis():

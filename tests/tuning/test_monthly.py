@@ -84,11 +84,40 @@ def test_failed_and_unmeasured_sizes_are_left_out():
     results = [
         result(128, 1000, status="FAILED"),
         result(256, None, duration_ms=None),
-        result(512, 200, cost=None),
+        result(512, 200, cost=None),  # measured: priced from its duration
         result(1024, 100),
     ]
     rows = monthly_costs(results, invocations=1, region="us-east-1")
-    assert [size for size, _ in rows] == [1024]
+    assert [size for size, _ in rows] == [512, 1024]
+
+
+def test_without_a_price_there_is_no_monthly_figure_and_the_summary_says_why():
+    results = [result(512, 200, cost=None), result(1024, 100, cost=None)]
+    summary = monthly_summary(
+        results,
+        traffic=1000,
+        problem=None,
+        current_mb=512,
+        recommended_mb=1024,
+        region="ca-central-1",
+        architecture="x86_64",
+    )
+    assert summary["rows"] == []
+    assert summary["saving"] is None
+    assert "No AWS Lambda price is known for ca-central-1" in summary["price_unknown"]
+
+
+def test_with_a_price_the_summary_has_no_price_unknown():
+    summary = monthly_summary(
+        [result(1024, 100)],
+        traffic=1000,
+        problem=None,
+        current_mb=None,
+        recommended_mb=1024,
+        region="us-east-1",
+        architecture="x86_64",
+    )
+    assert summary["price_unknown"] is None
 
 
 def test_without_a_billed_duration_the_measured_one_is_rounded_up():

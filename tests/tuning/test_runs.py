@@ -73,7 +73,7 @@ def test_start_run_enqueues_the_sweep_only_when_the_transaction_commits(
         ({"strategy": "cheapest"}, "Unknown strategy 'cheapest'"),
         ({"balanced_weight": 1.5}, "Balanced weight must be between 0 and 1"),
         ({"discard_fraction": 0.5}, "Discard fraction must be between 0 and 0.4"),
-        ({"region": "mars-north-1"}, "No Lambda prices are known for region 'mars-north-1'"),
+        ({"region": "mars-north-1"}, "'mars-north-1' is not an AWS region where Lambda runs"),
         ({"parallel": True, "concurrency": 0}, "Concurrency cap must be between 1 and 1000"),
         ({"payload": {"when": object()}}, "Payload must be JSON"),
         ({"auto_apply_target": "42"}, "must be $LATEST or an alias name"),

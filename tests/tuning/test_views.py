@@ -114,10 +114,11 @@ def test_the_run_list_is_paginated_on_the_server(client, member):
     for index in range(30):
         make_run(function=f"fn-{index:02d}")
     first = client.get("/runs/").content.decode()
-    second = client.get("/runs/?page=2").content.decode()
-    assert "page 1 of 2" in first and "page 2 of 2" in second
+    older = re.search(r'href="\?(before=[^"]+)" rel="next"', first)[1]
+    second = client.get(f"/runs/?{older}").content.decode()
     assert first.count('name="ids"') == 25
     assert second.count('name="ids"') == 5
+    assert 'rel="next"' not in second and 'rel="prev"' in second
 
 
 def _queries_for(client, url) -> int:
@@ -676,3 +677,22 @@ def test_a_sweep_no_worker_picks_up_says_so_on_the_page_and_in_the_api(client, s
     assert (
         int(re.match(r"No worker has worked on this sweep for (\d+) s\.", quiet_message)[1]) >= 90
     )
+
+
+def test_a_finished_runs_figures_are_built_once_and_then_read_back(client, member):
+    client.force_login(member)
+    run = make_run()
+    first = client.get(f"/runs/{run.id}/").content.decode()
+    stored = run.figures.get()
+    assert len(stored.html) == 3 and stored.html[0] in first
+    stored.html = ['<div id="drawn-once">kept</div>']
+    stored.save()
+    assert '<div id="drawn-once">kept</div>' in client.get(f"/runs/{run.id}/").content.decode()
+
+
+def test_a_running_runs_figures_are_not_stored(client, member):
+    client.force_login(member)
+    run = make_run()
+    TuningRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    client.get(f"/runs/{run.id}/")
+    assert not run.figures.exists()

@@ -13,6 +13,7 @@ from aws.retry import retrying
 from tuning import aws
 from tuning.aws import AwsError
 from tuning.engine.liveness import run_context
+from tuning.engine.target import configuration_differences
 from tuning.models import MemoryChange, ResultStatus
 from tuning.params import ALIAS_RE, MAX_MEMORY_MB, MIN_MEMORY_MB
 
@@ -104,11 +105,14 @@ def _set_memory(run, change) -> None:
         return
     alias = retrying(aws.get_alias, acct, region, name, target)
     current = retrying(aws.get_function_configuration, acct, region, name, alias["version"])
-    if current["code_sha256"] != latest["code_sha256"]:
+    differences = configuration_differences(current["raw"], latest["raw"])
+    if differences:
+        # The new version is $LATEST at the new size: it would change more than memory.
         raise ValueError(
-            f"Alias {target} points at version {alias['version']}, whose code differs from "
-            "$LATEST; Lambda can only publish from $LATEST. Apply to $LATEST, or deploy that "
-            "code to $LATEST first."
+            f"Alias {target} points at version {alias['version']}, which differs from $LATEST "
+            f"in {', '.join(differences)}; Lambda can only publish from $LATEST, so the alias "
+            "would get $LATEST's code and configuration. Apply to $LATEST, or deploy that "
+            "version's configuration to $LATEST first."
         )
     change.previous_mb = current["memory_mb"]
     change.save(update_fields=["previous_mb"])

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from aws.retry import Backoff
 from dashboard.logging import current_run_id
-from tuning import aws, price_table, pricing
+from tuning import aws, costing, price_table, pricing
 from tuning.aws import PermanentAwsError, TransientAwsError
 from tuning.engine.finish import finalize_size, stop_from, try_finish
 from tuning.engine.latest import FunctionChanged, check_code
@@ -274,16 +274,33 @@ def record_invocation(run, result, seq: int, payload_index: int, outcome, prices
         error_type = "ReportMissing"
         error_message = "The log tail held no REPORT line, so the invocation was not measured."
     cost = None
+    billed_restore = getattr(report, "billed_restore_duration_ms", None)
     if report is not None:
-        cost = pricing.invocation_cost(
+        prices = prices or price_table.for_run(run)
+        # Billed Duration holds the init of a cold start (billed since 2025-08-01); a SnapStart
+        # restore is billed on its own line (Billed Restore Duration + a per-GB charge).
+        cost = costing.invocation_cost(  # None when the region has no known price
             result.memory_mb,
             report.billed_duration_ms,
             architecture=run.architecture,
             region=run.region,
             ephemeral_storage_mb=run.ephemeral_storage_mb,
-            prices=prices or price_table.for_run(run),
+            prices=prices,
         )
-    cold = bool(report is not None and report.init_duration_ms is not None)
+        if billed_restore is not None and cost is not None:
+            cost += pricing.restore_cost(
+                result.memory_mb,
+                billed_restore,
+                architecture=run.architecture,
+                region=run.region,
+                prices=prices,
+            )
+    # A new execution environment: initialised (Init Duration) or restored from a SnapStart
+    # snapshot (Restore Duration).
+    cold = bool(
+        report is not None
+        and (report.init_duration_ms is not None or report.restore_duration_ms is not None)
+    )
     try:
         with transaction.atomic():
             Invocation.objects.create(
@@ -296,6 +313,8 @@ def record_invocation(run, result, seq: int, payload_index: int, outcome, prices
                 duration_ms=getattr(report, "duration_ms", None),
                 billed_duration_ms=getattr(report, "billed_duration_ms", None),
                 init_duration_ms=getattr(report, "init_duration_ms", None),
+                restore_duration_ms=getattr(report, "restore_duration_ms", None),
+                billed_restore_duration_ms=billed_restore,
                 max_memory_used_mb=getattr(report, "max_memory_used_mb", None),
                 cold_start=cold,
                 cost_usd=cost,

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from aws.retry import retrying
-from tuning import analysis, aws
+from tuning import analysis, aws, charts
 from tuning.aws import AwsError
 from tuning.engine.apply import auto_apply
 from tuning.engine.latest import code_changed_message, restore_latest
@@ -48,7 +48,10 @@ def finalize_size(run, result) -> None:
         "finished_at": timezone.now(),
     }
     if ok:
-        stats = analysis.summarize([r.duration_ms for r in ok], run.discard_fraction)
+        # Cold-starts-only runs measure what a cold start costs in latency: init or restore
+        # included (Power Tuning and Lambda's own cold start figures count them too).
+        measured = [r.measured_ms(with_start=run.cold_starts_only) for r in ok]
+        stats = analysis.summarize(measured, run.discard_fraction)
         billed = [r.billed_duration_ms for r in ok if r.billed_duration_ms is not None]
         costs = [r.cost_usd for r in ok if r.cost_usd is not None]
         used = [r.max_memory_used_mb for r in rows if r.max_memory_used_mb is not None]
@@ -206,5 +209,9 @@ def cleanup_and_finish(run, status: str, message: str) -> None:
         message = f"{message} {note}".strip() if message else note
         if status == RunStatus.SUCCEEDED:
             status = RunStatus.FAILED
+    try:  # before the run says it is finished: its first viewer finds them ready
+        charts.store_figures(run)
+    except Exception:  # its page builds them when first viewed
+        log.exception("could not build the figures of run %s", run.id)
     run.finish(status, message, left=left)
     log.info("sweep finished: %s %s", status, message)

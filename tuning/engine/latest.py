@@ -10,7 +10,12 @@ from django.utils import timezone
 from aws.retry import retrying
 from tuning import aws
 from tuning.aws import PermanentAwsError
-from tuning.engine.target import check_answer
+from tuning.engine.target import (
+    TargetRefused,
+    check_answer,
+    configuration_differences,
+    qualifier_mismatch_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +45,7 @@ def record_original(run) -> dict:
         retrying(aws.wait_updated, acct, region, name)
         latest = retrying(aws.get_function_configuration, acct, region, name)
     if run.qualifier and run.qualifier != "$LATEST":
-        target = retrying(aws.get_function_configuration, acct, region, name, run.qualifier)
-        if target["code_sha256"] != latest["code_sha256"]:
-            raise PermanentAwsError(
-                f"{name}:{run.qualifier} runs other code than $LATEST (CodeSha256 "
-                f"{target['code_sha256']} vs {latest['code_sha256']}). Lambda publishes versions "
-                "only from $LATEST, so the sweep would measure other code: deploy the same code "
-                "to $LATEST, or tune $LATEST."
-            )
+        check_qualifier(run, latest["raw"])
     raw = latest["raw"]
     check_answer(run, raw.get("FunctionArn", ""))
     unreadable = (raw.get("Environment") or {}).get("Error")
@@ -71,6 +69,24 @@ def record_original(run) -> dict:
     run.heartbeat_at = timezone.now()
     run.save(update_fields=["original_config", "original_code_sha256", "heartbeat_at"])
     return latest["environment"]
+
+
+def check_qualifier(run, latest_raw: dict) -> None:
+    """A sweep publishes its versions from $LATEST, changing only the memory size: it measures
+    a version or alias only when every version the qualifier runs (an alias may route to two)
+    is configured like $LATEST apart from memory. TargetRefused otherwise, naming what differs
+    (environment values are compared here, in memory, and never shown)."""
+    acct, region, name = run.account, run.region, run.lambda_function
+    versions = [run.qualifier]
+    if not run.qualifier.isdigit():
+        alias = retrying(aws.get_alias, acct, region, name, run.qualifier)
+        versions = [alias["version"], *alias["weights"]]
+    differences = {}
+    for version in versions:
+        target = retrying(aws.get_function_configuration, acct, region, name, version)["raw"]
+        differences[target.get("Version", version)] = configuration_differences(target, latest_raw)
+    if any(differences.values()):
+        raise TargetRefused(qualifier_mismatch_message(name, run.qualifier, differences))
 
 
 def restore_latest(run, *, wait: bool = True) -> dict | None:

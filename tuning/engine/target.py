@@ -54,3 +54,59 @@ def check_answer(run, function_arn: str) -> None:
             f"Lambda answered for {function_arn or 'no ARN'}, not for {run.resolved_arn}: "
             "nothing was changed."
         )
+
+
+#: What a version's configuration holds besides its memory size that changes what the function
+#: does or how fast it runs: (label for users, how to read it from GetFunctionConfiguration).
+_COMPARED = (
+    ("code", lambda c: c.get("CodeSha256")),
+    ("runtime", lambda c: c.get("Runtime")),
+    ("handler", lambda c: c.get("Handler")),
+    ("execution role", lambda c: c.get("Role")),
+    ("timeout", lambda c: c.get("Timeout")),
+    ("architecture", lambda c: c.get("Architectures") or ["x86_64"]),
+    ("ephemeral storage", lambda c: (c.get("EphemeralStorage") or {}).get("Size", 512)),
+    ("layers", lambda c: [layer.get("Arn") for layer in c.get("Layers") or []]),
+    (
+        "VPC",
+        lambda c: (
+            sorted((c.get("VpcConfig") or {}).get("SubnetIds") or []),
+            sorted((c.get("VpcConfig") or {}).get("SecurityGroupIds") or []),
+        ),
+    ),
+    ("file systems", lambda c: c.get("FileSystemConfigs") or []),
+    ("SnapStart", lambda c: (c.get("SnapStart") or {}).get("ApplyOn", "None")),
+    ("tracing", lambda c: (c.get("TracingConfig") or {}).get("Mode", "PassThrough")),
+    ("image configuration", lambda c: c.get("ImageConfigResponse") or {}),
+)
+
+
+def configuration_differences(target: dict, latest: dict) -> list[str]:
+    """What differs between a version's configuration and ``$LATEST``'s (raw
+    GetFunctionConfiguration answers), memory size and description aside: labels for users.
+    Environment variables are compared in memory and named, never their values."""
+    found = [label for label, read in _COMPARED if read(target) != read(latest)]
+    target_env, latest_env = target.get("Environment") or {}, latest.get("Environment") or {}
+    if target_env.get("Error") or latest_env.get("Error"):
+        found.append("environment variables (Lambda could not decrypt them to compare)")
+    else:
+        mine, theirs = target_env.get("Variables") or {}, latest_env.get("Variables") or {}
+        names = sorted(k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k))
+        if names:
+            found.append("environment variables " + ", ".join(names))
+    return found
+
+
+def qualifier_mismatch_message(name: str, qualifier: str, versions: dict[str, list[str]]) -> str:
+    """Why a qualified sweep is refused: ``versions`` maps each version the qualifier runs to
+    what differs from $LATEST."""
+    parts = "; ".join(
+        f"version {version}: {', '.join(diffs)}" for version, diffs in versions.items() if diffs
+    )
+    return (
+        f"{name}:{qualifier} is not configured like $LATEST apart from memory ({parts}). Lambda "
+        "publishes new versions only from $LATEST, and a sweep changes nothing on $LATEST but "
+        f"its memory size, so it would measure $LATEST's configuration, not {qualifier}'s: "
+        f"nothing was changed. Deploy {qualifier}'s code and configuration to $LATEST first, "
+        "or tune $LATEST."
+    )

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tuning import price_table
 from tuning.analysis import STRATEGIES
+from tuning.costing import PRICE_UNKNOWN
 from tuning.models import RunStatus, TuningRun
 from tuning.serializers import run_to_dict
 
@@ -22,11 +23,17 @@ def print_run(out, run, *, as_json: bool) -> None:
     out.write(f"run {run.id}: {run.status}")
     if run.status in (RunStatus.PENDING, RunStatus.RUNNING):
         return
+    if run.cold_starts_only:
+        out.write(
+            "cold starts only: durations include Init Duration (or SnapStart Restore Duration)"
+        )
     out.write(f"{'MB':>6}  {'status':<10} {'avg ms':>10} {'p95 ms':>10} {'USD/inv':>16}")
     for result in run.results.order_by("memory_mb"):
         avg = f"{result.avg_duration_ms:.1f}" if result.avg_duration_ms is not None else "-"
         p95 = f"{result.p95_duration_ms:.1f}" if result.p95_duration_ms is not None else "-"
         cost = format(result.avg_cost_usd, "f") if result.avg_cost_usd is not None else "-"
+        if result.price_unknown:
+            cost = PRICE_UNKNOWN
         out.write(
             f"{result.memory_mb:>6}  {result.status:<10} {avg:>10} {p95:>10} {cost:>16}"
             + (f"  {result.error_message}" if result.error_message else "")
@@ -37,10 +44,13 @@ def print_run(out, run, *, as_json: bool) -> None:
     for strategy in STRATEGIES:
         rec = run.recommendation(strategy)
         if rec:
+            cost = f"${rec['avg_cost_usd']}" if rec.get("avg_cost_usd") else PRICE_UNKNOWN
             out.write(
                 f"{strategy:>8}: {rec['memory_mb']} MB "
-                f"({rec['avg_duration_ms']:.1f} ms, ${rec['avg_cost_usd']} per invocation)"
+                f"({rec['avg_duration_ms']:.1f} ms, {cost} per invocation)"
             )
+    if run.price_unknown:
+        out.write(f"price unknown: {run.price_unknown}")
 
 
 class Command(BaseCommand):

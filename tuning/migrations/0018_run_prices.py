@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tuning', '0010_share_tokens_hashed'),
+        ('tuning', '0017_run_figures'),
     ]
 
     operations = [
