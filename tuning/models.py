@@ -476,7 +476,7 @@ class TuningRun(models.Model):
             "cost_basis": "usd" if priced else "gb_seconds",
             "price_unknown": None
             if priced
-            else costing.unknown_reason(self.region, self.architecture)
+            else costing.unknown_reason(self.region, self.architecture, price_table.recorded(self))
             or "Some sizes have no cost: the strategies rank GB-seconds per invocation.",
             "recommendation": recommendation,
             "best": best,
