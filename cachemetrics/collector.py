@@ -44,6 +44,7 @@ from cachemetrics.models import (
     MetricPoint,
     MetricSeries,
 )
+from cachemetrics.signals import announce_collection
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +187,7 @@ def collect_target(
     collection.points_written = run.written
     collection.errors = run.errors
     collection.save()
+    announce_collection(collection)
     return collection
 
 

@@ -1,10 +1,10 @@
 """Retention: what Tuneboard deletes once it is older than TUNEBOARD_RETENTION_DAYS (0 = never).
 
 Each app says what has expired: ``TuningRun.objects.expired`` (never a run that still owns its
-function), ``Collection.objects.expired``, and ``cachemetrics.rollup.purge`` for metric points
-and rollups (its own horizons, which the retention only lengthens). The embedded broker's
-leftovers go too (``dashboard.broker.prune``). The daily beat task and ``manage.py purge`` both
-call ``purge``.
+function), ``Collection.objects.expired``, ``Notification.objects.expired``, and
+``cachemetrics.rollup.purge`` for metric points and rollups (its own horizons, which the
+retention only lengthens). The embedded broker's leftovers go too (``dashboard.broker.prune``).
+The daily beat task and ``manage.py purge`` both call ``purge``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from django.utils import timezone
 from cachemetrics import rollup
 from cachemetrics.models import Collection
 from dashboard import broker
+from notifications.models import Notification
 from tuning.models import TuningRun
 
 #: Rows deleted per transaction (with what cascades from them: a run's invocations, ...).
@@ -37,6 +38,7 @@ def purge(days: int | None = None, dry_run: bool = False, now: datetime | None =
     counts = Counter()
     counts.update(_delete_in_batches(TuningRun.objects.expired(days, now), dry_run))
     counts.update(_delete_in_batches(Collection.objects.expired(days, now), dry_run))
+    counts.update(_delete_in_batches(Notification.objects.expired(days, now), dry_run))
     metrics = rollup.purge(now, days=days, dry_run=dry_run)
     counts["metric points"] += metrics["points"]
     counts["metric rollups"] += metrics["rollups"]

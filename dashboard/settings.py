@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "tuning",
     "cachemetrics",
     "prices",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -239,6 +240,8 @@ CELERY_TASK_ROUTES = {
     "tuning.tasks.reap_stale_runs_task": {"queue": "maintenance"},
     "cachemetrics.tasks.*": {"queue": "metrics"},
     "tuning.tasks.*": {"queue": "sweeps"},
+    # Short tasks: never queued behind long sweep batches.
+    "notifications.tasks.*": {"queue": "maintenance"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = False
@@ -274,6 +277,31 @@ TUNEBOARD_MAX_CONCURRENCY = envint("TUNEBOARD_MAX_CONCURRENCY", 100)
 TUNEBOARD_MAX_COLD_START_VERSIONS = envint("TUNEBOARD_MAX_COLD_START_VERSIONS", 200)
 # DAX regions to collect besides each account's own (with no account: instead of the default).
 TUNEBOARD_DAX_REGIONS = envlist("TUNEBOARD_DAX_REGIONS")
+
+# The local sandbox AWS is in use (`make run` starts it unless TUNEBOARD_SANDBOX=0); defaults to
+# DEBUG. Notifications may then post to plain-http webhooks, e.g. on this machine.
+TUNEBOARD_SANDBOX = envbool("TUNEBOARD_SANDBOX", DEBUG)
+
+# --- Notifications (notifications/) ---
+# Where users open Tuneboard, e.g. https://tuneboard.example.com: notifications link to the run
+# or cache page under it. Empty: notifications carry no link (system check notifications.W001).
+TUNEBOARD_BASE_URL = envstr("TUNEBOARD_BASE_URL").rstrip("/")
+# E-mail through Django's mail backend: the console in development, SMTP in production.
+EMAIL_BACKEND = envstr(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10)
+EMAIL_FILE_PATH = envstr("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "tuneboard@localhost")
 
 # --- Retention (dashboard/retention.py) ---
 # Runs (with their invocations and all that hangs off them) and DAX collections older than

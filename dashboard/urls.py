@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("tuning.urls")),
     path("", include("cachemetrics.urls")),
     path("", include("prices.urls")),
+    path("", include("notifications.urls")),
 ]

@@ -8,7 +8,7 @@ bodies as well.
 
 import grimp
 
-PROJECT_PACKAGES = ("dashboard", "tuning", "cachemetrics", "aws", "sandbox")
+PROJECT_PACKAGES = ("dashboard", "tuning", "cachemetrics", "aws", "sandbox", "notifications")
 
 
 def find_cycles(graph: grimp.ImportGraph) -> set[tuple[str, ...]]:

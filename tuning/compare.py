@@ -1,9 +1,25 @@
 """Comparing runs: which runs were asked for, and per memory size how much faster or cheaper
-each run is than the first (the baseline). Pure over result objects."""
+each run is than the first (the baseline). Pure over result objects.
+
+Runs are compared like for like. A run imported from AWS Lambda Power Tuning carries Power
+Tuning's figures: average *billed* durations (init included in its cold-starts mode) and
+costs without the request fee. So when such a run is compared, every run's durations are its
+average billed duration, and an imported run's cost per call is recomputed from its
+durations with Tuneboard's prices for its memory, region and architecture, request fee
+included — as Tuneboard prices its own runs. Power Tuning's own figure stays alongside.
+"""
 
 from __future__ import annotations
 
+import math
 import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tuning import costing
+
+SOURCE_IMPORTED = "imported from AWS Lambda Power Tuning"
+SOURCE_MEASURED = "measured by Tuneboard"
 
 
 def ids_from_query(values) -> list[uuid.UUID]:
@@ -18,9 +34,79 @@ def ids_from_query(values) -> list[uuid.UUID]:
     return list(dict.fromkeys(ids))
 
 
+def _imported(run) -> dict:
+    """What an imported run kept from its import ({} for a run Tuneboard measured)."""
+    if not getattr(run, "imported_from", ""):
+        return {}
+    return (run.analysis or {}).get("imported") or {}
+
+
 def label(run) -> str:
-    """How a run is named in the legend and the table: function, start time, short id."""
-    return f"{run.function_name} · {run.created_at:%Y-%m-%d %H:%M} · {str(run.id)[:8]}"
+    """How a run is named in the legend and the table: function, start time, short id (and
+    the name an imported comparison link gave it)."""
+    name = _imported(run).get("name")
+    text = f"{run.function_name} · {run.created_at:%Y-%m-%d %H:%M} · {str(run.id)[:8]}"
+    return f"{name} · {text}" if name else text
+
+
+def run_facts(run) -> dict:
+    """Where a run's figures come from and its architecture, as the compare page shows them:
+    ``{"source", "imported", "architecture", "architecture_note"}``."""
+    if not run.imported_from:
+        return {
+            "source": SOURCE_MEASURED,
+            "imported": False,
+            "architecture": run.architecture,
+            "architecture_note": "",
+        }
+    inferred = _imported(run).get("architecture")
+    return {
+        "source": SOURCE_IMPORTED,
+        "imported": True,
+        "architecture": inferred or "unknown",
+        "architecture_note": "inferred from its costs"
+        if inferred
+        else "its costs match no architecture's price: priced as x86_64",
+    }
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One size of a run on the comparison's common basis (``reported_cost_usd``: the cost
+    the run itself holds, Power Tuning's for an imported run)."""
+
+    memory_mb: int
+    status: str
+    avg_duration_ms: float | None
+    avg_cost_usd: Decimal | None
+    reported_cost_usd: Decimal | None
+    recomputed: bool = False
+
+    @property
+    def price_unknown(self) -> bool:
+        """Measured, but without a cost: the region has no known price."""
+        return self.avg_cost_usd is None and self.avg_duration_ms is not None
+
+
+def like_for_like(run, results, *, billed: bool) -> list[Figures]:
+    """A run's results on the comparison's basis: durations billed (``billed``, when an
+    imported run is compared) or measured; costs per call at Tuneboard's prices with the
+    request fee (an imported run's recomputed from its billed durations)."""
+    figures = []
+    for r in results:
+        duration, cost, recomputed = r.avg_duration_ms, r.avg_cost_usd, False
+        if run.imported_from:
+            ours = None
+            if duration is not None:
+                ours = costing.invocation_cost(
+                    r.memory_mb, math.ceil(duration), run.architecture, run.region
+                )
+            if ours is not None:  # else no price for the region: Power Tuning's figure stays
+                cost, recomputed = ours, True
+        elif billed and r.avg_billed_duration_ms is not None:
+            duration = r.avg_billed_duration_ms
+        figures.append(Figures(r.memory_mb, r.status, duration, cost, r.avg_cost_usd, recomputed))
+    return figures
 
 
 def percent_change(new, old) -> float | None:

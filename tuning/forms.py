@@ -235,7 +235,8 @@ class PowerTuningImportForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
         label="Power Tuning output or visualizer URL",
         help_text="Paste the state machine's output JSON (Step Functions console, “Output” tab) "
-        "or a https://lambda-power-tuning.show/#… link.",
+        "or a https://lambda-power-tuning.show/#… link; a comparison link of two runs imports "
+        "both, named after its legends.",
     )
 
     def __init__(self, *args, **kwargs):
@@ -254,8 +255,8 @@ class PowerTuningImportForm(forms.Form):
     def clean_source(self):
         from tuning import powertuning
 
-        try:
-            return powertuning.parse_source(self.cleaned_data["source"])
+        try:  # a list: one run, or the two runs of a comparison link
+            return powertuning.parse_sources(self.cleaned_data["source"])
         except powertuning.ImportProblem as problem:
             raise forms.ValidationError(str(problem)) from None
 

@@ -20,7 +20,7 @@ from django.utils.timesince import timesince
 
 from aws.models import AwsAccount
 from aws.retry import Backoff
-from tuning import analysis, costing, price_table
+from tuning import analysis, costing, price_table, pricing, spend
 from tuning.search import SEARCH_TEXT
 
 
@@ -414,6 +414,37 @@ class TuningRun(models.Model):
         self.analysis = {**self._compute_analysis(), **_imported_part(self.analysis)}
         self.save(update_fields=["analysis"])
 
+    def store_sweep_cost(self) -> None:
+        """Store with the analysis what the sweep spent in Lambda charges: every invocation it
+        made (errors and cold starts included), when the run finishes."""
+        rows = list(
+            self.invocations.values_list(
+                "cost_usd", "billed_duration_ms", "error_type", "cold_start"
+            )
+        )
+        prices = price_table.recorded(self)  # the prices its invocations were priced with
+        unknown = costing.unknown_reason(self.region, self.architecture, prices)
+        spent = spend.sweep_cost(
+            # A call without a REPORT line has no billed duration: its request fee only.
+            [cost for cost, billed, _error, _cold in rows if billed is not None],
+            None
+            if unknown
+            else pricing.request_price(self.region, prices, architecture=self.architecture),
+            unmeasured=sum(1 for _cost, billed, _error, _cold in rows if billed is None),
+            errors=sum(1 for _cost, _billed, error, _cold in rows if error),
+            cold_starts=sum(1 for _cost, _billed, _error, cold in rows if cold),
+        )
+        with transaction.atomic():
+            row = TuningRun.objects.select_for_update().only("analysis").get(pk=self.pk)
+            self.analysis = {**(row.analysis or {}), "sweep_cost": spent}
+            TuningRun.objects.filter(pk=self.pk).update(analysis=self.analysis)
+
+    @property
+    def sweep_cost(self) -> dict | None:
+        """What the finished sweep spent (``tuning.spend.sweep_cost``); None before it finished
+        and for imported runs."""
+        return (self.analysis or {}).get("sweep_cost")
+
     def _compute_analysis(self) -> dict:
         results = list(self.results.order_by("memory_mb"))
         measured = [r for r in results if r.avg_duration_ms is not None]
@@ -759,9 +790,9 @@ def money(value) -> str | None:
 
 
 def _imported_part(stored: dict | None) -> dict:
-    """What an imported run's analysis keeps from the import (its source)."""
-    imported = (stored or {}).get("imported")
-    return {"imported": imported} if imported else {}
+    """What a re-computed analysis keeps: an imported run's source, a sweep's total cost."""
+    stored = stored or {}
+    return {key: stored[key] for key in ("imported", "sweep_cost") if stored.get(key)}
 
 
 class MemoryChange(models.Model):

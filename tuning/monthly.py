@@ -21,13 +21,20 @@ def _measured(results) -> list:
 
 
 def monthly_costs(
-    results, *, invocations: int, region: str, architecture: str = "x86_64", prices=None
+    results,
+    *,
+    invocations: int,
+    region: str,
+    architecture: str = "x86_64",
+    ephemeral_storage_mb: int = 512,
+    prices=None,
 ):
     """[(memory_mb, USD per month)] at ``invocations`` per month, at ``prices`` (a
     ``pricing.LambdaPrices``; default: the offline table's for the region).
 
     The free tier is not deducted: it is shared by every function of the account, so
-    crediting it to one function would overstate what a size change saves.
+    crediting it to one function would overstate what a size change saves. Ephemeral storage
+    above 512 MB is charged as in the cost per call, so both agree.
     """
     rows = []
     for r in _measured(results):
@@ -42,6 +49,7 @@ def monthly_costs(
             region,
             free_tier=False,
             prices=prices,
+            ephemeral_storage_mb=ephemeral_storage_mb,
         )
         if cost is None and r.avg_cost_usd is not None:  # no prices here: the measured cost
             cost = Decimal(str(r.avg_cost_usd)) * invocations
@@ -74,6 +82,7 @@ def monthly_summary(
     recommended_mb: int | None,
     region: str,
     architecture: str,
+    ephemeral_storage_mb: int = 512,
     prices=None,
 ) -> dict:
     """Monthly cost per size (``rows``), the traffic used (``invocations``, ``assumed`` when
@@ -81,7 +90,12 @@ def monthly_summary(
     (None when either was not measured) and an ``explanation`` of any assumption."""
     invocations = traffic or ASSUMED_MONTHLY_INVOCATIONS
     rows = monthly_costs(
-        results, invocations=invocations, region=region, architecture=architecture, prices=prices
+        results,
+        invocations=invocations,
+        region=region,
+        architecture=architecture,
+        ephemeral_storage_mb=ephemeral_storage_mb,
+        prices=prices,
     )
     costs = dict(rows)
     saving = None
@@ -110,4 +124,5 @@ def monthly_summary(
         "saving": saving,
         "current_mb": current_mb,
         "current_tested": current_mb in costs,
+        "ephemeral_storage_mb": ephemeral_storage_mb,
     }

@@ -4,7 +4,12 @@
   ``https://lambda-power-tuning.show/#<powers>;<durations>;<costs>`` where each part is the
   standard base64 of a little-endian array — Int16 memory sizes (MB), Float32 average
   durations (ms), Float32 average costs (USD) — sorted by memory (lambda/utils.js,
-  ``buildVisualizationURL``).
+  ``buildVisualizationURL``). Its durations are average *billed* durations and its costs
+  ``ceil(duration) × price per ms`` at the size: no request fee, no ephemeral storage.
+* The visualizer compares two runs with an 8-part hash: ``<powers1>;<durations1>;<costs1>;
+  <powers2>;<durations2>;<costs2>;<legend1>;<legend2>``, the legends percent-encoded
+  (``encodeURIComponent``; aws-lambda-power-tuning-ui, src/app.js ``compare``). Its sample
+  single link ends with a stray ``;``, which it tolerates, and so do we.
 * Its state machine's output (the analyzer's result) looks like
   ``{"power": 512, "cost": 1.2e-6, "duration": 10.4, "stateMachine": {"executionCost": …,
   "lambdaCost": …, "visualization": "https://lambda-power-tuning.show/#…"}, "stats": [...]}``,
@@ -24,8 +29,9 @@ import math
 import struct
 from dataclasses import dataclass
 from decimal import Decimal
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
+from tuning import pricing
 from tuning.params import (
     MAX_MEMORY_SIZES,
     check_json,
@@ -65,37 +71,55 @@ class Imported:
     strategy_hint: str | None = None
     lambda_cost_usd: float | None = None
     visualization_url: str = ""
+    name: str = ""  # the legend of one side of a comparison link
+
+
+#: Parts of a visualizer hash: one run, or two runs and their legends.
+SINGLE_PARTS, COMPARISON_PARTS = 3, 8
+#: What encodeURIComponent leaves as it is.
+_URI_COMPONENT_SAFE = "-_.!~*'()"
 
 
 def _b64(values, fmt: str) -> str:
     return base64.b64encode(struct.pack(f"<{len(values)}{fmt}", *values)).decode("ascii")
 
 
-def encode_visualizer_url(points, base_url: str = VISUALIZER_URL) -> str:
-    """Visualizer link for ``(memory_mb, avg_duration_ms, avg_cost_usd)`` triples."""
+def _hash(points) -> str:
+    """``<powers>;<durations>;<costs>`` of ``(memory_mb, avg_duration_ms, avg_cost_usd)``."""
     ordered = sorted(points, key=lambda p: p[0])
     powers = [int(p[0]) for p in ordered]
     if any(not -32768 <= power <= 32767 for power in powers):
         raise ValueError("memory sizes must fit in an Int16")
     durations = [float(p[1]) for p in ordered]
     costs = [float(p[2]) for p in ordered]
-    return f"{base_url}#{_b64(powers, 'h')};{_b64(durations, 'f')};{_b64(costs, 'f')}"
+    return f"{_b64(powers, 'h')};{_b64(durations, 'f')};{_b64(costs, 'f')}"
 
 
-def _unb64(part: str, fmt: str, size: int) -> list:
+def encode_visualizer_url(points, base_url: str = VISUALIZER_URL) -> str:
+    """Visualizer link for ``(memory_mb, avg_duration_ms, avg_cost_usd)`` triples."""
+    return f"{base_url}#{_hash(points)}"
+
+
+def encode_comparison_url(first, second, names, base_url: str = VISUALIZER_URL) -> str:
+    """The visualizer's two-run comparison link: two runs' triples and their two names."""
+    legends = [quote(str(name), safe=_URI_COMPONENT_SAFE) for name in names]
+    return f"{base_url}#{_hash(first)};{_hash(second)};{legends[0]};{legends[1]}"
+
+
+def _unb64(part: str, fmt: str, size: int, what: str = "The visualizer link") -> list:
     part = part.strip()
     part += "=" * (-len(part) % 4)
     try:
         raw = base64.b64decode(part, validate=True)
     except (binascii.Error, ValueError):
-        raise ImportProblem("The visualizer link's data is not valid base64.") from None
+        raise ImportProblem(f"{what}'s data is not valid base64.") from None
     if len(raw) % size:
-        raise ImportProblem("The visualizer link's data has a truncated value.")
+        raise ImportProblem(f"{what}'s data has a truncated value.")
     return list(struct.unpack(f"<{len(raw) // size}{fmt}", raw))
 
 
-def decode_visualizer_url(url: str) -> list[Point]:
-    """Points of a visualizer link (values are Float32, so ~7 significant digits)."""
+def _hash_parts(url: str) -> list[str]:
+    """The ';'-separated parts after '#': 3 (one run) or 8 (a comparison of two runs)."""
     url = url.strip()
     fragment = urlsplit(url).fragment if "#" in url else ""
     if not fragment:
@@ -103,23 +127,68 @@ def decode_visualizer_url(url: str) -> list[Point]:
             "A visualizer link ends with #<sizes>;<durations>;<costs>; this one has no '#' part."
         )
     parts = fragment.split(";")
-    if len(parts) != 3:
+    if len(parts) == SINGLE_PARTS + 1 and not parts[-1].strip():
+        parts = parts[:SINGLE_PARTS]  # the visualizer's own sample link ends with ';'
+    if len(parts) not in (SINGLE_PARTS, COMPARISON_PARTS):
         raise ImportProblem(
-            f"A visualizer link has 3 parts after '#' separated by ';', this one has {len(parts)}."
+            f"A visualizer link has 3 parts after '#' separated by ';' (8 for a comparison of "
+            f"two runs), this one has {len(parts)}."
         )
-    powers = _unb64(parts[0], "h", 2)
-    durations = _unb64(parts[1], "f", 4)
-    costs = _unb64(parts[2], "f", 4)
+    return parts
+
+
+def _points(parts: list[str], what: str) -> list[Point]:
+    """One run's points from its three hash parts (values are Float32: ~7 digits)."""
+    powers = _unb64(parts[0], "h", 2, what)
+    durations = _unb64(parts[1], "f", 4, what)
+    costs = _unb64(parts[2], "f", 4, what)
     if not (len(powers) == len(durations) == len(costs)) or not powers:
         raise ImportProblem(
-            f"The link holds {len(powers)} sizes, {len(durations)} durations and "
+            f"{what} holds {len(powers)} sizes, {len(durations)} durations and "
             f"{len(costs)} costs; they must be as many, and at least one."
         )
-    _check_count(len(powers), "The link")
+    _check_count(len(powers), what)
     return [
-        _point(m, d, c, f"The link's size #{index}")
+        _point(m, d, c, f"{what}'s size #{index}")
         for index, (m, d, c) in enumerate(zip(powers, durations, costs, strict=True), start=1)
     ]
+
+
+#: A legend names a run on pages: a line of text.
+MAX_LEGEND_CHARS = 200
+
+
+def _legend(text: str, what: str) -> str:
+    """A comparison link's legend, percent-decoded and held to the limits of a name."""
+    try:
+        name = unquote(text.strip(), errors="strict")
+        return check_text(name, what, max_chars=MAX_LEGEND_CHARS).strip()
+    except UnicodeDecodeError:
+        raise ImportProblem(f"{what} of the comparison link is not valid UTF-8.") from None
+    except ValueError as invalid:
+        raise ImportProblem(str(invalid)) from None
+
+
+def decode_visualizer_links(url: str) -> list[tuple[str, list[Point]]]:
+    """``[(name, points)]`` of a visualizer link: one run (name ""), or the two runs of a
+    comparison link with their legends."""
+    parts = _hash_parts(url)
+    if len(parts) == SINGLE_PARTS:
+        return [("", _points(parts, "The visualizer link"))]
+    names = [_legend(parts[6], "The first legend"), _legend(parts[7], "The second legend")]
+    return [
+        (names[0], _points(parts[0:3], "The link's first run")),
+        (names[1], _points(parts[3:6], "The link's second run")),
+    ]
+
+
+def decode_visualizer_url(url: str) -> list[Point]:
+    """Points of a single-run visualizer link (values are Float32, so ~7 significant
+    digits); a comparison link is refused (:func:`decode_visualizer_links` reads both)."""
+    runs = decode_visualizer_links(url)
+    if len(runs) != 1:
+        raise ImportProblem("This is a comparison link of two runs, where one run was expected.")
+    return runs[0][1]
 
 
 def _visualizer_link(url, what: str) -> str:
@@ -220,8 +289,24 @@ def parse_output(data) -> Imported:
     )
 
 
+def parse_sources(text: str) -> list[Imported]:
+    """A pasted output JSON or visualizer link: one run; a comparison link: its two runs."""
+    text = (text or "").strip()
+    if text and not text.startswith(("{", "[")) and "#" in text:
+        url = _visualizer_link(text, "The link")
+        return [
+            Imported(
+                points=tuple(sorted(points, key=lambda p: p.memory_mb)),
+                visualization_url=url if not name else "",
+                name=name,
+            )
+            for name, points in decode_visualizer_links(url)
+        ]
+    return [parse_source(text)]
+
+
 def parse_source(text: str) -> Imported:
-    """A pasted output JSON or visualizer URL."""
+    """A pasted output JSON or single-run visualizer URL."""
     text = (text or "").strip()
     if not text:
         raise ImportProblem("Paste Power Tuning's output JSON or a visualizer link.")
@@ -253,14 +338,80 @@ def parse_source(text: str) -> Imported:
     )
 
 
-def run_visualizer_url(results) -> str | None:
-    """Visualizer link of a run's successful sizes; None when no size has figures."""
-    points = [
+def visualizer_points(results) -> list[tuple]:
+    """``(memory_mb, avg_duration_ms, avg_cost_usd)`` of the sizes with figures."""
+    return [
         (r.memory_mb, r.avg_duration_ms, r.avg_cost_usd)
         for r in results
         if r.avg_duration_ms is not None and r.avg_cost_usd is not None and r.status != "FAILED"
     ]
+
+
+def run_visualizer_url(results) -> str | None:
+    """Visualizer link of a run's successful sizes; None when no size has figures."""
+    points = visualizer_points(results)
     return encode_visualizer_url(points) if points else None
+
+
+def comparison_visualizer_url(first, second, names) -> str | None:
+    """The visualizer's comparison link of two runs' results; None unless both have figures."""
+    a, b = visualizer_points(first), visualizer_points(second)
+    return encode_comparison_url(a, b, names) if a and b else None
+
+
+#: How far an imported cost may be from Tuneboard's price for the architecture to be named.
+ARCHITECTURE_TOLERANCE = 0.1
+
+
+def infer_architecture(points, region: str) -> str | None:
+    """The architecture whose price explains an imported run's costs: Power Tuning prices
+    ``ceil(duration)`` at x86_64 or arm64 (arm64 is 20 % cheaper), without the request fee
+    (links exported by Tuneboard include it, so both are tried). None when no price is known
+    for the region, no size has a cost, or no architecture comes within 10 %."""
+    usable = [p for p in points if p.cost_usd > 0 and p.duration_ms > 0]
+    if not usable:
+        return None
+    try:
+        fee = float(pricing.request_price(region))
+        prices = {a: float(pricing.price_per_gb_second(a, region)) for a in pricing.ARCHITECTURES}
+    except ValueError:
+        return None
+
+    def error(architecture: str, with_fee: bool) -> float:
+        misses = sorted(
+            abs(
+                math.ceil(p.duration_ms) / 1000 * p.memory_mb / 1024 * prices[architecture]
+                + (fee if with_fee else 0.0)
+                - p.cost_usd
+            )
+            / p.cost_usd
+            for p in usable
+        )
+        return misses[len(misses) // 2]  # the median size: one odd figure does not decide
+
+    miss, architecture = min(
+        (error(a, with_fee), a) for a in pricing.ARCHITECTURES for with_fee in (False, True)
+    )
+    return architecture if miss <= ARCHITECTURE_TOLERANCE else None
+
+
+def imported_facts(run) -> dict:
+    """What an imported run carries from its import: ``name`` (a comparison legend),
+    ``architecture`` (inferred from its costs, or None)."""
+    return (run.analysis or {}).get("imported") or {}
+
+
+def imported_sweep_cost(run, format_usd) -> str:
+    """What Power Tuning said its sweep cost in Lambda charges (its ``lambdaCost``: duration
+    only, no request fees), for an imported run that carries it; else ""."""
+    imported = (run.analysis or {}).get("imported") or {}
+    cost = imported.get("lambda_cost_usd")
+    if cost is None:
+        return ""
+    return (
+        f"Power Tuning reported {format_usd(Decimal(repr(cost)))} in Lambda charges for its "
+        "sweep (lambdaCost: duration only, without request fees)."
+    )
 
 
 def import_run(
@@ -275,6 +426,7 @@ def import_run(
 
     now = timezone.now()
     sizes = sorted({p.memory_mb for p in imported.points})
+    architecture = infer_architecture(imported.points, region)
     with transaction.atomic():
         run = TuningRun.objects.create(
             function_arn=function.text,
@@ -292,11 +444,15 @@ def import_run(
             created_by=user,
             started_at=now,
             finished_at=now,
+            # Only what is known: the architecture its costs were priced at, when they tell.
+            original_config={"Architectures": [architecture]} if architecture else {},
             analysis={
                 "imported": {
                     "optimal_power": imported.optimal_power,
                     "lambda_cost_usd": imported.lambda_cost_usd,
                     "visualization_url": imported.visualization_url,
+                    "name": imported.name,
+                    "architecture": architecture,
                 }
             },
         )

@@ -24,6 +24,7 @@ from tuning.models import (
     TuningRun,
 )
 from tuning.params import InvalidSweep, SweepParams
+from tuning.signals import announce_finished
 from tuning.tasks import apply_memory_task, cancel_sweep_task, start_sweep_task
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,7 @@ def request_cancel(run, user=None) -> None:
         TuningRun.objects.filter(pk=run.pk).update(error_message=who)
         run.results.filter(status__in=OPEN_RESULT_STATUSES).update(status=ResultStatus.CANCELLED)
         run.refresh_from_db()
+        announce_finished(run)
         return
     updated = TuningRun.objects.filter(
         pk=run.pk, status=RunStatus.RUNNING, cancel_requested=False

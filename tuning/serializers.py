@@ -31,6 +31,10 @@ return, and what public share pages may show (``private=False``).
       "applied": {"memory_mb", "to", "at", "by"} | null,
       "created_by": "alice" | null, "imported_from": "",
       "created_at", "started_at", "finished_at", "heartbeat_at": ISO 8601 | null,
+      "sweep_cost": null | {"usd": "0.000412" | null (price unknown), "invocations": 60,
+                    "unmeasured": 0, "errors": 1, "cold_starts": 3},
+          # what the finished sweep spent in Lambda charges: every invocation it made,
+          # request fees, errors, cold starts and ephemeral storage included (tuning.spend)
       "results": [<per size, below>]
     }
 
@@ -63,7 +67,8 @@ Restore Duration); costs include a SnapStart restore's Billed Restore Duration a
           # less)
     }
 
-Imported Power Tuning runs hold ``{"imported": {...}}`` instead.
+Imported Power Tuning runs hold ``{"imported": {...}}`` instead. A finished sweep's total
+cost is stored there too, as ``"sweep_cost"`` (above).
 
 ``private=False`` (public share pages) leaves out payloads, the account, who started or
 applied the run, and shows of every error text (the run's, each size's, a pending cleanup's, a
@@ -182,6 +187,7 @@ def run_to_dict(run: TuningRun, *, private: bool = True) -> dict:
         "started_at": _iso(run.started_at),
         "finished_at": _iso(run.finished_at),
         "heartbeat_at": _iso(run.heartbeat_at),
+        "sweep_cost": run.sweep_cost,
         "results": [result_to_dict(r, private=private) for r in results],
     }
     if not private:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -39,6 +40,7 @@ from tuning import (
     regions,
     runs,
     sharing,
+    spend,
 )
 from tuning import estimate as estimates
 from tuning.aws import AwsError
@@ -472,6 +474,8 @@ def run_detail(request, pk):
         "applying": any(change.in_progress for change in memory_changes),
         "start_permission": runs.START_PERMISSION,
         "apply_permission": runs.APPLY_PERMISSION,
+        "sweep_cost": spend.sentence(run.sweep_cost, format_usd)
+        or powertuning.imported_sweep_cost(run, format_usd),
         "payload_json": json.dumps(run.payload, indent=2),
         "weighted_json": json.dumps(run.weighted_payloads, indent=2)
         if run.weighted_payloads
@@ -510,6 +514,7 @@ def _monthly_response(request, run, *, private: bool = True):
         recommended_mb=best.memory_mb if best else None,
         region=run.region,
         architecture=run.architecture,
+        ephemeral_storage_mb=run.ephemeral_storage_mb,
         prices=prices,
     )
     chart = charts.monthly_cost(
@@ -718,7 +723,12 @@ def run_compare(request):
     if len(chosen) < 2:
         context["recent"] = TuningRun.objects.select_related("created_by")[:30]
         return render(request, "tuning/run_compare.html", context)
-    labelled = [(compare.label(run), list(run.results.all())) for run in chosen]
+    billed = any(run.imported_from for run in chosen)  # Power Tuning's durations are billed
+    labelled = [
+        (compare.label(run), compare.like_for_like(run, list(run.results.all()), billed=billed))
+        for run in chosen
+    ]
+    baseline_label, baseline_figures = labelled[0]
     context.update(
         {
             "chart": charts.compare(labelled),
@@ -726,6 +736,20 @@ def run_compare(request):
             "table": compare.comparison_table(labelled),
             "baseline": chosen[0],
             "others": chosen[1:],
+            "facts": [
+                {"run": run, "label": label, **compare.run_facts(run)}
+                for run, (label, _figures) in zip(chosen, labelled, strict=True)
+            ],
+            "billed": billed,
+            "visualizer_links": [
+                {"label": label, "url": url}
+                for label, figures in labelled[1:]
+                if (
+                    url := powertuning.comparison_visualizer_url(
+                        baseline_figures, figures, (baseline_label, label)
+                    )
+                )
+            ],
         }
     )
     return render(request, "tuning/run_compare.html", context)
@@ -744,18 +768,29 @@ def run_import(request):
         form = PowerTuningImportForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            run = powertuning.import_run(
-                data["source"],
-                function=data["function"],
-                region=data["region"],
-                account=data.get("account"),
-                strategy=data["strategy"],
-                user=request.user,
-            )
+            with transaction.atomic():  # both runs of a comparison link, or neither
+                imported = [
+                    powertuning.import_run(
+                        source,
+                        function=data["function"],
+                        region=data["region"],
+                        account=data.get("account"),
+                        strategy=data["strategy"],
+                        user=request.user,
+                    )
+                    for source in data["source"]
+                ]
+            if len(imported) == 1:
+                run = imported[0]
+                messages.success(
+                    request, f"Imported {len(run.memory_sizes)} sizes from AWS Lambda Power Tuning."
+                )
+                return redirect("tuning:run_detail", pk=run.id)
             messages.success(
-                request, f"Imported {len(run.memory_sizes)} sizes from AWS Lambda Power Tuning."
+                request, "Imported both runs of the comparison link from AWS Lambda Power Tuning."
             )
-            return redirect("tuning:run_detail", pk=run.id)
+            query = "&".join(f"ids={run.id}" for run in imported)
+            return redirect(reverse("tuning:run_compare") + "?" + query)
         status = 400
     else:
         form = PowerTuningImportForm()

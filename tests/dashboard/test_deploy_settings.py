@@ -10,6 +10,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "tuneboard.example.com",
     "DATABASE_URL": "postgres://tuneboard@db.example.com:5432/tuneboard",
     "CELERY_BROKER_URL": "redis://redis.example.com:6379/0",
+    "TUNEBOARD_BASE_URL": "https://tuneboard.example.com",
 }
 
 

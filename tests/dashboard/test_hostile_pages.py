@@ -35,6 +35,7 @@ from tests.hostile import (
     post,
     rolled_back,
 )
+from tests.notifications import test_hostile_pages as notifications_suite
 from tests.prices import test_hostile_pages as prices_suite
 from tests.tuning import test_hostile_pages as tuning_suite
 from tests.tuning.runfactory import make_run
@@ -80,6 +81,7 @@ def test_every_page_of_the_urlconf_is_fuzzed_by_one_of_the_suites():
         *NAMESPACES,
         *tuning_suite.NAMESPACES,
         *cache_suite.NAMESPACES,
+        *notifications_suite.NAMESPACES,
         *prices_suite.NAMESPACES,
     }
     assert {page.namespace for page in pages()} <= suites

@@ -62,6 +62,8 @@ def make_run(
     error_message="",
     payload=None,
     failure=OUT_OF_MEMORY,
+    ephemeral_storage=512,
+    architecture="x86_64",
 ):
     """A run in ``status``; a finished one has ``num`` invocations per size (durations spread
     ±4 % around ``durations[size]``) and every invocation of a size in ``failed_sizes`` failed
@@ -94,8 +96,8 @@ def make_run(
     # What record_original stores (it reads it from AWS).
     run.original_config = {
         "MemorySize": original_memory,
-        "Architectures": ["x86_64"],
-        "EphemeralStorage": {"Size": 512},
+        "Architectures": [architecture],
+        "EphemeralStorage": {"Size": ephemeral_storage},
     }
     run.save(update_fields=["original_config"])
     if status == RunStatus.RUNNING:
@@ -119,6 +121,7 @@ def make_run(
     assert run.claim_finish()
     run.store_analysis()
     run.claim_cleanup(from_phases=[Phase.ANALYSING])
+    run.store_sweep_cost()
     run.finish(status, error_message)
     started = created_at or timezone.now() - timedelta(seconds=42)
     TuningRun.objects.filter(pk=run.pk).update(

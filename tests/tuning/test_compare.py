@@ -1,5 +1,6 @@
 """Comparing runs: the ids asked for, the labels and the per-size changes against the first."""
 
+import math
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -7,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tuning.compare import comparison_table, ids_from_query, label, percent_change
+from tuning.compare import comparison_table, ids_from_query, label, like_for_like, percent_change
 
 A = uuid.UUID("11111111-1111-4111-8111-111111111111")
 B = uuid.UUID("22222222-2222-4222-8222-222222222222")
@@ -100,3 +101,111 @@ def test_an_other_run_without_figures_at_a_size_has_no_change():
     table = comparison_table([("baseline", BEFORE), ("failed", [result(512, None, None)])])
     assert table[0]["others"][0]["duration_pct"] is None
     assert table[0]["others"][0]["cost_pct"] is None
+
+
+# --------------------------------------------------------------------------- like for like
+
+# Power Tuning prices ceil(duration) at $0.0000000021 per ms at 128 MB (x86_64), $0.0000000017
+# (arm64), without the request fee (lambda/utils.js computePrice).
+PT_X86_PER_MS_128 = 2.1e-9
+PT_ARM_PER_MS_128 = 1.7e-9
+
+
+def pt_link(durations: dict, per_ms_128: float = PT_X86_PER_MS_128) -> str:
+    from tuning import powertuning
+
+    return powertuning.encode_visualizer_url(
+        [(mb, d, math.ceil(d) * per_ms_128 * mb / 128) for mb, d in durations.items()]
+    )
+
+
+@pytest.fixture
+def importer(django_user_model):
+    from django.test import Client
+
+    admin = django_user_model.objects.create_superuser("ada", "ada@example.com", "pw-42-horse")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin)
+    client.get("/runs/import/")
+    client.csrf = client.cookies["csrftoken"].value
+    return client
+
+
+def import_link(client, url, function="orders"):
+    data = {"function": function, "region": "us-east-1", "strategy": "cost", "source": url}
+    return client.post("/runs/import/", data, HTTP_X_CSRFTOKEN=client.csrf)
+
+
+@pytest.mark.django_db
+def test_an_imported_and_a_native_run_of_the_same_durations_cost_the_same(importer):
+    from tests.tuning.runfactory import make_run
+    from tuning.models import TuningRun
+
+    # A 10 ms function at 128 and 1024 MB, billed 11 ms every time, measured by Tuneboard…
+    native = make_run(function="orders", sizes=(128, 1024), durations={128: 10.5, 1024: 10.5})
+    assert {r.avg_billed_duration_ms for r in native.results.all()} == {11.0}
+    # …and the same durations as Power Tuning reports them.
+    assert import_link(importer, pt_link({128: 11.0, 1024: 11.0})).status_code == 302
+    imported = TuningRun.objects.get(imported_from="power-tuning")
+    by_size = {r.memory_mb: r for r in imported.results.all()}
+    native_128 = native.results.get(memory_mb=128).avg_cost_usd
+    # As stored, the native run looks 10× dearer: Power Tuning leaves the $0.20/M fee out.
+    assert native_128 / by_size[128].avg_cost_usd > 9
+
+    response = importer.get(f"/runs/compare/?ids={native.id}&ids={imported.id}")
+    page = response.content.decode()
+    for row in response.context["table"]:  # equal but for the 12th decimal of a stored cost
+        other = row["others"][0]
+        assert other["cost_pct"] == pytest.approx(0, abs=0.01), row["memory_mb"]
+        assert other["duration_pct"] == pytest.approx(0, abs=1e-6), row["memory_mb"]
+    assert "Compared like for like: durations are average billed durations" in page
+    assert "Billed duration" in page
+
+    facts = {fact["run"].id: fact for fact in response.context["facts"]}
+    assert facts[native.id]["source"] == "measured by Tuneboard"
+    assert facts[imported.id]["source"] == "imported from AWS Lambda Power Tuning"
+    assert facts[native.id]["architecture"] == facts[imported.id]["architecture"] == "x86_64"
+    runs_table = page.split('id="compare-runs"')[1].split("</table>")[0]
+    assert runs_table.count("x86_64") == 2 and "inferred from its costs" in runs_table
+
+    # With the imported run as the baseline, Power Tuning's own figure is shown under ours.
+    page = importer.get(f"/runs/compare/?ids={imported.id}&ids={native.id}").content.decode()
+    assert "Power Tuning: $0.0000000231" in page  # 11 ms × $0.0000000021
+
+
+@pytest.mark.django_db
+def test_an_imported_runs_architecture_is_inferred_from_its_costs_and_priced_so(importer):
+    from tuning import pricing
+    from tuning.models import TuningRun
+
+    assert import_link(importer, pt_link({512: 100.0}, PT_ARM_PER_MS_128)).status_code == 302
+    run = TuningRun.objects.get()
+    assert run.architecture == "arm64"
+    assert importer.get(f"/api/runs/{run.id}/").json()["architecture"] == "arm64"
+    (figures,) = like_for_like(run, run.results.all(), billed=True)
+    assert figures.avg_cost_usd == pricing.invocation_cost(512, 100, "arm64", "us-east-1")
+    assert figures.reported_cost_usd == run.results.get().avg_cost_usd
+
+
+def test_costs_no_architecture_explains_are_left_unnamed():
+    from tuning.powertuning import Point, infer_architecture
+
+    assert infer_architecture([Point(512, 100.0, 1e-3)], "us-east-1") is None
+    assert infer_architecture([Point(512, 0.0, 0.0)], "us-east-1") is None
+    assert infer_architecture([Point(512, 100.0, 4 * 100 * 2.1e-9)], "us-east-1") == "x86_64"
+
+
+@pytest.mark.django_db
+def test_runs_measured_by_tuneboard_alone_keep_their_measured_durations(client, django_user_model):
+    from tests.tuning.runfactory import make_run
+
+    client.force_login(django_user_model.objects.create_user("mo"))
+    x86 = make_run(function="orders", sizes=(512,))
+    arm = make_run(function="orders", sizes=(512,), architecture="arm64")
+    response = client.get(f"/runs/compare/?ids={x86.id}&ids={arm.id}")
+    page = response.content.decode()
+    assert "Durations are trimmed means of the measured duration" in page
+    baseline = response.context["table"][0]["baseline"]
+    assert baseline.avg_duration_ms == x86.results.get().avg_duration_ms
+    assert baseline.avg_cost_usd == x86.results.get().avg_cost_usd
+    assert [fact["architecture"] for fact in response.context["facts"]] == ["x86_64", "arm64"]

@@ -227,3 +227,32 @@ def test_a_current_size_that_costs_nothing_has_no_share_to_save():
     free = [result(128, 100, cost="0"), result(1024, 100, cost="0.000001")]
     saving = summary(free, region="xx-nowhere-9", current_mb=128, recommended_mb=1024)["saving"]
     assert (saving["amount"], saving["percent"]) == (-1, 0.0)
+
+
+@pytest.mark.django_db
+def test_the_monthly_cost_agrees_with_the_cost_per_call_with_2_gb_of_ephemeral_storage():
+    # Ephemeral storage above the free 512 MB is charged per GB-second: the monthly figure of
+    # each size is its cost per call (request fee and storage included) times the traffic.
+    run = make_run(sizes=(128, 1024, 1769), ephemeral_storage=2048)
+    summary = monthly_summary(
+        list(run.results.all()),
+        traffic=1_000_000,
+        problem=None,
+        current_mb=128,
+        recommended_mb=1024,
+        region="us-east-1",
+        architecture="x86_64",
+        ephemeral_storage_mb=run.ephemeral_storage_mb,
+    )
+    by_size = {r.memory_mb: r for r in run.results.all()}
+    assert summary["ephemeral_storage_mb"] == 2048
+    for size, monthly in summary["rows"]:
+        # The stored cost per call has 12 decimals: a million calls agree to $0.000001.
+        per_call = by_size[size].avg_cost_usd * 1_000_000
+        assert abs(monthly - per_call) <= Decimal("0.000001"), size
+    # Leaving the storage out would have been 1.5 GB × seconds × $0.0000000309 cheaper.
+    without = dict(monthly_costs(run.results.all(), invocations=1_000_000, region="us-east-1"))
+    billed_s = Decimal(str(by_size[1024].avg_billed_duration_ms)) / 1000
+    storage = Decimal("1.5") * billed_s * Decimal("0.0000000309") * 1_000_000
+    added = dict(summary["rows"])[1024] - without[1024]
+    assert added == pytest.approx(storage, rel=Decimal("1e-9"))

@@ -22,6 +22,7 @@ from tuning.models import (
     RunStatus,
     TuningRun,
 )
+from tuning.signals import announce_finished
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +205,11 @@ def cleanup_and_finish(run, status: str, message: str) -> None:
     )
     if status == RunStatus.SUCCEEDED and run.auto_apply_target and not left:
         message = auto_apply(run) or message
+    try:
+        # Its executors have stopped; a call still in flight after a cancel is not counted.
+        run.store_sweep_cost()
+    except Exception:  # the run must still finish and release its function
+        log.exception("could not store the sweep's cost")
     if left:
         note = f"Cleanup pending: {left}. Tuneboard retries it."
         message = f"{message} {note}".strip() if message else note
@@ -213,5 +219,6 @@ def cleanup_and_finish(run, status: str, message: str) -> None:
         charts.store_figures(run)
     except Exception:  # its page builds them when first viewed
         log.exception("could not build the figures of run %s", run.id)
-    run.finish(status, message, left=left)
+    if run.finish(status, message, left=left):
+        announce_finished(run)
     log.info("sweep finished: %s %s", status, message)

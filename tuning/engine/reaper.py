@@ -36,6 +36,7 @@ from tuning.models import (
     RunStatus,
     TuningRun,
 )
+from tuning.signals import announce_finished
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ def reap_stale_runs(enqueue_batch: EnqueueBatch, stale_seconds: int | None = Non
         if run.fail_unstarted(
             "No worker started this sweep in time; is a Celery worker consuming the 'sweeps' queue?"
         ):
+            announce_finished(run)
             handled.append(str(run.id))
     handled += retry_pending_cleanups()
     handled += fail_stuck_applies(now - dt.timedelta(seconds=APPLY_TIMEOUT_SECONDS))

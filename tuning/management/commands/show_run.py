@@ -7,7 +7,8 @@ import uuid
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tuning import price_table
+from dashboard.templatetags.units import format_usd
+from tuning import price_table, spend
 from tuning.analysis import STRATEGIES
 from tuning.costing import PRICE_UNKNOWN
 from tuning.models import RunStatus, TuningRun
@@ -51,6 +52,9 @@ def print_run(out, run, *, as_json: bool) -> None:
             )
     if run.price_unknown:
         out.write(f"price unknown: {run.price_unknown}")
+    cost = spend.sentence(run.sweep_cost, format_usd)
+    if cost:
+        out.write(cost)
 
 
 class Command(BaseCommand):
