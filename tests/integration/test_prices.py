@@ -74,6 +74,8 @@ def test_sweeps_in_eu_west_2_and_ap_southeast_2_are_priced_from_the_price_list(
     assert run.status == RunStatus.SUCCEEDED, run.error_message
     assert run.price_unknown is None
     assert (run.prices["source"], run.prices["region"]) == ("AWS Price List", region)
+    spent = sum((inv.cost_usd for inv in Invocation.objects.filter(run=run)), Decimal(0))
+    assert Decimal(run.sweep_cost["usd"]) == spent  # the sweep's total, not "unknown"
     for inv in Invocation.objects.filter(run=run, error_type=""):
         gb_seconds = Decimal(inv.memory_mb) / 1024 * Decimal(str(inv.billed_duration_ms)) / 1000
         expected = gb_seconds * Decimal(gb_second) + Decimal("0.0000002")
