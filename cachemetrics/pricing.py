@@ -1,8 +1,10 @@
 """Prices for the cache economics (stdlib only).
 
-DAX node-hour prices live in the ``DaxNodePrice`` table (editable in the admin); the rows
-below seed it through a data migration and are the fallback when a row is missing.
-DynamoDB read prices are constants here: they change rarely and apply to every table.
+The source of truth is the AWS Price List (stored by the ``prices`` app, read through
+``cachemetrics.price_table``): DAX node-hours per node type and DynamoDB read prices per
+region. The figures below are the offline fallback, labelled as such wherever they are used:
+the DAX node-hour prices seed the ``DaxNodePrice`` table (editable in the admin) through a data
+migration; the DynamoDB read prices are us-east-1's.
 """
 
 from __future__ import annotations
@@ -47,10 +49,22 @@ ON_DEMAND_USD_PER_MILLION_RRU = 0.125
 PROVISIONED_USD_PER_RCU_HOUR = 0.00013
 
 
+READ_PRICE_AS_OF = date(2026, 11, 26)
+
+
+def offline_label(as_of: str) -> str:
+    return f"prices from the offline table, as of {as_of} (AWS Price List unavailable)"
+
+
+def price_list_label(as_of: str) -> str:
+    return f"prices as of {as_of} (AWS Price List)"
+
+
 @dataclass(frozen=True)
 class ReadPrices:
     on_demand_per_million_rru: float = ON_DEMAND_USD_PER_MILLION_RRU
     provisioned_per_rcu_hour: float = PROVISIONED_USD_PER_RCU_HOUR
+    label: str = offline_label(READ_PRICE_AS_OF.isoformat()) + ", us-east-1"
 
 
 def eventual_read_units(item_kb: float) -> float:

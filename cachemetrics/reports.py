@@ -8,33 +8,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from cachemetrics import analysis, catalog, points, pricing
-from cachemetrics.models import CachedTable, DaxCluster, DaxNodePrice
+from cachemetrics import analysis, catalog, points, price_table, pricing
+from cachemetrics.models import CachedTable, DaxCluster
+from cachemetrics.price_table import NodePrice
 from cachemetrics.ranges import Range, get_range
 
 # --------------------------------------------------------------------------- prices
 
 
-@dataclass(frozen=True)
-class NodePrice:
-    hourly_usd: float | None
-    source: str = ""
-    as_of: str = ""
-    note: str = ""
-
-
 def node_price(cluster: DaxCluster) -> NodePrice:
-    row = (
-        DaxNodePrice.objects.filter(node_type=cluster.node_type, region=cluster.region).first()
-        or DaxNodePrice.objects.filter(node_type=cluster.node_type, region="us-east-1").first()
-    )
-    if row:
-        note = "" if row.region == cluster.region else f"{row.region} price used"
-        return NodePrice(float(row.hourly_usd), row.source, row.as_of.isoformat(), note)
-    hourly = pricing.node_hourly_usd(cluster.node_type)
-    if hourly is None:
-        return NodePrice(None, note=f"no price known for {cluster.node_type}")
-    return NodePrice(hourly, pricing.DAX_PRICE_SOURCE, pricing.DAX_PRICE_AS_OF.isoformat())
+    return price_table.node_price(cluster.node_type, cluster.region)
 
 
 # --------------------------------------------------------------------------- cluster
@@ -64,6 +47,10 @@ class ClusterReport:
     @property
     def exact_tables(self) -> bool:
         return len(self.tables) <= 1
+
+    @property
+    def read_prices_label(self) -> str:
+        return price_table.read_prices(self.cluster.region).label
 
 
 @dataclass
@@ -143,7 +130,9 @@ def cluster_report(cluster: DaxCluster, range_key: str | None = None) -> Cluster
     covered = points.covered_hours(
         [s.pk for s in cluster_level.values() if s.metric == catalog.TOTAL_REQUESTS], start, end
     )
-    saved = analysis.savings(uses, covered or rng.hours, monthly_cost)
+    saved = analysis.savings(
+        uses, covered or rng.hours, monthly_cost, price_table.read_prices(cluster.region)
+    )
 
     halves = points.aggregates(
         [s.pk for s in cluster_level.values() if s.metric == catalog.EVICTED],
@@ -263,6 +252,7 @@ def table_report(table: CachedTable, range_key: str | None = None) -> TableRepor
             ],
             max(part.covered_hours for part, _ in parts),
             allocated,
+            price_table.read_prices(table.region),
         )
         if parts
         else None

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "aws",
     "tuning",
     "cachemetrics",
+    "prices",
     "notifications",
 ]
 
@@ -314,6 +315,13 @@ CELERY_BEAT_SCHEDULE["purge-expired-data"] = {
     "task": "dashboard.tasks.purge_expired_data_task",
     "schedule": crontab(hour=3, minute=23),  # daily, UTC
     "options": {"expires": 12 * 3600},  # a day missed is caught up by the next one
+}
+# Prices from the AWS Price List (prices/refresh.py), daily on the same queue.
+CELERY_TASK_ROUTES["prices.tasks.refresh_prices_task"] = {"queue": "maintenance"}
+CELERY_BEAT_SCHEDULE["refresh-prices"] = {
+    "task": "prices.tasks.refresh_prices_task",
+    "schedule": crontab(hour=4, minute=7),  # daily, UTC; AWS publishes price changes rarely
+    "options": {"expires": 12 * 3600},
 }
 
 # --- Logging: JSON lines in production, readable lines in development ---

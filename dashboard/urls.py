@@ -22,5 +22,6 @@ urlpatterns = [
     path("api/", include("cachemetrics.api_urls")),
     path("", include("tuning.urls")),
     path("", include("cachemetrics.urls")),
+    path("", include("prices.urls")),
     path("", include("notifications.urls")),
 ]

@@ -12,6 +12,7 @@ from dashboard import health
 from dashboard.api import api_error, body_too_big
 from dashboard.forms import ApiTokenForm
 from dashboard.models import ApiToken
+from prices.lookup import last_refresh
 
 
 @require_GET
@@ -87,7 +88,9 @@ def api_token_revoke(request, pk):
 @require_GET
 def status(request):
     healthy, state = health.status()
-    return render(request, "dashboard/status.html", {"healthy": healthy, "state": state})
+    # The last price refresh is shown, not judged: prices that failed to refresh keep working.
+    context = {"healthy": healthy, "state": state, "price_refresh": last_refresh()}
+    return render(request, "dashboard/status.html", context)
 
 
 def bad_request(request, exception):

@@ -46,6 +46,13 @@ Besides the AWS routes, ``/_sandbox/`` holds test-control endpoints (not AWS):
   - ``GET /_sandbox/faults``: ``{"rules": [{..., "seen": N, "fired": N}]}`` (matching calls
     counted, calls failed or delayed).
   - ``DELETE /_sandbox/faults``: ``{"cleared": N}``; removes every rule.
+  - The Price List operations (``GetProducts``, ``DescribeServices``, ``GetAttributeValues``)
+    take rules too; their errors are answered as Pricing's (``sandbox.pricelist``).
+* ``POST /_sandbox/pricelist`` / ``DELETE /_sandbox/pricelist``: override Price List prices
+  (``sandbox.pricelist``).
+
+``POST /`` with ``X-Amz-Target: AWSPriceListService.*`` is the Price List Query API
+(``sandbox.pricelist``), served on this port as ``AWS_ENDPOINT_URL_PRICING``.
 """
 
 from __future__ import annotations
@@ -72,6 +79,8 @@ from sandbox.lambda_state import (
     in_region,
     parse_function_id,
 )
+from sandbox.pricelist import FAULT_ERRORS, PriceListApi, PriceListError
+from sandbox.pricelist import OPERATIONS as PRICELIST_OPERATIONS
 
 _CREDENTIAL_SCOPE_RE = re.compile(r"Credential=[^/,\s]*/\d{8}/(?P<region>[^/,\s]*)/")
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
@@ -161,6 +170,8 @@ _ROUTES: list[tuple[str, re.Pattern, str]] = [
         ("GET", "/_sandbox/faults", "sandbox_list_faults"),
         ("POST", "/_sandbox/faults", "sandbox_add_fault"),
         ("DELETE", "/_sandbox/faults", "sandbox_clear_faults"),
+        ("POST", "/_sandbox/pricelist", "sandbox_set_price"),
+        ("DELETE", "/_sandbox/pricelist", "sandbox_clear_prices"),
         ("GET", "/_sandbox/code/(?P<fn>[^/]+)/(?P<sha>[0-9a-f]{64})\\.zip", "sandbox_code"),
     ]
 ]
@@ -213,11 +224,15 @@ class LambdaApi:
         self.state = state
         self.pool = pool
         self.base_url = base_url
-        self.faults = FaultRules(OPERATIONS.values())
+        self.faults = FaultRules([*OPERATIONS.values(), *PRICELIST_OPERATIONS])
+        self.pricelist = PriceListApi()
 
     # ------------------------------------------------------------ dispatch
 
     def handle(self, request: Request) -> Response:
+        target = request.headers.get("x-amz-target", "")
+        if request.method == "POST" and target.startswith("AWSPriceListService."):
+            return self._pricelist(target, request)
         allowed = False
         for method, pattern, name in _ROUTES:
             match = pattern.match(request.path)
@@ -249,6 +264,22 @@ class LambdaApi:
             raise DropConnection
         if rule.error:
             raise injected_error(rule, function)
+
+    def _pricelist(self, target: str, r: Request) -> Response:
+        """The Price List Query API (sandbox.pricelist), JSON protocol on ``POST /``."""
+        headers = {"Content-Type": "application/x-amz-json-1.1"}
+        operation = target.partition(".")[2]
+        rule = self.faults.check(operation, None) if operation in PRICELIST_OPERATIONS else None
+        if rule is not None:
+            time.sleep(rule.delay_s)
+            if rule.error == TIMEOUT:
+                raise DropConnection
+            if rule.error:
+                code = FAULT_ERRORS.get(rule.error, "InternalErrorException")
+                error = PriceListError(code, f"{code} (sandbox fault {rule.id})")
+                return Response(error.status, error.body(), headers)
+        status, body = self.pricelist.handle(target, r.body)
+        return Response(status, body, headers)
 
     # ------------------------------------------------------------ functions
 
@@ -488,6 +519,15 @@ class LambdaApi:
 
     def sandbox_clear_faults(self, r: Request) -> Response:
         return Response(200, {"cleared": self.faults.clear()})
+
+    def sandbox_set_price(self, r: Request) -> Response:
+        try:
+            return Response(200, self.pricelist.set_override(r.json()))
+        except ValueError as exc:
+            raise LambdaError("InvalidParameterValueException", str(exc)) from exc
+
+    def sandbox_clear_prices(self, r: Request) -> Response:
+        return Response(200, {"cleared": self.pricelist.clear_overrides()})
 
     def sandbox_code(self, r: Request) -> Response:
         path = self.state.code.zip_path(r.params["sha"])

@@ -15,7 +15,9 @@ CloudWatch, DAX, DynamoDB and STS. Known differences from AWS that matter to us
 * DynamoDB emits no AWS/DynamoDB CloudWatch metrics by itself.
 
 moto's Lambda needs Docker, hence our own Lambda API (``sandbox.lambda_api``)
-running functions in the execution environments of ``sandbox.runtime``.
+running functions in the execution environments of ``sandbox.runtime``. moto has no
+Pricing service: the Lambda API's port also answers the Price List Query API
+(``sandbox.pricelist``, a few regions of Lambda, DAX and DynamoDB prices).
 """
 
 from __future__ import annotations
@@ -172,6 +174,7 @@ class Sandbox:
             "AWS_ENDPOINT_URL_DAX": self.aws_url,
             "AWS_ENDPOINT_URL_DYNAMODB": self.aws_url,
             "AWS_ENDPOINT_URL_STS": self.aws_url,
+            "AWS_ENDPOINT_URL_PRICING": self.lambda_url,  # sandbox.pricelist
             "AWS_DEFAULT_REGION": REGION,
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",

@@ -33,6 +33,7 @@ WEB_START_TIMEOUT_S = 60
 HANDLED_SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
 ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL)\b")
 DAX_COLLECTION_TASK = "cachemetrics.tasks.collect_cache_metrics_task"  # CELERY_BEAT_SCHEDULE
+PRICE_REFRESH_TASK = "prices.tasks.refresh_prices_task"  # CELERY_BEAT_SCHEDULE, daily
 
 
 @dataclass
@@ -267,6 +268,15 @@ def run(env: dict) -> None:
         + ["--loglevel", "INFO"],
         env,
     )
+    # Prices from the AWS Price List now, not at the daily task's first run (the maintenance
+    # worker takes it; until it is done, costs use the offline table and say so).
+    start(
+        "price-refresh",
+        [*celery, "call", PRICE_REFRESH_TASK, "--args", '["start"]'],
+        env,
+        oneshot=True,
+    )
+    say("  queued a price refresh from the AWS Price List")
     beat_schedule = DATA_DIR / "celerybeat-schedule"
     start("beat", [*celery, "beat", "--loglevel", "INFO", "-s", str(beat_schedule)], env)
     start("web", [PY, "manage.py", "runserver", ADDRESS, "--noreload"], env)

@@ -24,10 +24,12 @@ from tuning import pricing
 PRICE_UNKNOWN = "price unknown"
 
 
-def unknown_reason(region: str, architecture: str = "x86_64") -> str | None:
-    """Why costs cannot be computed for ``region`` (None when its prices are known)."""
+def unknown_reason(region: str, architecture: str = "x86_64", prices=None) -> str | None:
+    """Why costs cannot be computed for ``region`` (None when its prices are known): from
+    ``prices`` (a ``pricing.LambdaPrices``, see ``tuning.price_table``) or else the offline
+    table."""
     try:
-        pricing.price_per_gb_second(architecture, region)
+        pricing.price_per_gb_second(architecture, region, prices=prices)
     except pricing.UnknownRegion:
         return (
             f"No AWS Lambda price is known for {region} ({architecture}): durations are "
@@ -40,24 +42,24 @@ def unknown_reason(region: str, architecture: str = "x86_64") -> str | None:
 
 
 def invocation_cost(
-    memory_mb, billed_duration_ms, architecture, region, ephemeral_storage_mb=512
+    memory_mb, billed_duration_ms, architecture, region, ephemeral_storage_mb=512, prices=None
 ) -> Decimal | None:
     """``pricing.invocation_cost``, or None when the region has no known price."""
-    if unknown_reason(region, architecture):
+    if unknown_reason(region, architecture, prices):
         return None
     return pricing.invocation_cost(
-        memory_mb, billed_duration_ms, architecture, region, ephemeral_storage_mb
+        memory_mb, billed_duration_ms, architecture, region, ephemeral_storage_mb, prices=prices
     )
 
 
 def monthly_cost(
-    memory_mb, billed_duration_ms, invocations, architecture, region, **options
+    memory_mb, billed_duration_ms, invocations, architecture, region, prices=None, **options
 ) -> Decimal | None:
     """``pricing.monthly_cost``, or None when the region has no known price."""
-    if unknown_reason(region, architecture):
+    if unknown_reason(region, architecture, prices):
         return None
     return pricing.monthly_cost(
-        memory_mb, billed_duration_ms, invocations, architecture, region, **options
+        memory_mb, billed_duration_ms, invocations, architecture, region, prices=prices, **options
     )
 
 

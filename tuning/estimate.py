@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tuning import costing
+from tuning import costing, pricing
 
 #: Lambda gives one full vCPU at 1769 MB; below that, CPU (and CPU-bound time) scales with memory.
 ONE_VCPU_MB = 1769
@@ -57,13 +57,15 @@ def estimate(
     cold_starts_only: bool,
     architecture: str,
     region: str,
+    prices: pricing.LambdaPrices | None = None,
 ) -> Estimate:
-    """AWS charges and wall time of a sweep with these durations (ms) per size."""
+    """AWS charges and wall time of a sweep with these durations (ms) per size, at ``prices``
+    (default: the offline table's for the region)."""
     total_cost = Decimal(0)
     wall_ms = 0.0
     for size in sizes:
         billed = math.ceil(durations[size])
-        per_call = costing.invocation_cost(size, billed, architecture, region)
+        per_call = costing.invocation_cost(size, billed, architecture, region, prices=prices)
         if per_call is None or total_cost is None:
             total_cost = None  # no price for this region: the time is still estimated
         else:

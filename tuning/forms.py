@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from aws.models import AwsAccount
-from tuning import costing, regions, runs, sharing
+from tuning import costing, price_table, regions, runs, sharing
 from tuning.models import RunStatus, Strategy, TuningRun
 from tuning.params import (
     ALIAS_RE,
@@ -40,7 +40,8 @@ PRESETS = (
 
 def region_choices():
     """Every Lambda region; those with known prices first."""
-    priced = [r for r in regions.lambda_regions() if not costing.unknown_reason(r)]
+    known = price_table.priced_regions()  # the AWS Price List's and the offline table's
+    priced = [r for r in regions.lambda_regions() if r in known]
     unpriced = [r for r in regions.lambda_regions() if r not in priced]
     return [
         ("Prices known", [(r, regions.label(r)) for r in priced]),

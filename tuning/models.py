@@ -20,7 +20,7 @@ from django.utils.timesince import timesince
 
 from aws.models import AwsAccount
 from aws.retry import Backoff
-from tuning import analysis, costing, pricing, spend
+from tuning import analysis, costing, price_table, pricing, spend
 from tuning.search import SEARCH_TEXT
 
 
@@ -214,6 +214,12 @@ class TuningRun(models.Model):
     original_config = models.JSONField(default=dict, blank=True)
     original_code_sha256 = models.CharField(max_length=64, blank=True)
     analysis = models.JSONField(default=dict, blank=True)
+    prices = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The Lambda prices the run's costs were computed with (source and date "
+        "included), recorded when it first needed them (tuning.price_table).",
+    )
     applied_memory_mb = models.PositiveIntegerField(null=True, blank=True)
     applied_to = models.CharField(max_length=128, blank=True)
     applied_at = models.DateTimeField(null=True, blank=True)
@@ -416,11 +422,14 @@ class TuningRun(models.Model):
                 "cost_usd", "billed_duration_ms", "error_type", "cold_start"
             )
         )
-        unknown = costing.unknown_reason(self.region, self.architecture)
+        prices = price_table.recorded(self)  # the prices its invocations were priced with
+        unknown = costing.unknown_reason(self.region, self.architecture, prices)
         spent = spend.sweep_cost(
             # A call without a REPORT line has no billed duration: its request fee only.
             [cost for cost, billed, _error, _cold in rows if billed is not None],
-            None if unknown else pricing.request_price(self.region),
+            None
+            if unknown
+            else pricing.request_price(self.region, prices, architecture=self.architecture),
             unmeasured=sum(1 for _cost, billed, _error, _cold in rows if billed is None),
             errors=sum(1 for _cost, _billed, error, _cold in rows if error),
             cold_starts=sum(1 for _cost, _billed, _error, cold in rows if cold),
@@ -498,7 +507,7 @@ class TuningRun(models.Model):
             "cost_basis": "usd" if priced else "gb_seconds",
             "price_unknown": None
             if priced
-            else costing.unknown_reason(self.region, self.architecture)
+            else costing.unknown_reason(self.region, self.architecture, price_table.recorded(self))
             or "Some sizes have no cost: the strategies rank GB-seconds per invocation.",
             "recommendation": recommendation,
             "best": best,
@@ -550,7 +559,8 @@ class TuningRun(models.Model):
         stored = self.analysis or {}
         if "cost_basis" in stored:
             return stored.get("price_unknown")
-        return costing.unknown_reason(self.region, self.architecture)
+        prices = price_table.recorded(self) or price_table.current_or_none(self.region)
+        return costing.unknown_reason(self.region, self.architecture, prices)
 
     @property
     def original_memory_mb(self) -> int | None:

@@ -27,8 +27,10 @@ def monthly_costs(
     region: str,
     architecture: str = "x86_64",
     ephemeral_storage_mb: int = 512,
+    prices=None,
 ):
-    """[(memory_mb, USD per month)] at ``invocations`` per month.
+    """[(memory_mb, USD per month)] at ``invocations`` per month, at ``prices`` (a
+    ``pricing.LambdaPrices``; default: the offline table's for the region).
 
     The free tier is not deducted: it is shared by every function of the account, so
     crediting it to one function would overstate what a size change saves. Ephemeral storage
@@ -46,6 +48,7 @@ def monthly_costs(
             architecture,
             region,
             free_tier=False,
+            prices=prices,
             ephemeral_storage_mb=ephemeral_storage_mb,
         )
         if cost is None and r.avg_cost_usd is not None:  # no prices here: the measured cost
@@ -80,6 +83,7 @@ def monthly_summary(
     region: str,
     architecture: str,
     ephemeral_storage_mb: int = 512,
+    prices=None,
 ) -> dict:
     """Monthly cost per size (``rows``), the traffic used (``invocations``, ``assumed`` when
     CloudWatch had none), the ``saving`` of moving from the current to the recommended size
@@ -91,6 +95,7 @@ def monthly_summary(
         region=region,
         architecture=architecture,
         ephemeral_storage_mb=ephemeral_storage_mb,
+        prices=prices,
     )
     costs = dict(rows)
     saving = None
@@ -109,7 +114,7 @@ def monthly_summary(
     return {
         "rows": rows,
         # Sizes were measured but none has a cost: the page says "price unknown" and why.
-        "price_unknown": costing.unknown_reason(region, architecture)
+        "price_unknown": costing.unknown_reason(region, architecture, prices)
         if not rows and _measured(results)
         else None,
         "invocations": invocations,

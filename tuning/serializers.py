@@ -23,6 +23,8 @@ return, and what public share pages may show (``private=False``).
                          | null, "speed": ..., "balanced": ...},
       "best": <recommendation of the run's strategy> | null,
       "original_memory_mb": 128 | null, "architecture": "x86_64",
+      "prices": {"source": "AWS Price List" | "offline table", "as_of": "2026-11-01",
+                 "label": "prices as of 2026-11-01 (AWS Price List)"} | null,
       "price_unknown": null | "No AWS Lambda price is known for ca-central-1 (x86_64): …",
           # set when the region has no known price: every avg_cost_usd is then null, and
           # the cost and balanced strategies rank GB-seconds per invocation instead
@@ -76,6 +78,7 @@ memory change's) only its class (``sharing.public_error``: "out of memory", "tim
 
 from __future__ import annotations
 
+from tuning import price_table
 from tuning.analysis import STRATEGIES
 from tuning.models import TuningRun, money
 from tuning.params import run_params_json
@@ -118,6 +121,15 @@ def result_to_dict(result, *, private: bool = True) -> dict:
 def _recommendation(run) -> dict:
     stored = (run.analysis or {}).get("recommendation") or {}
     return {strategy: stored.get(strategy) for strategy in STRATEGIES}
+
+
+def _prices(run: TuningRun) -> dict | None:
+    """Where the run's costs come from: {"source", "as_of", "label"}; None before prices were
+    recorded with runs (and for imported runs)."""
+    recorded = price_table.recorded(run)
+    if recorded is None:
+        return None
+    return {"source": recorded.source, "as_of": recorded.as_of, "label": recorded.label}
 
 
 def run_to_dict(run: TuningRun, *, private: bool = True) -> dict:
@@ -166,6 +178,7 @@ def run_to_dict(run: TuningRun, *, private: bool = True) -> dict:
         "best": recommendation.get(run.strategy),
         "original_memory_mb": original.get("MemorySize"),
         "architecture": run.architecture,
+        "prices": _prices(run),
         "price_unknown": run.price_unknown,
         "applied": applied,
         "created_by": run.created_by.get_username() if run.created_by_id else None,

@@ -36,6 +36,7 @@ from tuning import (
     history,
     monthly,
     powertuning,
+    price_table,
     regions,
     runs,
     sharing,
@@ -124,6 +125,24 @@ def _balanced_slider(run, results) -> dict:
     return positions
 
 
+def _run_prices_label(run) -> str:
+    """Which prices the run's costs use, as its page says it (fixed when the run priced)."""
+    recorded = price_table.recorded(run)
+    if recorded is not None:
+        return f"Costs at the {recorded.label} recorded with the run."
+    if run.imported_from:
+        return "Costs as the imported run stated them."
+    if run.is_active or run.price_unknown:
+        return ""  # not priced yet, or "price unknown" says why
+    return "Costs computed when the run ran, at the offline table's prices of that time."
+
+
+def _current_prices(region: str):
+    """Today's prices for ``region`` and their label; (None, "") when none is known."""
+    prices = price_table.current_or_none(region)
+    return prices, (prices.label if prices else "")
+
+
 def _results_context(run, *, private: bool, share_token: str = "") -> dict:
     results = list(run.results.all())
     for result in results:
@@ -152,6 +171,7 @@ def _results_context(run, *, private: bool, share_token: str = "") -> dict:
         if has_figures
         else [],
         "balanced_slider": _balanced_slider(run, results),
+        "prices_label": _run_prices_label(run),
         "monthly_url": monthly_url,
         "visualizer_url": powertuning.run_visualizer_url(results) if has_figures else None,
         "private": private,
@@ -363,6 +383,7 @@ def estimate(request):
     parallel, cold_starts_only = (
         params.get(flag) in ("on", "true", "1") for flag in ("parallel", "cold_starts_only")
     )
+    prices, prices_label = _current_prices(region)
     result = estimates.estimate(
         sizes,
         num,
@@ -374,19 +395,20 @@ def estimate(request):
         cold_starts_only=cold_starts_only,
         architecture=architecture,
         region=region,
+        prices=prices,
     )
     duration = format_seconds(result.seconds)
     if result.cost_usd is None:
         cost = costing.PRICE_UNKNOWN
         message = (
             f"{result.invocations:,} invocations taking about {duration} ({basis}); AWS "
-            f"charges: price unknown — {costing.unknown_reason(region, architecture)}"
+            f"charges: price unknown — {costing.unknown_reason(region, architecture, prices)}"
         )
     else:
         cost = format_usd(result.cost_usd, 2)
         message = (
             f"{result.invocations:,} invocations, about {cost} in AWS charges and {duration} "
-            f"({basis})."
+            f"({basis}; {prices_label})."
         )
     if parallel:
         try:
@@ -408,13 +430,14 @@ def estimate(request):
             "ok": True,
             "invocations": result.invocations,
             "cost_usd": float(result.cost_usd) if result.cost_usd is not None else None,
-            "price_unknown": costing.unknown_reason(region, architecture),
+            "price_unknown": costing.unknown_reason(region, architecture, prices),
             "cost_label": cost,
             "seconds": result.seconds,
             "duration_label": duration,
             "basis": basis,
             "upper_bound": upper_bound,
             "message": message,
+            "prices_label": prices_label,
         }
     )
 
@@ -482,6 +505,7 @@ def _monthly_response(request, run, *, private: bool = True):
         detail = f": {error}" if private else ""
         traffic, problem = None, f"CloudWatch could not be read{detail}"
     best = run.winner()
+    prices, prices_label = _current_prices(run.region)
     summary = monthly.monthly_summary(
         list(run.results.all()),
         traffic=traffic,
@@ -491,6 +515,7 @@ def _monthly_response(request, run, *, private: bool = True):
         region=run.region,
         architecture=run.architecture,
         ephemeral_storage_mb=run.ephemeral_storage_mb,
+        prices=prices,
     )
     chart = charts.monthly_cost(
         summary["rows"],
@@ -499,7 +524,7 @@ def _monthly_response(request, run, *, private: bool = True):
         current_mb=run.original_memory_mb,
         recommended_mb=best.memory_mb if best else None,
     )
-    context = {**summary, "chart": chart, "recommended": best}
+    context = {**summary, "chart": chart, "recommended": best, "prices_label": prices_label}
     return render(request, "tuning/_monthly.html", context)
 
 

@@ -36,6 +36,7 @@ from tests.hostile import (
     rolled_back,
 )
 from tests.notifications import test_hostile_pages as notifications_suite
+from tests.prices import test_hostile_pages as prices_suite
 from tests.tuning import test_hostile_pages as tuning_suite
 from tests.tuning.runfactory import make_run
 
@@ -81,6 +82,7 @@ def test_every_page_of_the_urlconf_is_fuzzed_by_one_of_the_suites():
         *tuning_suite.NAMESPACES,
         *cache_suite.NAMESPACES,
         *notifications_suite.NAMESPACES,
+        *prices_suite.NAMESPACES,
     }
     assert {page.namespace for page in pages()} <= suites
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from aws.retry import Backoff
 from dashboard.logging import current_run_id
-from tuning import aws, costing, pricing
+from tuning import aws, costing, price_table, pricing
 from tuning.aws import PermanentAwsError, TransientAwsError
 from tuning.engine.finish import finalize_size, stop_from, try_finish
 from tuning.engine.latest import FunctionChanged, check_code
@@ -264,8 +264,9 @@ class _Batch:
         check_code(self.run)
 
 
-def record_invocation(run, result, seq: int, payload_index: int, outcome) -> bool:
-    """Store one invocation (once per (result, sequence)); update progress and heartbeat."""
+def record_invocation(run, result, seq: int, payload_index: int, outcome, prices=None) -> bool:
+    """Store one invocation (once per (result, sequence)); update progress and heartbeat.
+    Its cost uses ``prices`` (default: the prices the run recorded, see tuning.price_table)."""
     report = outcome.report
     error_type = outcome.error_type
     error_message = outcome.error_message
@@ -275,6 +276,7 @@ def record_invocation(run, result, seq: int, payload_index: int, outcome) -> boo
     cost = None
     billed_restore = getattr(report, "billed_restore_duration_ms", None)
     if report is not None:
+        prices = prices or price_table.for_run(run)
         # Billed Duration holds the init of a cold start (billed since 2025-08-01); a SnapStart
         # restore is billed on its own line (Billed Restore Duration + a per-GB charge).
         cost = costing.invocation_cost(  # None when the region has no known price
@@ -283,10 +285,15 @@ def record_invocation(run, result, seq: int, payload_index: int, outcome) -> boo
             architecture=run.architecture,
             region=run.region,
             ephemeral_storage_mb=run.ephemeral_storage_mb,
+            prices=prices,
         )
         if billed_restore is not None and cost is not None:
             cost += pricing.restore_cost(
-                result.memory_mb, billed_restore, architecture=run.architecture, region=run.region
+                result.memory_mb,
+                billed_restore,
+                architecture=run.architecture,
+                region=run.region,
+                prices=prices,
             )
     # A new execution environment: initialised (Init Duration) or restored from a SnapStart
     # snapshot (Restore Duration).

@@ -8,7 +8,7 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 
 from dashboard.templatetags.units import format_usd
-from tuning import spend
+from tuning import price_table, spend
 from tuning.analysis import STRATEGIES
 from tuning.costing import PRICE_UNKNOWN
 from tuning.models import RunStatus, TuningRun
@@ -39,6 +39,9 @@ def print_run(out, run, *, as_json: bool) -> None:
             f"{result.memory_mb:>6}  {result.status:<10} {avg:>10} {p95:>10} {cost:>16}"
             + (f"  {result.error_message}" if result.error_message else "")
         )
+    recorded = price_table.recorded(run)
+    if recorded is not None:
+        out.write(f"costs at the {recorded.label}")
     for strategy in STRATEGIES:
         rec = run.recommendation(strategy)
         if rec:
