@@ -34,14 +34,13 @@ class ClusterTimeseries:
         return analysis.bucket_ratios(self.cluster.get(hits, []), self.cluster.get(misses, []))
 
     def combined_ratio(self) -> list[float | None]:
-        hits = [
-            sum(self.cluster.get(h, [0])[i] or 0 for h, _ in catalog.CACHE_TYPES.values())
-            for i in range(len(self.buckets))
-        ]
-        misses = [
-            sum(self.cluster.get(m, [0])[i] or 0 for _, m in catalog.CACHE_TYPES.values())
-            for i in range(len(self.buckets))
-        ]
+        def total(metrics) -> list[float]:
+            # A metric the cluster has no series of counts 0 in every bucket.
+            columns = [self.cluster[m] for m in metrics if m in self.cluster]
+            return [sum(column[i] or 0 for column in columns) for i in range(len(self.buckets))]
+
+        hits = total(h for h, _ in catalog.CACHE_TYPES.values())
+        misses = total(m for _, m in catalog.CACHE_TYPES.values())
         return analysis.bucket_ratios(hits, misses)
 
 

@@ -45,3 +45,22 @@ def test_the_sparkline_gives_the_item_hit_ratio_of_each_hour_of_the_last_day(aws
 
     assert ratios[:-1] == [None] * 23  # nothing collected before the last hour
     assert ratios[-1] == pytest.approx(hits / (hits + misses))
+
+
+def test_the_combined_ratio_counts_a_cache_type_without_series_as_no_lookups():
+    from datetime import datetime, timedelta
+
+    from cachemetrics.ranges import get_range
+    from cachemetrics.timeseries import ClusterTimeseries
+
+    buckets = [datetime(2026, 11, 28) + timedelta(hours=h) for h in range(3)]
+    # Only the item cache has series (a cluster whose query/scan metrics never arrived).
+    series = ClusterTimeseries(
+        get_range(None),
+        buckets[0],
+        buckets[-1],
+        buckets,
+        {"ItemCacheHits": [3, 0, None], "ItemCacheMisses": [1, 0, 2]},
+        {},
+    )
+    assert series.combined_ratio() == [0.75, None, 0.0]
