@@ -18,6 +18,7 @@ from tuning import costing, price_table, regions, runs, sharing
 from tuning.models import RunStatus, Strategy, TuningRun
 from tuning.params import (
     ALIAS_RE,
+    ALL_MEMORY_SIZES,
     MAX_TEXT_CHARS,
     InvalidSweep,
     Param,
@@ -34,6 +35,7 @@ PRESETS = (
         "Wide: 128 MB … 10240 MB",
         (128, 256, 512, 768, 1024, 1536, 1769, 2048, 3008, 4096, 6144, 8192, 10240),
     ),
+    ("all", "All: 128–3008 MB every 64 MB (Power Tuning's ALL)", ALL_MEMORY_SIZES),
     ("custom", "Custom (type below)", ()),
 )
 

@@ -36,6 +36,9 @@ MAX_SLEEP_BETWEEN_MS = 60_000
 DEFAULT_CONCURRENCY = 5
 #: Sizes one sweep (or one imported result) may have.
 MAX_MEMORY_SIZES = 100
+#: Power Tuning's ``powerValues: "ALL"``: 128 to 3008 MB in steps of 64 (its utils.js).
+ALL_MEMORY_SIZES = tuple(range(128, 3008 + 1, 64))
+_RANGE = re.compile(r"(\d{1,6})\s*-\s*(\d{1,6})\s*/\s*(\d{1,6})")
 #: JSON of the payload, and of all weighted payloads together (UTF-8 bytes): what Power Tuning
 #: can carry too, its payloads travel through Step Functions (256 KiB per state).
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -259,12 +262,27 @@ def parse_memory_size(item) -> int:
     return size
 
 
+def _memory_range(text: str) -> list[int]:
+    """ "FROM-TO/STEP" (e.g. "128-1024/64") -> the sizes from FROM to TO (included) by STEP."""
+    first, last, step = (int(part) for part in _RANGE.fullmatch(text).groups())
+    if step < 1 or first > last:
+        raise ValueError(f"“{text}” is not a range: write FROM-TO/STEP, e.g. 128-1024/64.")
+    count = (last - first) // step + 1
+    if count > MAX_MEMORY_SIZES:
+        raise ValueError(f"“{text}” holds {count} sizes; at most {MAX_MEMORY_SIZES} per sweep.")
+    return [parse_memory_size(size) for size in range(first, last + 1, step)]
+
+
 def parse_memory_sizes(value) -> list[int]:
-    """'128, 512 1024MB' or [128, 512] -> sorted unique sizes, each within Lambda's limits."""
+    """'128, 512 1024MB', [128, 512], "ALL" (Power Tuning's 128–3008 MB every 64 MB) or
+    ranges "FROM-TO/STEP" -> sorted unique sizes, each within Lambda's limits."""
+    if isinstance(value, str) and value.strip().upper() == "ALL":
+        return list(ALL_MEMORY_SIZES)
     if isinstance(value, list | tuple):
         items = list(value)
     elif isinstance(value, str | int | float) and not isinstance(value, bool):
-        items = [item for item in re.split(r"[\s,;]+", str(value).strip()) if item]
+        text = re.sub(r"\s*([-/])\s*(?=\d)", r"\1", str(value).strip())  # "128 - 512 / 64"
+        items = [item for item in re.split(r"[\s,;]+", text) if item]
     else:
         raise ValueError("Memory sizes must be a list of whole numbers of MB, e.g. [128, 512].")
     if not items:
@@ -272,7 +290,10 @@ def parse_memory_sizes(value) -> list[int]:
     errors, sizes = [], set()
     for item in items:
         try:
-            sizes.add(parse_memory_size(item))
+            if isinstance(item, str) and _RANGE.fullmatch(item):
+                sizes.update(_memory_range(item))
+            else:
+                sizes.add(parse_memory_size(item))
         except ValueError as invalid:
             errors.append(str(invalid))
     if errors:
@@ -485,8 +506,9 @@ class SweepParams:
         list,
         kind="sizes",
         label="Memory sizes",
-        help=f"MB, separated by commas; each {MIN_MEMORY_MB}–{MAX_MEMORY_MB}. Duplicates are "
-        "removed and the sizes sorted.",
+        help=f"MB, separated by commas; each {MIN_MEMORY_MB}–{MAX_MEMORY_MB}. Ranges as "
+        "FROM-TO/STEP (e.g. 128-1024/64); ALL is Power Tuning's 128–3008 MB every 64 MB. "
+        "Duplicates are removed and the sizes sorted.",
         cli="--power",
     )
     invocations_per_size: int = param(

@@ -264,7 +264,11 @@ def run_new(request):
             "start_permission": runs.START_PERMISSION,
             "apply_permission": runs.APPLY_PERMISSION,
             "latest_warning": LATEST_WARNING,
-            "presets": {key: list(sizes) for key, _label, sizes in PRESETS if sizes},
+            "presets": [
+                {"key": key, "name": label.split(":")[0], "sizes": sizes}
+                for key, label, sizes in PRESETS
+                if sizes
+            ],
         },
         status=status,
     )

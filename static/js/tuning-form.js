@@ -14,7 +14,7 @@
     button.addEventListener("click", function () {
       sizes.value = button.dataset.sizes;
       var preset = $("id_preset");
-      if (preset) preset.value = button.textContent.toLowerCase().indexOf("wide") === 0 ? "wide" : "quick";
+      if (preset) preset.value = button.dataset.preset;
       sizes.dispatchEvent(new Event("input", { bubbles: true }));
     });
   });
