@@ -175,6 +175,11 @@ class TuningRun(models.Model):
     max_error_share = models.FloatField(
         default=0.2, help_text="A size fails when more than this share of invocations errors."
     )
+    allowed_exceptions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Error types that do not fail a size (Power Tuning's allowedExceptions).",
+    )
     auto_apply_target = models.CharField(
         max_length=128, blank=True, help_text='"" = do not apply; "$LATEST" or an alias name.'
     )
@@ -863,6 +868,9 @@ class PowerResult(models.Model):
     batches_done = models.JSONField(default=list, blank=True, help_text="Finished batch numbers.")
     invocations_done = models.PositiveIntegerField(default=0)
     errors = models.PositiveIntegerField(default=0)
+    allowed_errors = models.PositiveIntegerField(
+        default=0, help_text="Errors of an allowed type: measured, and not held against the size."
+    )
     cold_starts = models.PositiveIntegerField(default=0)
     error_message = models.TextField(blank=True)
 

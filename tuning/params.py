@@ -36,6 +36,9 @@ MAX_SLEEP_BETWEEN_MS = 60_000
 DEFAULT_CONCURRENCY = 5
 #: Sizes one sweep (or one imported result) may have.
 MAX_MEMORY_SIZES = 100
+#: Error types a sweep may allow (Invocation.error_type holds at most 200 characters).
+MAX_ALLOWED_EXCEPTIONS = 50
+MAX_ERROR_TYPE_CHARS = 200
 #: Power Tuning's ``powerValues: "ALL"``: 128 to 3008 MB in steps of 64 (its utils.js).
 ALL_MEMORY_SIZES = tuple(range(128, 3008 + 1, 64))
 _RANGE = re.compile(r"(\d{1,6})\s*-\s*(\d{1,6})\s*/\s*(\d{1,6})")
@@ -409,6 +412,21 @@ def _strategy(value) -> str:
     return value
 
 
+def _names(value, label: str) -> list[str]:
+    """ "A, B" or ["A", "B"] -> error type names (as a function's errorType reports them)."""
+    items = re.split(r"[\s,;]+", value.strip()) if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(item, str) for item in items):
+        raise ValueError(f"{label} must be a list of error type names, got {shown(value)}.")
+    names = list(dict.fromkeys(item.strip() for item in items if item.strip()))
+    if len(names) > MAX_ALLOWED_EXCEPTIONS:
+        raise ValueError(f"{label}: at most {MAX_ALLOWED_EXCEPTIONS} names, got {len(names)}.")
+    for name in names:
+        check_text(name, label)
+        if len(name) > MAX_ERROR_TYPE_CHARS:
+            raise ValueError(f"{label}: {clip(name)} is longer than {MAX_ERROR_TYPE_CHARS}.")
+    return names
+
+
 def _target(value) -> str:
     target = str(value or "").strip()
     if target and target != "$LATEST" and not ALIAS_RE.match(target):
@@ -428,7 +446,7 @@ def _target(value) -> str:
 class Param:
     """How one sweep parameter is asked for, checked and shown."""
 
-    kind: str  # function|sizes|int|float|bool|json|weighted|strategy|account|region|target
+    kind: str  # function|sizes|int|float|bool|json|weighted|strategy|account|region|target|names
     label: str
     help: str = ""
     low: float | None = None
@@ -465,6 +483,8 @@ class Param:
             return parse_region(value)
         if kind == "target":
             return _target(value)
+        if kind == "names":
+            return _names(value, label)
         raise AssertionError(f"unknown parameter kind {kind}")
 
     def to_json(self, value):
@@ -474,8 +494,8 @@ class Param:
 
     def to_text(self, value) -> str:
         """The value as typed into the form (for "re-run with changes")."""
-        if self.kind == "sizes":
-            return ", ".join(str(size) for size in value)
+        if self.kind in ("sizes", "names"):
+            return ", ".join(str(item) for item in value)
         if self.kind in ("json", "weighted"):
             return json.dumps(value, indent=2) if value else ("{}" if self.kind == "json" else "")
         if self.kind == "account":
@@ -601,6 +621,14 @@ class SweepParams:
         help="A size fails when more than this share of its invocations errors (0–1).",
         low=0,
         high=1,
+    )
+    allowed_exceptions: list = param(
+        list,
+        kind="names",
+        label="Allowed exceptions",
+        help="Error types (as the function's errorType reports them, e.g. ValidationError) that "
+        "do not fail a size: such invocations are measured and shown as allowed errors. Out of "
+        "memory and timeouts always fail a size.",
     )
     auto_apply_target: str = param(
         "",

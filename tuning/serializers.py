@@ -43,7 +43,8 @@ Per size: ``memory_mb``, ``status`` (PENDING|PUBLISHED|RUNNING|SUCCEEDED|FAILED|
 ``max_duration_ms``, ``p50/p95/p99_duration_ms``, ``stdev_duration_ms``,
 ``avg_billed_duration_ms``, ``avg_cost_usd`` (string: an exact Decimal, request fee
 included; null when the price is unknown), ``avg_gb_seconds`` (string: memory × average
-billed duration), ``invocations``, ``errors``, ``cold_starts``, ``max_memory_used_mb``,
+billed duration), ``invocations``, ``errors`` (``allowed_errors`` of them of a type the run
+allows: measured like successes), ``cold_starts``, ``max_memory_used_mb``,
 ``ci95_low_ms``, ``ci95_high_ms``, ``noisy``, ``error_message``, ``version``, ``alias``.
 In a ``cold_starts_only`` run every duration figure is Duration + Init Duration (or SnapStart
 Restore Duration); costs include a SnapStart restore's Billed Restore Duration and per-GB charge.
@@ -107,6 +108,7 @@ def result_to_dict(result, *, private: bool = True) -> dict:
         "avg_gb_seconds": money(result.avg_gb_seconds),
         "invocations": result.invocations_done,
         "errors": result.errors,
+        "allowed_errors": result.allowed_errors,
         "cold_starts": result.cold_starts,
         "max_memory_used_mb": result.max_memory_used_mb,
         "ci95_low_ms": result.ci95_low_ms,

@@ -477,6 +477,33 @@ def test_a_size_with_too_many_errors_fails_while_the_others_are_measured(worker,
     assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
 
 
+def test_an_allowed_exception_is_measured_and_shown_but_does_not_fail_a_size(
+    worker, lambda_client, client, django_user_model
+):
+    run = start_run(
+        function="tuneboard-flaky",
+        memory_sizes=[128, 256],
+        invocations_per_size=4,
+        weighted_payloads=[
+            {"payload": {"failure_rate": 0}, "weight": 1},
+            {"payload": {"failure_rate": 1}, "weight": 1},
+        ],
+        max_error_share=0.2,
+        allowed_exceptions=["FlakyError"],
+    )
+    run = wait_finished(run, worker=worker)
+    # The same half of failing calls as above, of an allowed type: every size is measured.
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    for result in run.results.all():
+        assert result.status == ResultStatus.SUCCEEDED
+        assert result.errors == result.allowed_errors == 2
+        assert result.avg_duration_ms is not None
+    client.force_login(django_user_model.objects.create_user("viewer"))
+    page = client.get(f"/runs/{run.id}/").content.decode()
+    assert "(2 allowed)" in page
+    assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
+
+
 SECRET = "s3cret-value-42"
 
 

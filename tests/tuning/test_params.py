@@ -33,6 +33,7 @@ NON_DEFAULTS = {
     "cold_starts_only": True,
     "sleep_between_ms": 20,
     "max_error_share": 0.5,
+    "allowed_exceptions": ["ValidationError", "Throttled"],
     "auto_apply_target": "live",
 }
 

@@ -110,3 +110,30 @@ def test_sleep_and_error_share_are_in_the_form_and_kept_by_a_re_run(client, star
     again = client.get(f"/runs/new/?from={run.id}").content.decode()
     assert re.search(r'name="sleep_between_ms" value="250"', again)
     assert re.search(r'name="max_error_share" value="0.3"', again)
+
+
+def test_allowed_exceptions_come_from_the_form_api_and_cli_and_a_re_run_keeps_them(client, starter):
+    client.force_login(starter)
+    response = client.post(
+        "/runs/new/", valid_form(allowed_exceptions="ValidationError, NotFound ValidationError")
+    )
+    assert response.status_code == 302
+    run = TuningRun.objects.get()
+    assert run.allowed_exceptions == ["ValidationError", "NotFound"]
+    again = client.get(f"/runs/new/?from={run.id}").content.decode()
+    assert 'value="ValidationError, NotFound"' in again
+
+    _token, key = ApiToken.issue(starter, "tests")
+    api = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {key}")
+    body = {"function": "tuneboard-io", "memory_sizes": [128], "allowed_exceptions": ["Boom"]}
+    response = api.post("/api/runs/", body, content_type="application/json")
+    assert response.status_code == 201 and response.json()["allowed_exceptions"] == ["Boom"]
+    refused = api.post(
+        "/api/runs/",
+        {**body, "function": "tuneboard-memory", "allowed_exceptions": "Bad\u0000Name"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 400 and "allowed_exceptions" in refused.json()["fields"]
+
+    call_command("sweep", "tuneboard-flaky", "--power", "128", "--allowed-exceptions", "A,B")
+    assert TuningRun.objects.get(function_name="tuneboard-flaky").allowed_exceptions == ["A", "B"]

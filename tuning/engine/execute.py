@@ -245,9 +245,9 @@ class _Batch:
             )
         elif outcome.timed_out:
             self._fail_size(f"Timed out at {mb} MB: {outcome.error_message}")
-        else:
-            errors = PowerResult.objects.filter(pk=self.result.pk).values_list("errors", flat=True)
-            count = errors.first() or 0
+        elif outcome.error_type not in self.run.allowed_exceptions:
+            counts = PowerResult.objects.filter(pk=self.result.pk)
+            count = counts.values_list(F("errors") - F("allowed_errors"), flat=True).first() or 0
             allowed = self.run.max_error_share * self.run.invocations_per_size
             if count > allowed:
                 self._fail_size(
@@ -324,6 +324,8 @@ def record_invocation(run, result, seq: int, payload_index: int, outcome, prices
             PowerResult.objects.filter(pk=result.pk).update(
                 invocations_done=F("invocations_done") + 1,
                 errors=F("errors") + (1 if error_type else 0),
+                allowed_errors=F("allowed_errors")
+                + (1 if error_type and error_type in run.allowed_exceptions else 0),
                 cold_starts=F("cold_starts") + (1 if cold else 0),
             )
             TuningRun.objects.filter(pk=run.pk).update(

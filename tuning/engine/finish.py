@@ -40,11 +40,14 @@ def finalize_size(run, result) -> None:
     """Statistics of one size from its stored invocations; SUCCEEDED or FAILED."""
     result.refresh_from_db()
     rows = list(result.invocations.all())
-    ok = [r for r in rows if not r.error_type and r.duration_ms is not None]
-    errors = sum(1 for r in rows if r.error_type)
+    # An allowed error type is measured like a success and not held against the size.
+    allowed = {r.pk for r in rows if r.error_type and r.error_type in run.allowed_exceptions}
+    ok = [r for r in rows if (not r.error_type or r.pk in allowed) and r.duration_ms is not None]
+    errors = sum(1 for r in rows if r.error_type) - len(allowed)
     fields: dict = {
         "invocations_done": len(rows),
-        "errors": errors,
+        "errors": errors + len(allowed),
+        "allowed_errors": len(allowed),
         "cold_starts": sum(1 for r in rows if r.cold_start),
         "finished_at": timezone.now(),
     }
@@ -76,7 +79,7 @@ def finalize_size(run, result) -> None:
         )
     reason = result.error_message
     if not reason and rows and errors / len(rows) > run.max_error_share:
-        last = next(r for r in reversed(rows) if r.error_type)
+        last = next(r for r in reversed(rows) if r.error_type and r.pk not in allowed)
         reason = (
             f"{errors} of {len(rows)} invocations failed (more than {run.max_error_share:.0%} "
             f"allowed); last error: {last.error_type}: {last.error_message}"
