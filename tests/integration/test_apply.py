@@ -136,3 +136,40 @@ def test_a_failed_apply_says_why_and_releases_the_function(
     run.refresh_from_db()
     assert not run.owns_function
     assert lambda_client.get_function_configuration(FunctionName=name)["MemorySize"] == 128
+
+
+def versions_of(lambda_client, name: str) -> list[str]:
+    listed = lambda_client.list_versions_by_function(FunctionName=name)["Versions"]
+    return [v["Version"] for v in listed if v["Version"] != "$LATEST"]
+
+
+def test_an_apply_to_a_missing_alias_creates_it_on_a_version_with_the_size(
+    worker, in_sandbox, make_function, lambda_client, ada, client
+):
+    name = make_function(MemorySize=128)
+    run = make_run(function=name, sizes=(128, 512))
+    change = finished(runs.request_apply(run, ada, target="prod", memory_mb=512))
+    assert change.state == MemoryChange.State.DONE, change.message
+    assert change.previous_mb is None and "did not exist: created" in change.message
+    alias = lambda_client.get_alias(FunctionName=name, Name="prod")
+    assert versions_of(lambda_client, name) == [alias["FunctionVersion"]]
+    live = lambda_client.get_function_configuration(
+        FunctionName=name, Qualifier=alias["FunctionVersion"]
+    )
+    assert live["MemorySize"] == 512
+    assert lambda_client.get_function_configuration(FunctionName=name)["MemorySize"] == 128
+    client.force_login(ada)
+    assert "Alias prod did not exist: created" in client.get(f"/runs/{run.id}/").content.decode()
+
+
+def test_a_missing_alias_that_cannot_be_created_leaves_no_version_behind(
+    worker, sandbox, in_sandbox, make_function, lambda_client, ada
+):
+    name = make_function(MemorySize=128)
+    run = make_run(function=name, sizes=(128, 512))
+    sandbox.inject_fault("CreateAlias", error="AccessDeniedException", function=name, times=0)
+    change = finished(runs.request_apply(run, ada, target="prod", memory_mb=512))
+    assert change.state == MemoryChange.State.FAILED
+    assert versions_of(lambda_client, name) == []
+    assert lambda_client.list_aliases(FunctionName=name)["Aliases"] == []
+    assert lambda_client.get_function_configuration(FunctionName=name)["MemorySize"] == 128

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 
+from aws.errors import NOT_FOUND_CODES
 from aws.retry import retrying
 from tuning import aws
-from tuning.aws import AwsError
+from tuning.aws import AwsError, PermanentAwsError
 from tuning.engine.liveness import run_context
 from tuning.engine.target import configuration_differences
 from tuning.models import MemoryChange, ResultStatus
@@ -81,7 +82,7 @@ def _make(run, change) -> str:
         change.close(MemoryChange.State.FAILED, str(exc))
         log.warning("apply of %s MB to %s failed: %s", change.memory_mb, change.target, exc)
         return f"Applying {change.memory_mb} MB to {change.target} failed: {exc}"
-    change.close(MemoryChange.State.DONE)
+    change.close(MemoryChange.State.DONE, change.message)
     run.record_applied(change.memory_mb, change.target, change.requested_by)
     log.info("applied %s MB to %s (was %s MB)", change.memory_mb, change.target, change.previous_mb)
     return ""
@@ -103,19 +104,20 @@ def _set_memory(run, change) -> None:
         retrying(aws.update_configuration, acct, region, name, memory_mb=memory_mb)
         retrying(aws.wait_updated, acct, region, name)
         return
-    alias = retrying(aws.get_alias, acct, region, name, target)
-    current = retrying(aws.get_function_configuration, acct, region, name, alias["version"])
-    differences = configuration_differences(current["raw"], latest["raw"])
-    if differences:
-        # The new version is $LATEST at the new size: it would change more than memory.
-        raise ValueError(
-            f"Alias {target} points at version {alias['version']}, which differs from $LATEST "
-            f"in {', '.join(differences)}; Lambda can only publish from $LATEST, so the alias "
-            "would get $LATEST's code and configuration. Apply to $LATEST, or deploy that "
-            "version's configuration to $LATEST first."
-        )
-    change.previous_mb = current["memory_mb"]
-    change.save(update_fields=["previous_mb"])
+    alias = _alias_or_none(acct, region, name, target)
+    if alias is not None:
+        current = retrying(aws.get_function_configuration, acct, region, name, alias["version"])
+        differences = configuration_differences(current["raw"], latest["raw"])
+        if differences:
+            # The new version is $LATEST at the new size: it would change more than memory.
+            raise ValueError(
+                f"Alias {target} points at version {alias['version']}, which differs from "
+                f"$LATEST in {', '.join(differences)}; Lambda can only publish from $LATEST, so "
+                "the alias would get $LATEST's code and configuration. Apply to $LATEST, or "
+                "deploy that version's configuration to $LATEST first."
+            )
+        change.previous_mb = current["memory_mb"]
+        change.save(update_fields=["previous_mb"])
     retrying(aws.update_configuration, acct, region, name, memory_mb=memory_mb)
     retrying(aws.wait_updated, acct, region, name)
     try:
@@ -131,7 +133,31 @@ def _set_memory(run, change) -> None:
         # would fail until it is Active.
         if published["state"] != "Active":
             retrying(aws.wait_version_active, acct, region, name, published["version"])
-        retrying(aws.update_alias, acct, region, name, target, published["version"])
+        if alias is not None:
+            retrying(aws.update_alias, acct, region, name, target, published["version"])
+        else:
+            _create_alias(run, change, published["version"])
     finally:
         retrying(aws.update_configuration, acct, region, name, memory_mb=latest["memory_mb"])
         retrying(aws.wait_updated, acct, region, name)
+
+
+def _alias_or_none(acct, region: str, name: str, target: str) -> dict | None:
+    try:
+        return retrying(aws.get_alias, acct, region, name, target)
+    except PermanentAwsError as exc:
+        if exc.code in NOT_FOUND_CODES:
+            return None
+        raise
+
+
+def _create_alias(run, change, version: str) -> None:
+    """A missing alias is created on the version just published (as Power Tuning's
+    autoOptimizeAlias does); if that fails, the version goes too: nothing is left half-made."""
+    acct, region, name = run.account, run.region, run.lambda_function
+    try:
+        retrying(aws.create_alias, acct, region, name, change.target, version)
+    except AwsError:
+        retrying(aws.delete_version, acct, region, name, version)
+        raise
+    change.message = f"Alias {change.target} did not exist: created on version {version}."
