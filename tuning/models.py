@@ -171,6 +171,9 @@ class TuningRun(models.Model):
     balanced_weight = models.FloatField(default=0.5)
     discard_fraction = models.FloatField(default=0.2)
     cold_starts_only = models.BooleanField(default=False)
+    dry_run = models.BooleanField(
+        default=False, help_text="One invocation per size to check access; nothing measured."
+    )
     sleep_between_ms = models.PositiveIntegerField(default=0)
     max_error_share = models.FloatField(
         default=0.2, help_text="A size fails when more than this share of invocations errors."

@@ -605,6 +605,13 @@ class SweepParams:
         help="Every measured invocation is a cold start (slower: one version per invocation); "
         "durations then include Init Duration (or SnapStart Restore Duration).",
     )
+    dry_run: bool = param(
+        False,
+        kind="bool",
+        label="Dry run",
+        help="One invocation per size that checks permissions and configuration (Power "
+        "Tuning's dryRun): nothing is measured, recommended or applied.",
+    )
     sleep_between_ms: int = param(
         0,
         kind="int",
@@ -676,6 +683,8 @@ class SweepParams:
         if errors:
             raise InvalidSweep(errors)
         params = cls(**clean)
+        if params.dry_run:  # one call per size, whatever was asked for
+            params = dataclasses.replace(params, invocations_per_size=1)
         errors = params._conflicts()
         if errors:
             raise InvalidSweep(errors)
@@ -699,6 +708,10 @@ class SweepParams:
             errors["weighted_payloads"] = (
                 "Give either one payload or weighted payloads, not both "
                 "(empty the payload field or this one)."
+            )
+        elif len(weighted) > 1 and self.dry_run:
+            errors["weighted_payloads"] = (
+                "A dry run invokes each size once: give one payload, not weighted payloads."
             )
         elif len(weighted) > self.invocations_per_size:
             errors["weighted_payloads"] = (
@@ -725,6 +738,10 @@ class SweepParams:
                     f"The ARN is in account {ref.account_id} but account {account.name!r} "
                     f"is {known_id}."
                 )
+        if self.dry_run and self.auto_apply_target:
+            errors["auto_apply_target"] = (
+                "A dry run measures nothing, so it has no winner to apply: empty this field."
+            )
         versions = len(self.memory_sizes) * self.invocations_per_size
         cap = settings.TUNEBOARD_MAX_COLD_START_VERSIONS
         if self.cold_starts_only and versions > cap:

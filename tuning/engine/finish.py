@@ -51,7 +51,7 @@ def finalize_size(run, result) -> None:
         "cold_starts": sum(1 for r in rows if r.cold_start),
         "finished_at": timezone.now(),
     }
-    if ok:
+    if ok and not run.dry_run:  # a dry run only checks that each size answers
         # Cold-starts-only runs measure what a cold start costs in latency: init or restore
         # included (Power Tuning and Lambda's own cold start figures count them too).
         measured = [r.measured_ms(with_start=run.cold_starts_only) for r in ok]
@@ -101,18 +101,30 @@ def try_finish(run) -> None:
     with Heartbeat(run.id, always=True):
         status, message = RunStatus.SUCCEEDED, ""
         try:
-            run.store_analysis()
-            if not run.recommendation():
-                failures = "; ".join(
-                    f"{r.memory_mb} MB: {r.error_message}"
-                    for r in run.results.filter(status=ResultStatus.FAILED)
-                )
-                status, message = RunStatus.FAILED, f"No memory size succeeded. {failures}"
+            if run.dry_run:
+                status, message = dry_run_outcome(run)
+            else:
+                run.store_analysis()
+                if not run.recommendation():
+                    failures = "; ".join(
+                        f"{r.memory_mb} MB: {r.error_message}"
+                        for r in run.results.filter(status=ResultStatus.FAILED)
+                    )
+                    status, message = RunStatus.FAILED, f"No memory size succeeded. {failures}"
         except Exception as exc:
             log.exception("analysis failed")
             status, message = RunStatus.FAILED, f"Analysis failed: {type(exc).__name__}: {exc}"
         run.claim_cleanup(from_phases=[Phase.ANALYSING])
         cleanup_and_finish(run, status, message)
+
+
+def dry_run_outcome(run) -> tuple[str, str]:
+    """A dry run succeeds when every size answered its one invocation; nothing is analysed."""
+    failed = run.results.filter(status=ResultStatus.FAILED).order_by("memory_mb")
+    if not failed:
+        return RunStatus.SUCCEEDED, ""
+    reasons = "; ".join(f"{r.memory_mb} MB: {r.error_message}" for r in failed)
+    return RunStatus.FAILED, f"Dry run: {len(failed)} size(s) failed. {reasons}"
 
 
 def stop_run(run_id) -> None:
@@ -219,7 +231,8 @@ def cleanup_and_finish(run, status: str, message: str) -> None:
         if status == RunStatus.SUCCEEDED:
             status = RunStatus.FAILED
     try:  # before the run says it is finished: its first viewer finds them ready
-        charts.store_figures(run)
+        if not run.dry_run:
+            charts.store_figures(run)
     except Exception:  # its page builds them when first viewed
         log.exception("could not build the figures of run %s", run.id)
     if run.finish(status, message, left=left):
