@@ -526,6 +526,60 @@ class TuningRun(models.Model):
             "original": comparison,
         }
 
+    def payload_stats(self) -> list[dict]:
+        """Per memory size, each weighted payload's share of the measurements (Power Tuning
+        issue #37): ``[{"memory_mb", "payloads": [{"index", "weight", "invocations",
+        "errors", "avg_duration_ms", "avg_cost_usd"}]}]``, so a user sees which payload drives
+        a size's figures. Plain means over the payload's successful invocations (durations as
+        the run measures them: with Init/Restore Duration in cold-starts-only mode). Empty for
+        a run with fewer than two weighted payloads."""
+        payloads = self.weighted_payloads or []
+        if len(payloads) < 2 or not self.pk:
+            return []
+        rows = self.invocations.values_list(
+            "memory_mb",
+            "payload_index",
+            "duration_ms",
+            "init_duration_ms",
+            "restore_duration_ms",
+            "cost_usd",
+            "error_type",
+        )
+        groups: dict[tuple[int, int], dict] = {}
+        for memory_mb, index, duration, init, restore, cost, error_type in rows:
+            group = groups.setdefault(
+                (memory_mb, index), {"invocations": 0, "errors": 0, "ms": [], "usd": []}
+            )
+            group["invocations"] += 1
+            if error_type and error_type not in (self.allowed_exceptions or []):
+                group["errors"] += 1
+                continue
+            measured = measured_duration_ms(duration, init, restore, self.cold_starts_only)
+            if measured is not None:
+                group["ms"].append(measured)
+            if cost is not None:
+                group["usd"].append(cost)
+        stats = []
+        for memory_mb in sorted({size for size, _ in groups}):
+            entries = []
+            for index, spec in enumerate(payloads):
+                group = groups.get((memory_mb, index))
+                if group is None:
+                    continue
+                ms, usd = group["ms"], group["usd"]
+                entries.append(
+                    {
+                        "index": index,
+                        "weight": spec.get("weight"),
+                        "invocations": group["invocations"],
+                        "errors": group["errors"],
+                        "avg_duration_ms": sum(ms) / len(ms) if ms else None,
+                        "avg_cost_usd": money(sum(usd) / len(usd)) if usd else None,
+                    }
+                )
+            stats.append({"memory_mb": memory_mb, "payloads": entries})
+        return stats
+
     def recommendation(self, strategy: str | None = None) -> dict | None:
         """The stored winner of a strategy (default: the run's own): ``{"memory_mb",
         "avg_cost_usd", "avg_duration_ms"}``, or None before analysis / if all sizes failed."""

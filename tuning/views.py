@@ -179,6 +179,7 @@ def _results_context(run, *, private: bool, share_token: str = "") -> dict:
         "visualizer_url": powertuning.run_visualizer_url(results) if has_figures else None,
         "private": private,
         "price_unknown": run.price_unknown,
+        "payload_stats": run.payload_stats() if has_figures else [],
     }
 
 
