@@ -107,6 +107,8 @@ def test_sleep_and_error_share_are_in_the_form_and_kept_by_a_re_run(client, star
     assert response.status_code == 302
     run = TuningRun.objects.get()
     assert (run.sleep_between_ms, run.max_error_share) == (250, 0.3)
+    detail = client.get(f"/runs/{run.id}/").content.decode()
+    assert "more than 30 % of its invocations fail" in detail and "250 ms between" in detail
     again = client.get(f"/runs/new/?from={run.id}").content.decode()
     assert re.search(r'name="sleep_between_ms" value="250"', again)
     assert re.search(r'name="max_error_share" value="0.3"', again)
@@ -122,6 +124,8 @@ def test_allowed_exceptions_come_from_the_form_api_and_cli_and_a_re_run_keeps_th
     assert run.allowed_exceptions == ["ValidationError", "NotFound"]
     again = client.get(f"/runs/new/?from={run.id}").content.decode()
     assert 'value="ValidationError, NotFound"' in again
+    detail = client.get(f"/runs/{run.id}/").content.decode()
+    assert "allowed: ValidationError, NotFound" in detail
 
     _token, key = ApiToken.issue(starter, "tests")
     api = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {key}")
