@@ -102,3 +102,31 @@ def test_a_failing_pre_processor_fails_the_invocations_naming_it(
     assert invokes(sandbox) - calls == len(failed)
     assert {f: function_state(lambda_client, f) for f in (name, pre)} == before
     assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
+
+
+def test_a_missing_post_processor_fails_the_invocations_naming_it(
+    sandbox, worker, lambda_client, make_function
+):
+    name = make_function(seeded="tuneboard-io", Timeout=10)
+    before = function_state(lambda_client, name)
+
+    run = wait_finished(
+        start_run(
+            function=name,
+            memory_sizes=[128],
+            invocations_per_size=2,
+            payload={"wait_s": 0.01},
+            post_processor="test-no-such-cleanup",
+        ),
+        worker=worker,
+    )
+
+    assert run.status == RunStatus.FAILED
+    failed = list(Invocation.objects.filter(run=run))
+    assert failed and all(i.error_type == "PostProcessorError" for i in failed)
+    for invocation in failed:
+        assert invocation.error_message.startswith("Post-processor test-no-such-cleanup failed: ")
+        assert "ResourceNotFoundException" in invocation.error_message
+        assert invocation.duration_ms is not None  # the function itself ran and was measured
+    assert function_state(lambda_client, name) == before
+    assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
