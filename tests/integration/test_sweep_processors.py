@@ -130,3 +130,27 @@ def test_a_missing_post_processor_fails_the_invocations_naming_it(
         assert invocation.duration_ms is not None  # the function itself ran and was measured
     assert function_state(lambda_client, name) == before
     assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
+
+
+def test_a_processor_of_another_account_is_refused_before_anything_changes(
+    sandbox, worker, lambda_client, make_function
+):
+    name = make_function(seeded="tuneboard-io", Timeout=10)
+    before = function_state(lambda_client, name)
+    calls = invokes(sandbox)
+    # Named by name, the function's account is known only to the worker (STS).
+    other = "arn:aws:lambda:us-east-1:210987654321:function:cleanup"
+
+    run = wait_finished(
+        start_run(function=name, memory_sizes=[128], invocations_per_size=2, post_processor=other),
+        worker=worker,
+    )
+
+    assert run.status == RunStatus.FAILED
+    assert run.error_message.startswith(
+        f"Post-processor {other} is in AWS account 210987654321, but the sweep's credentials "
+        "act in account 123456789012: nothing was changed."
+    ), run.error_message
+    assert not Invocation.objects.filter(run=run).exists()
+    assert invokes(sandbox) == calls
+    assert function_state(lambda_client, name) == before
