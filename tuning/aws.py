@@ -364,6 +364,7 @@ class InvokeOutcome:
     error_message: str
     executed_version: str
     log_tail: str
+    output: bytes = b""  # the response payload (what a post-processor receives)
 
     @property
     def failed(self) -> bool:
@@ -427,7 +428,29 @@ def invoke(account, region: str, function: str, qualifier: str, payload: bytes) 
         error_message=error_message[:2000],
         executed_version=answer.get("ExecutedVersion", ""),
         log_tail=tail,
+        output=body or b"",
     )
+
+
+def invoke_processor(account, region: str, function: str, payload: bytes) -> tuple[bytes, str]:
+    """``Invoke(RequestResponse)`` of a pre-/post-processor (a name or ARN, qualified or not):
+    (its response payload, "" or its error as "Type: message")."""
+    client = lambda_client(account, region)
+    with _Call("lambda:InvokeFunction", function, account, region):
+        answer = client.invoke(
+            FunctionName=function, InvocationType="RequestResponse", Payload=payload
+        )
+        body = answer["Payload"].read() or b""
+    if not answer.get("FunctionError"):
+        return body, ""
+    try:
+        data = json.loads(body or b"null")
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        kind = data.get("errorType") or answer["FunctionError"]
+        return body, f"{kind}: {data.get('errorMessage')}"
+    return body, f"{answer['FunctionError']}: {body.decode(errors='replace')[:500]}"
 
 
 # --------------------------------------------------------------------------- CloudWatch

@@ -183,6 +183,13 @@ class TuningRun(models.Model):
         blank=True,
         help_text="Error types that do not fail a size (Power Tuning's allowedExceptions).",
     )
+    # Power Tuning's pre-/post-processors: invoked around each measured invocation, not measured.
+    pre_processor = models.CharField(
+        max_length=2048, blank=True, help_text="Function invoked before each invocation."
+    )
+    post_processor = models.CharField(
+        max_length=2048, blank=True, help_text="Function invoked after each invocation."
+    )
     auto_apply_target = models.CharField(
         max_length=128, blank=True, help_text='"" = do not apply; "$LATEST" or an alias name.'
     )

@@ -427,6 +427,16 @@ def _names(value, label: str) -> list[str]:
     return names
 
 
+def _processor(value: str, label: str) -> str:
+    """A processor function's name or ARN ("" = none)."""
+    if not value.strip():
+        return ""
+    try:
+        return parse_function(value).text
+    except InvalidSweep as invalid:
+        raise ValueError(f"{label}: {invalid}") from None
+
+
 def _target(value) -> str:
     target = str(value or "").strip()
     if target and target != "$LATEST" and not ALIAS_RE.match(target):
@@ -446,7 +456,8 @@ def _target(value) -> str:
 class Param:
     """How one sweep parameter is asked for, checked and shown."""
 
-    kind: str  # function|sizes|int|float|bool|json|weighted|strategy|account|region|target|names
+    # function|sizes|int|float|bool|json|weighted|strategy|account|region|target|names|processor
+    kind: str
     label: str
     help: str = ""
     low: float | None = None
@@ -455,7 +466,7 @@ class Param:
 
     def parse(self, value, *, text: bool = False):
         kind, label = self.kind, self.label
-        if kind in ("function", "target", "region", "strategy", "account"):
+        if kind in ("function", "target", "region", "strategy", "account", "processor"):
             if kind == "account" and not isinstance(value, str):
                 return _account(value)  # an AwsAccount (forms, re-runs) or an error
             if not isinstance(value, str):
@@ -485,6 +496,8 @@ class Param:
             return _target(value)
         if kind == "names":
             return _names(value, label)
+        if kind == "processor":
+            return _processor(value, label)
         raise AssertionError(f"unknown parameter kind {kind}")
 
     def to_json(self, value):
@@ -637,6 +650,24 @@ class SweepParams:
         "do not fail a size: such invocations are measured and shown as allowed errors. Out of "
         "memory and timeouts always fail a size.",
     )
+    # Power Tuning's preProcessorARN / postProcessorARN: other functions invoked around each
+    # measured invocation, never measured, published or reconfigured (tuning.engine.execute).
+    pre_processor: str = param(
+        "",
+        kind="processor",
+        label="Pre-processor function",
+        help="Optional: a function (name or ARN, same account and region) invoked before each "
+        "measured invocation with its payload; what it returns (unless null) is sent instead. "
+        "Not measured.",
+    )
+    post_processor: str = param(
+        "",
+        kind="processor",
+        label="Post-processor function",
+        help="Optional: a function (name or ARN, same account and region) invoked after each "
+        "measured invocation with the function's output, e.g. to undo its side effects. Not "
+        "measured.",
+    )
     auto_apply_target: str = param(
         "",
         kind="target",
@@ -742,6 +773,7 @@ class SweepParams:
             errors["auto_apply_target"] = (
                 "A dry run measures nothing, so it has no winner to apply: empty this field."
             )
+        errors.update(self._processor_conflicts())
         versions = len(self.memory_sizes) * self.invocations_per_size
         cap = settings.TUNEBOARD_MAX_COLD_START_VERSIONS
         if self.cold_starts_only and versions > cap:
@@ -751,6 +783,25 @@ class SweepParams:
                 f"{cap:,} a run may publish (TUNEBOARD_MAX_COLD_START_VERSIONS). Use fewer sizes "
                 "or invocations."
             )
+        return errors
+
+    def _processor_conflicts(self) -> dict[str, str]:
+        """Processors are other functions of the sweep's account and region that the account
+        allows (a sweep touches only what it may)."""
+        errors = {}
+        target = self.target if self.function else None
+        known_id = self.account.account_id if self.account is not None else ""
+        for name in ("pre_processor", "post_processor"):
+            if not getattr(self, name):
+                continue
+            ref, label = parse_function(getattr(self, name)), self.declared()[name].label
+            account_id = (target.account_id if target else "") or known_id
+            if target and ref.name == target.name:
+                errors[name] = f"{label} must be another function than the one tuned."
+            elif not function_allowed(self.account, ref.name):
+                errors[name] = f"{label}: {not_allowed_message(self.account, ref.name)}"
+            elif ref.account_id and account_id and ref.account_id != account_id:
+                errors[name] = f"{label} is in account {ref.account_id}, the sweep in {account_id}."
         return errors
 
     def with_defaults(self) -> SweepParams:
@@ -773,6 +824,13 @@ class SweepParams:
                 f"partition is {regions.partition(region)!r}).",
                 "function",
             )
+        for name in ("pre_processor", "post_processor"):  # invoked in the sweep's region
+            ref = parse_function(getattr(self, name)) if getattr(self, name) else None
+            if ref and ref.region and ref.region != region:
+                label = self.declared()[name].label
+                raise InvalidSweep(
+                    f"{label} is in region {ref.region}, the sweep in {region}.", name
+                )
         return dataclasses.replace(
             self, region=region, concurrency=self.concurrency if self.parallel else 1
         )

@@ -85,7 +85,7 @@ from __future__ import annotations
 from tuning import price_table
 from tuning.analysis import STRATEGIES
 from tuning.models import TuningRun, money
-from tuning.params import run_params_json
+from tuning.params import parse_function, run_params_json
 from tuning.sharing import public_error
 
 
@@ -208,7 +208,17 @@ def run_to_dict(run: TuningRun, *, private: bool = True) -> dict:
         data["error_message"] = public_error(run.error_message)
         data["cleanup_pending"] = public_error(run.cleanup_pending) or None
         data["auto_apply_target"] = run.auto_apply_target
+        for name in ("pre_processor", "post_processor"):  # the name: an ARN has the account id
+            data[name] = _without_account(getattr(run, name))
     return data
+
+
+def _without_account(function: str) -> str:
+    """name[:qualifier] of a function name or ARN."""
+    if not function:
+        return ""
+    ref = parse_function(function)
+    return ref.name + (f":{ref.qualifier}" if ref.qualifier else "")
 
 
 def _account_from_arn(arn: str) -> str:

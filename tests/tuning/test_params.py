@@ -35,6 +35,8 @@ NON_DEFAULTS = {
     "sleep_between_ms": 20,
     "max_error_share": 0.5,
     "allowed_exceptions": ["ValidationError", "Throttled"],
+    "pre_processor": "seed-orders",
+    "post_processor": "arn:aws:lambda:eu-west-1:123456789012:function:cleanup-orders:2",
     "auto_apply_target": "live",
 }
 
@@ -77,6 +79,7 @@ def test_every_parameter_goes_through_the_api_and_comes_back_in_the_run_json(cli
     run = TuningRun.objects.get()
     assert set(SweepParams.declared()) <= set(run_to_dict(run))
     assert run_to_dict(run, private=False)["function"] == "orders:live"
+    assert run_to_dict(run, private=False)["post_processor"] == "cleanup-orders:2"
 
 
 def test_a_re_run_and_the_re_run_form_repeat_every_parameter(admin):

@@ -5,6 +5,7 @@ never records one twice."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import random
@@ -197,22 +198,37 @@ class _Batch:
             return self.run.cold_alias_name(self.result.memory_mb, seq)
         return self.result.alias or self.run.alias_name(self.result.memory_mb)
 
-    def _invoke(self, seq: int, payload: bytes):
+    def _retrying(self, call):
+        """``call()``, retried in place while AWS throttles or has a 5xx."""
         for attempt in range(INVOKE_BACKOFF.attempts):
             try:
                 with self.heartbeat.busy():
-                    return aws.invoke(
-                        self.run.account,
-                        self.run.region,
-                        self.run.lambda_function,
-                        self._qualifier(seq),
-                        payload,
-                    )
+                    return call()
             except TransientAwsError:
                 if attempt == INVOKE_BACKOFF.attempts - 1 or self._should_stop():
                     raise
                 time.sleep(INVOKE_BACKOFF.delay(attempt))
         raise AssertionError("unreachable")
+
+    def _invoke(self, seq: int, payload: bytes):
+        run = self.run
+        return self._retrying(
+            lambda: aws.invoke(
+                run.account, run.region, run.lambda_function, self._qualifier(seq), payload
+            )
+        )
+
+    def _process(self, which: str, payload: bytes) -> tuple[bytes, str]:
+        """Invoke the run's pre- or post-processor (Power Tuning's preProcessorARN and
+        postProcessorARN; not measured): (its output, "" or a failure naming it)."""
+        run, function = self.run, getattr(self.run, f"{which}_processor")
+        try:
+            output, error = self._retrying(
+                lambda: aws.invoke_processor(run.account, run.region, function, payload)
+            )
+        except PermanentAwsError as exc:
+            output, error = b"", str(exc)
+        return output, error and f"{which.capitalize()}-processor {function} failed: {error}"
 
     def _one(self, seq: int) -> None:
         index = self.plan[seq] if seq < len(self.plan) else 0
@@ -221,7 +237,7 @@ class _Batch:
             self.stop.set()
             return
         try:
-            outcome = self._invoke(seq, payload)
+            outcome = self._around_processors(seq, payload)
         finally:
             if self.run.parallel:
                 self.run.release_slot()
@@ -229,6 +245,25 @@ class _Batch:
         if outcome.failed:
             self._judge_failure(outcome)
         self._maybe_check_code()
+
+    def _around_processors(self, seq: int, payload: bytes):
+        """The measured invocation, with the pre-processor's output (unless empty or null) as
+        its payload and the post-processor invoked with its output. A failing processor fails
+        the invocation (PreProcessorError / PostProcessorError, naming the processor)."""
+        if self.run.pre_processor:
+            output, error = self._process("pre", payload)
+            if error:
+                return aws.InvokeOutcome(None, "PreProcessorError", error[:2000], "", "")
+            if output.strip() not in (b"", b"null"):
+                payload = output
+        outcome = self._invoke(seq, payload)
+        if self.run.post_processor:
+            _output, error = self._process("post", outcome.output)
+            if error and not outcome.failed:  # the function's own error comes first
+                return dataclasses.replace(
+                    outcome, error_type="PostProcessorError", error_message=error[:2000]
+                )
+        return outcome
 
     def _fail_size(self, reason: str) -> None:
         self.result.mark_failing(reason)

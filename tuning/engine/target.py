@@ -44,7 +44,21 @@ def resolve_and_own(run) -> None:
     named = parse_function(run.function_arn).account_id
     if named and named != identity.account_id:
         raise TargetRefused(wrong_account_message(named, identity.account_id, run.account))
+    _check_processors(run, identity.account_id)
     run.take_ownership(identity.function_arn(run.region, run.function_name))
+
+
+def _check_processors(run, account_id: str) -> None:
+    """Pre-/post-processors are functions the account allows, in the run's account."""
+    for label, function in (("Pre", run.pre_processor), ("Post", run.post_processor)):
+        ref = parse_function(function) if function else None
+        if ref and not function_allowed(run.account, ref.name):
+            raise TargetRefused(f"{label}-processor: {not_allowed_message(run.account, ref.name)}")
+        if ref and ref.account_id and ref.account_id != account_id:
+            raise TargetRefused(
+                f"{label}-processor {function} is in AWS account {ref.account_id}, but the "
+                f"sweep's credentials act in account {account_id}: nothing was changed."
+            )
 
 
 def check_answer(run, function_arn: str) -> None:
