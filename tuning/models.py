@@ -180,6 +180,11 @@ class TuningRun(models.Model):
         blank=True,
         help_text="Error types that do not fail a size (Power Tuning's allowedExceptions).",
     )
+    dry_run = models.BooleanField(
+        default=False,
+        help_text="One invocation per size that checks permissions and configuration: nothing "
+        "measured, recommended or applied (Power Tuning's dryRun).",
+    )
     auto_apply_target = models.CharField(
         max_length=128, blank=True, help_text='"" = do not apply; "$LATEST" or an alias name.'
     )

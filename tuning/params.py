@@ -630,6 +630,13 @@ class SweepParams:
         "do not fail a size: such invocations are measured and shown as allowed errors. Out of "
         "memory and timeouts always fail a size.",
     )
+    dry_run: bool = param(
+        False,
+        kind="bool",
+        label="Dry run",
+        help="One invocation per size that checks permissions and configuration, then cleans "
+        "up: nothing is measured, recommended or applied (Power Tuning's dryRun).",
+    )
     auto_apply_target: str = param(
         "",
         kind="target",
@@ -700,7 +707,7 @@ class SweepParams:
                 "Give either one payload or weighted payloads, not both "
                 "(empty the payload field or this one)."
             )
-        elif len(weighted) > self.invocations_per_size:
+        elif len(weighted) > self.invocations_per_size and not self.dry_run:
             errors["weighted_payloads"] = (
                 f"{len(weighted)} weighted payloads need at least {len(weighted)} invocations per "
                 f"size (one per payload); got {self.invocations_per_size}."
@@ -725,6 +732,8 @@ class SweepParams:
                     f"The ARN is in account {ref.account_id} but account {account.name!r} "
                     f"is {known_id}."
                 )
+        if self.dry_run and self.auto_apply_target:
+            errors["auto_apply_target"] = "A dry run measures nothing, so it applies nothing."
         versions = len(self.memory_sizes) * self.invocations_per_size
         cap = settings.TUNEBOARD_MAX_COLD_START_VERSIONS
         if self.cold_starts_only and versions > cap:
@@ -757,7 +766,11 @@ class SweepParams:
                 "function",
             )
         return dataclasses.replace(
-            self, region=region, concurrency=self.concurrency if self.parallel else 1
+            self,
+            region=region,
+            concurrency=self.concurrency if self.parallel else 1,
+            # A dry run invokes each size once (the first payload), as Power Tuning's does.
+            invocations_per_size=1 if self.dry_run else self.invocations_per_size,
         )
 
     @property

@@ -51,7 +51,7 @@ def finalize_size(run, result) -> None:
         "cold_starts": sum(1 for r in rows if r.cold_start),
         "finished_at": timezone.now(),
     }
-    if ok:
+    if ok and not run.dry_run:  # a dry run checks that each size runs: no statistics
         # Cold-starts-only runs measure what a cold start costs in latency: init or restore
         # included (Power Tuning and Lambda's own cold start figures count them too).
         measured = [r.measured_ms(with_start=run.cold_starts_only) for r in ok]
@@ -102,7 +102,9 @@ def try_finish(run) -> None:
         status, message = RunStatus.SUCCEEDED, ""
         try:
             run.store_analysis()
-            if not run.recommendation():
+            if run.dry_run:
+                status, message = dry_run_outcome(run)
+            elif not run.recommendation():
                 failures = "; ".join(
                     f"{r.memory_mb} MB: {r.error_message}"
                     for r in run.results.filter(status=ResultStatus.FAILED)
@@ -113,6 +115,16 @@ def try_finish(run) -> None:
             status, message = RunStatus.FAILED, f"Analysis failed: {type(exc).__name__}: {exc}"
         run.claim_cleanup(from_phases=[Phase.ANALYSING])
         cleanup_and_finish(run, status, message)
+
+
+def dry_run_outcome(run) -> tuple[str, str]:
+    """A dry run succeeds when every size ran once without error, and says which did not."""
+    results = list(run.results.order_by("memory_mb"))
+    failed = [r for r in results if r.status == ResultStatus.FAILED]
+    if not failed:
+        return RunStatus.SUCCEEDED, f"Dry run: all {len(results)} sizes passed; nothing measured."
+    reasons = "; ".join(f"{r.memory_mb} MB: {r.error_message}" for r in failed)
+    return RunStatus.FAILED, f"Dry run: {len(failed)} of {len(results)} sizes failed. {reasons}"
 
 
 def stop_run(run_id) -> None:
@@ -206,7 +218,7 @@ def cleanup_and_finish(run, status: str, message: str) -> None:
         error_message="Not measured: the run stopped before this size finished.",
         finished_at=timezone.now(),
     )
-    if status == RunStatus.SUCCEEDED and run.auto_apply_target and not left:
+    if status == RunStatus.SUCCEEDED and run.auto_apply_target and not left and not run.dry_run:
         message = auto_apply(run) or message
     try:
         # Its executors have stopped; a call still in flight after a cancel is not counted.
