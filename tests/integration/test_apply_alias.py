@@ -72,3 +72,18 @@ def test_a_failed_publish_for_a_missing_alias_makes_no_alias_no_version_and_keep
     assert function_state(lambda_client, name) == before  # no alias, no version, $LATEST as found
     run.refresh_from_db()
     assert not run.owns_function and run.applied_memory_mb is None
+
+
+def test_when_neither_the_alias_nor_the_cleanup_can_be_made_the_change_names_the_left_version(
+    worker, in_sandbox, make_function, lambda_client, ada
+):
+    name = make_function(MemorySize=128)
+    run = make_run(function=name, sizes=(128, 512))
+    in_sandbox.inject_fault("CreateAlias", error="AccessDeniedException", function=name)
+    in_sandbox.inject_fault("DeleteFunction", error="AccessDeniedException", function=name)
+    change = finished(runs.request_apply(run, ada, target="prod", memory_mb=512))
+    assert change.state == MemoryChange.State.FAILED
+    [left] = versions_of(lambda_client, name)
+    assert f"Version {left}, published for the alias, could not be deleted" in change.message
+    assert lambda_client.list_aliases(FunctionName=name)["Aliases"] == []
+    assert lambda_client.get_function_configuration(FunctionName=name)["MemorySize"] == 128
