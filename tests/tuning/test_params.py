@@ -35,6 +35,7 @@ NON_DEFAULTS = {
     "max_error_share": 0.5,
     "allowed_exceptions": ["ValidationError", "Throttled"],
     "auto_apply_target": "live",
+    "dry_run": None,  # True changes the invocations and excludes auto-apply: test_dry_run.py
 }
 
 
