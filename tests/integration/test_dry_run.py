@@ -56,6 +56,7 @@ def test_a_dry_run_checks_each_size_once_names_the_failing_one_and_leaves_the_fu
     page = client.get(f"/runs/{run.id}/").content.decode()
     assert 'id="dry-run-tag"' in page and "Out of memory at 128 MB" in page
     assert "nothing measured" in page
+    assert "tuneboard-memory: dry run, 1 of 2 sizes passed" in page
     out = io.StringIO()
     call_command("show_run", str(run.id), stdout=out)
     assert "Dry run: 1 of 2 sizes failed" in out.getvalue()
