@@ -7,8 +7,9 @@ import pytest
 from django.core.management import call_command
 
 from tests.integration.test_sweep import function_state, leftovers_of, wait_finished
+from tests.integration.test_sweep_cli import manage_sweep
 from tests.tuning.runfactory import start_run
-from tuning.models import Invocation, ResultStatus, RunStatus
+from tuning.models import Invocation, ResultStatus, RunStatus, TuningRun
 from tuning.serializers import run_to_dict
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -72,3 +73,10 @@ def test_a_dry_run_where_every_size_passes_succeeds_and_measures_nothing(worker,
     assert run.recommendation() is None
     assert function_state(lambda_client, "tuneboard-io") == before
     assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
+
+
+def test_sweep_dry_run_wait_says_it_was_a_dry_run_and_exits_0_when_every_size_passed(worker):
+    done = manage_sweep("tuneboard-io", "--power", "128,256", "--dry-run", "--wait")
+    assert done.returncode == 0, done.stderr
+    assert "Dry run: all 2 sizes passed; nothing measured." in done.stdout
+    assert TuningRun.objects.get().dry_run
