@@ -171,6 +171,9 @@ class TuningRun(models.Model):
     balanced_weight = models.FloatField(default=0.5)
     discard_fraction = models.FloatField(default=0.2)
     cold_starts_only = models.BooleanField(default=False)
+    dry_run = models.BooleanField(
+        default=False, help_text="One invocation per size to check access; nothing measured."
+    )
     sleep_between_ms = models.PositiveIntegerField(default=0)
     max_error_share = models.FloatField(
         default=0.2, help_text="A size fails when more than this share of invocations errors."
@@ -179,11 +182,6 @@ class TuningRun(models.Model):
         default=list,
         blank=True,
         help_text="Error types that do not fail a size (Power Tuning's allowedExceptions).",
-    )
-    dry_run = models.BooleanField(
-        default=False,
-        help_text="One invocation per size that checks permissions and configuration: nothing "
-        "measured, recommended or applied (Power Tuning's dryRun).",
     )
     auto_apply_target = models.CharField(
         max_length=128, blank=True, help_text='"" = do not apply; "$LATEST" or an alias name.'
@@ -527,6 +525,60 @@ class TuningRun(models.Model):
             "noisy_sizes": [r.memory_mb for r in results if r.noisy],
             "original": comparison,
         }
+
+    def payload_stats(self) -> list[dict]:
+        """Per memory size, each weighted payload's share of the measurements (Power Tuning
+        issue #37): ``[{"memory_mb", "payloads": [{"index", "weight", "invocations",
+        "errors", "avg_duration_ms", "avg_cost_usd"}]}]``, so a user sees which payload drives
+        a size's figures. Plain means over the payload's successful invocations (durations as
+        the run measures them: with Init/Restore Duration in cold-starts-only mode). Empty for
+        a run with fewer than two weighted payloads."""
+        payloads = self.weighted_payloads or []
+        if len(payloads) < 2 or not self.pk:
+            return []
+        rows = self.invocations.values_list(
+            "memory_mb",
+            "payload_index",
+            "duration_ms",
+            "init_duration_ms",
+            "restore_duration_ms",
+            "cost_usd",
+            "error_type",
+        )
+        groups: dict[tuple[int, int], dict] = {}
+        for memory_mb, index, duration, init, restore, cost, error_type in rows:
+            group = groups.setdefault(
+                (memory_mb, index), {"invocations": 0, "errors": 0, "ms": [], "usd": []}
+            )
+            group["invocations"] += 1
+            if error_type and error_type not in (self.allowed_exceptions or []):
+                group["errors"] += 1
+                continue
+            measured = measured_duration_ms(duration, init, restore, self.cold_starts_only)
+            if measured is not None:
+                group["ms"].append(measured)
+            if cost is not None:
+                group["usd"].append(cost)
+        stats = []
+        for memory_mb in sorted({size for size, _ in groups}):
+            entries = []
+            for index, spec in enumerate(payloads):
+                group = groups.get((memory_mb, index))
+                if group is None:
+                    continue
+                ms, usd = group["ms"], group["usd"]
+                entries.append(
+                    {
+                        "index": index,
+                        "weight": spec.get("weight"),
+                        "invocations": group["invocations"],
+                        "errors": group["errors"],
+                        "avg_duration_ms": sum(ms) / len(ms) if ms else None,
+                        "avg_cost_usd": money(sum(usd) / len(usd)) if usd else None,
+                    }
+                )
+            stats.append({"memory_mb": memory_mb, "payloads": entries})
+        return stats
 
     def recommendation(self, strategy: str | None = None) -> dict | None:
         """The stored winner of a strategy (default: the run's own): ``{"memory_mb",

@@ -605,6 +605,13 @@ class SweepParams:
         help="Every measured invocation is a cold start (slower: one version per invocation); "
         "durations then include Init Duration (or SnapStart Restore Duration).",
     )
+    dry_run: bool = param(
+        False,
+        kind="bool",
+        label="Dry run",
+        help="One invocation per size that checks permissions and configuration (Power "
+        "Tuning's dryRun): nothing is measured, recommended or applied.",
+    )
     sleep_between_ms: int = param(
         0,
         kind="int",
@@ -629,13 +636,6 @@ class SweepParams:
         help="Error types (as the function's errorType reports them, e.g. ValidationError) that "
         "do not fail a size: such invocations are measured and shown as allowed errors. Out of "
         "memory and timeouts always fail a size.",
-    )
-    dry_run: bool = param(
-        False,
-        kind="bool",
-        label="Dry run",
-        help="One invocation per size that checks permissions and configuration, then cleans "
-        "up: nothing is measured, recommended or applied (Power Tuning's dryRun).",
     )
     auto_apply_target: str = param(
         "",
@@ -684,6 +684,8 @@ class SweepParams:
         if errors:
             raise InvalidSweep(errors)
         params = cls(**clean)
+        if params.dry_run:  # one call per size, whatever was asked for
+            params = dataclasses.replace(params, invocations_per_size=1)
         errors = params._conflicts()
         if errors:
             raise InvalidSweep(errors)
@@ -708,7 +710,11 @@ class SweepParams:
                 "Give either one payload or weighted payloads, not both "
                 "(empty the payload field or this one)."
             )
-        elif len(weighted) > self.invocations_per_size and not self.dry_run:
+        elif len(weighted) > 1 and self.dry_run:
+            errors["weighted_payloads"] = (
+                "A dry run invokes each size once: give one payload, not weighted payloads."
+            )
+        elif len(weighted) > self.invocations_per_size:
             errors["weighted_payloads"] = (
                 f"{len(weighted)} weighted payloads need at least {len(weighted)} invocations per "
                 f"size (one per payload); got {self.invocations_per_size}."
@@ -734,7 +740,9 @@ class SweepParams:
                     f"is {known_id}."
                 )
         if self.dry_run and self.auto_apply_target:
-            errors["auto_apply_target"] = "A dry run measures nothing, so it applies nothing."
+            errors["auto_apply_target"] = (
+                "A dry run measures nothing, so it has no winner to apply: empty this field."
+            )
         versions = len(self.memory_sizes) * self.invocations_per_size
         cap = settings.TUNEBOARD_MAX_COLD_START_VERSIONS
         if self.cold_starts_only and versions > cap:
@@ -767,11 +775,7 @@ class SweepParams:
                 "function",
             )
         return dataclasses.replace(
-            self,
-            region=region,
-            concurrency=self.concurrency if self.parallel else 1,
-            # A dry run invokes each size once (the first payload), as Power Tuning's does.
-            invocations_per_size=1 if self.dry_run else self.invocations_per_size,
+            self, region=region, concurrency=self.concurrency if self.parallel else 1
         )
 
     @property

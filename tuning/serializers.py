@@ -48,6 +48,9 @@ included; null when the price is unknown), ``avg_gb_seconds`` (string: memory ×
 billed duration), ``invocations``, ``errors`` (``allowed_errors`` of them of a type the run
 allows: measured like successes), ``cold_starts``, ``max_memory_used_mb``,
 ``ci95_low_ms``, ``ci95_high_ms``, ``noisy``, ``error_message``, ``version``, ``alias``.
+``payload_stats`` (runs with several weighted payloads, else []): per size
+``{"memory_mb", "payloads": [{"index", "weight", "invocations", "errors",
+"avg_duration_ms", "avg_cost_usd"}]}``, plain means of each payload's successful invocations.
 In a ``cold_starts_only`` run every duration figure is Duration + Init Duration (or SnapStart
 Restore Duration); costs include a SnapStart restore's Billed Restore Duration and per-GB charge.
 
@@ -193,6 +196,7 @@ def run_to_dict(run: TuningRun, *, private: bool = True) -> dict:
         "heartbeat_at": _iso(run.heartbeat_at),
         "sweep_cost": run.sweep_cost,
         "results": [result_to_dict(r, private=private) for r in results],
+        "payload_stats": run.payload_stats(),
     }
     if not private:
         data["function"] = run.function_name + (f":{run.qualifier}" if run.qualifier else "")

@@ -99,10 +99,9 @@ def cost_label(result, significant: int = 3) -> str:
 def one_line_summary(run) -> str:
     """For chat unfurls: "tuneboard-cpu: 1024 MB is cheapest, $0.0000021 per call, 123 ms"."""
     best = run.winner()
-    if run.dry_run and not run.is_active:  # nothing measured: say which sizes passed
-        results = list(run.results.all())
-        passed = sum(1 for r in results if r.status == ResultStatus.SUCCEEDED)
-        return f"{run.function_name}: dry run, {passed} of {len(results)} sizes passed"
+    if run.dry_run and not run.is_active:
+        answered = run.results.filter(status=ResultStatus.SUCCEEDED).count()
+        return f"{run.function_name}: dry run, {answered} of {len(run.memory_sizes)} sizes answered"
     if best is None:
         if run.is_active:
             return f"{run.function_name}: sweep {run.get_status_display().lower()}"
@@ -180,6 +179,7 @@ def _results_context(run, *, private: bool, share_token: str = "") -> dict:
         "visualizer_url": powertuning.run_visualizer_url(results) if has_figures else None,
         "private": private,
         "price_unknown": run.price_unknown,
+        "payload_stats": run.payload_stats() if has_figures else [],
     }
 
 

@@ -179,6 +179,28 @@ def test_the_memory_hungry_function_fails_at_128_mb_and_the_run_still_recommends
     assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
 
 
+def test_a_dry_run_invokes_each_size_once_measures_nothing_and_names_the_size_that_failed(
+    worker, lambda_client, client, django_user_model
+):
+    before = function_state(lambda_client, "tuneboard-memory")
+    run = start_run(function="tuneboard-memory", memory_sizes=[128, 512, 1024], dry_run=True)
+    assert run.invocations_per_size == 1
+    run = wait_finished(run, worker=worker)
+
+    assert run.status == RunStatus.FAILED
+    assert run.error_message.startswith("Dry run: 1 size(s) failed. 128 MB: Out of memory")
+    assert Invocation.objects.filter(run=run).count() == 3
+    results = {r.memory_mb: r for r in run.results.all()}
+    assert results[512].status == results[1024].status == ResultStatus.SUCCEEDED
+    assert all(r.avg_duration_ms is None for r in results.values())  # nothing measured
+    assert run.recommendation() is None and not run.figures.exists()
+    client.force_login(django_user_model.objects.create_user("viewer"))
+    page = client.get(f"/runs/{run.id}/").content.decode()
+    assert 'id="dry-run-note"' in page and "dry run, 2 of 3 sizes answered" in page
+    assert function_state(lambda_client, "tuneboard-memory") == before
+    assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
+
+
 def test_a_second_sweep_of_the_same_function_is_refused_while_the_first_is_active(
     worker, lambda_client
 ):

@@ -43,7 +43,7 @@ def test_a_dry_run_invokes_each_size_once_and_may_not_auto_apply():
                 "auto_apply_target": "live",
             }
         )
-    assert "applies nothing" in str(refused.value.errors["auto_apply_target"])
+    assert "no winner to apply" in str(refused.value.errors["auto_apply_target"])
 
 
 def test_dry_run_comes_from_the_form_api_and_cli_and_a_re_run_keeps_it(client, starter):

@@ -31,11 +31,11 @@ NON_DEFAULTS = {
     "balanced_weight": 0.25,
     "discard_fraction": 0.1,
     "cold_starts_only": True,
+    "dry_run": False,
     "sleep_between_ms": 20,
     "max_error_share": 0.5,
     "allowed_exceptions": ["ValidationError", "Throttled"],
     "auto_apply_target": "live",
-    "dry_run": None,  # True changes the invocations and excludes auto-apply: test_dry_run.py
 }
 
 

@@ -11,7 +11,7 @@ from django.test import Client
 from dashboard.models import ApiToken
 from tests.tuning.test_views import valid_form
 from tuning.models import TuningRun
-from tuning.params import ALL_MEMORY_SIZES, parse_memory_sizes
+from tuning.params import ALL_MEMORY_SIZES, InvalidSweep, SweepParams, parse_memory_sizes
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +107,8 @@ def test_sleep_and_error_share_are_in_the_form_and_kept_by_a_re_run(client, star
     assert response.status_code == 302
     run = TuningRun.objects.get()
     assert (run.sleep_between_ms, run.max_error_share) == (250, 0.3)
+    detail = client.get(f"/runs/{run.id}/").content.decode()
+    assert "more than 30 % of its invocations fail" in detail and "250 ms between" in detail
     again = client.get(f"/runs/new/?from={run.id}").content.decode()
     assert re.search(r'name="sleep_between_ms" value="250"', again)
     assert re.search(r'name="max_error_share" value="0.3"', again)
@@ -122,6 +124,8 @@ def test_allowed_exceptions_come_from_the_form_api_and_cli_and_a_re_run_keeps_th
     assert run.allowed_exceptions == ["ValidationError", "NotFound"]
     again = client.get(f"/runs/new/?from={run.id}").content.decode()
     assert 'value="ValidationError, NotFound"' in again
+    detail = client.get(f"/runs/{run.id}/").content.decode()
+    assert "allowed: ValidationError, NotFound" in detail
 
     _token, key = ApiToken.issue(starter, "tests")
     api = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {key}")
@@ -137,3 +141,25 @@ def test_allowed_exceptions_come_from_the_form_api_and_cli_and_a_re_run_keeps_th
 
     call_command("sweep", "tuneboard-flaky", "--power", "128", "--allowed-exceptions", "A,B")
     assert TuningRun.objects.get(function_name="tuneboard-flaky").allowed_exceptions == ["A", "B"]
+
+
+def test_a_dry_run_is_one_invocation_per_size_from_the_form_api_and_cli(client, starter):
+    client.force_login(starter)
+    response = client.post("/runs/new/", valid_form(dry_run="on", invocations_per_size="50"))
+    assert response.status_code == 302
+    run = TuningRun.objects.get()
+    assert run.dry_run and run.invocations_per_size == 1 and run.invocations_total == 3
+    again = client.get(f"/runs/new/?from={run.id}").content.decode()
+    assert re.search(r'name="dry_run"[^>]* checked', again)
+
+    _token, key = ApiToken.issue(starter, "tests")
+    api = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {key}")
+    body = {"function": "tuneboard-io", "memory_sizes": [128, 256], "dry_run": True}
+    response = api.post("/api/runs/", body, content_type="application/json")
+    assert response.status_code == 201 and response.json()["dry_run"] is True
+    with pytest.raises(InvalidSweep) as refused:
+        SweepParams.parse({**body, "auto_apply_target": "live"})
+    assert "no winner to apply" in refused.value.errors["auto_apply_target"]
+
+    call_command("sweep", "tuneboard-flaky", "--power", "128,256", "--dry-run")
+    assert TuningRun.objects.get(function_name="tuneboard-flaky").dry_run

@@ -51,7 +51,7 @@ def finalize_size(run, result) -> None:
         "cold_starts": sum(1 for r in rows if r.cold_start),
         "finished_at": timezone.now(),
     }
-    if ok and not run.dry_run:  # a dry run checks that each size runs: no statistics
+    if ok and not run.dry_run:  # a dry run only checks that each size answers
         # Cold-starts-only runs measure what a cold start costs in latency: init or restore
         # included (Power Tuning and Lambda's own cold start figures count them too).
         measured = [r.measured_ms(with_start=run.cold_starts_only) for r in ok]
@@ -101,15 +101,16 @@ def try_finish(run) -> None:
     with Heartbeat(run.id, always=True):
         status, message = RunStatus.SUCCEEDED, ""
         try:
-            run.store_analysis()
             if run.dry_run:
                 status, message = dry_run_outcome(run)
-            elif not run.recommendation():
-                failures = "; ".join(
-                    f"{r.memory_mb} MB: {r.error_message}"
-                    for r in run.results.filter(status=ResultStatus.FAILED)
-                )
-                status, message = RunStatus.FAILED, f"No memory size succeeded. {failures}"
+            else:
+                run.store_analysis()
+                if not run.recommendation():
+                    failures = "; ".join(
+                        f"{r.memory_mb} MB: {r.error_message}"
+                        for r in run.results.filter(status=ResultStatus.FAILED)
+                    )
+                    status, message = RunStatus.FAILED, f"No memory size succeeded. {failures}"
         except Exception as exc:
             log.exception("analysis failed")
             status, message = RunStatus.FAILED, f"Analysis failed: {type(exc).__name__}: {exc}"
@@ -118,13 +119,12 @@ def try_finish(run) -> None:
 
 
 def dry_run_outcome(run) -> tuple[str, str]:
-    """A dry run succeeds when every size ran once without error, and says which did not."""
-    results = list(run.results.order_by("memory_mb"))
-    failed = [r for r in results if r.status == ResultStatus.FAILED]
+    """A dry run succeeds when every size answered its one invocation; nothing is analysed."""
+    failed = run.results.filter(status=ResultStatus.FAILED).order_by("memory_mb")
     if not failed:
-        return RunStatus.SUCCEEDED, f"Dry run: all {len(results)} sizes passed; nothing measured."
+        return RunStatus.SUCCEEDED, ""
     reasons = "; ".join(f"{r.memory_mb} MB: {r.error_message}" for r in failed)
-    return RunStatus.FAILED, f"Dry run: {len(failed)} of {len(results)} sizes failed. {reasons}"
+    return RunStatus.FAILED, f"Dry run: {len(failed)} size(s) failed. {reasons}"
 
 
 def stop_run(run_id) -> None:
@@ -218,7 +218,7 @@ def cleanup_and_finish(run, status: str, message: str) -> None:
         error_message="Not measured: the run stopped before this size finished.",
         finished_at=timezone.now(),
     )
-    if status == RunStatus.SUCCEEDED and run.auto_apply_target and not left and not run.dry_run:
+    if status == RunStatus.SUCCEEDED and run.auto_apply_target and not left:
         message = auto_apply(run) or message
     try:
         # Its executors have stopped; a call still in flight after a cancel is not counted.
@@ -231,7 +231,8 @@ def cleanup_and_finish(run, status: str, message: str) -> None:
         if status == RunStatus.SUCCEEDED:
             status = RunStatus.FAILED
     try:  # before the run says it is finished: its first viewer finds them ready
-        charts.store_figures(run)
+        if not run.dry_run:
+            charts.store_figures(run)
     except Exception:  # its page builds them when first viewed
         log.exception("could not build the figures of run %s", run.id)
     if run.finish(status, message, left=left):
