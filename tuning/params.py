@@ -672,7 +672,8 @@ class SweepParams:
         "",
         kind="target",
         label="Apply the winner automatically to",
-        help='Empty = don\'t; "$LATEST" or an alias name.',
+        help='Empty = don\'t; "$LATEST" or an alias name (pointed at a new version with the '
+        "winning size; created if it does not exist, as Power Tuning's autoOptimizeAlias).",
         cli="--auto-apply",
     )
 

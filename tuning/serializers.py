@@ -17,6 +17,8 @@ return, and what public share pages may show (``private=False``).
       "memory_sizes": [128, ...], "invocations_per_size": 10, "parallel": false,
       "concurrency": 1, "strategy": "cost", "balanced_weight": 0.5, "discard_fraction": 0.2,
       "cold_starts_only": false, "sleep_between_ms": 0, "max_error_share": 0.2,
+      "dry_run": false,  # one invocation per size, no statistics or recommendation; each
+                         # size's status and error_message say whether it passed and why not
       "auto_apply_target": "", "payload": {...}, "weighted_payloads": [...],
       "progress": {"done": 12, "total": 50, "percent": 24},
       "recommendation": {"cost": {"memory_mb", "avg_cost_usd" (string), "avg_duration_ms"}

@@ -157,7 +157,14 @@ def _create_alias(run, change, version: str) -> None:
     acct, region, name = run.account, run.region, run.lambda_function
     try:
         retrying(aws.create_alias, acct, region, name, change.target, version)
-    except AwsError:
-        retrying(aws.delete_version, acct, region, name, version)
+    except AwsError as exc:
+        try:
+            retrying(aws.delete_version, acct, region, name, version)
+        except AwsError as left:  # say what is left rather than hide it
+            raise AwsError(
+                f"{exc} Version {version}, published for the alias, could not be deleted "
+                f"({left}): delete it by hand.",
+                code=exc.code,
+            ) from exc
         raise
     change.message = f"Alias {change.target} did not exist: created on version {version}."

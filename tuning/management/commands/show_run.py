@@ -24,6 +24,8 @@ def print_run(out, run, *, as_json: bool) -> None:
     out.write(f"run {run.id}: {run.status}")
     if run.status in (RunStatus.PENDING, RunStatus.RUNNING):
         return
+    if run.dry_run:
+        out.write(run.error_message or "dry run: one invocation per size, nothing measured")
     if run.cold_starts_only:
         out.write(
             "cold starts only: durations include Init Duration (or SnapStart Restore Duration)"
