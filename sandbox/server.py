@@ -174,6 +174,7 @@ class Sandbox:
             "AWS_ENDPOINT_URL_DAX": self.aws_url,
             "AWS_ENDPOINT_URL_DYNAMODB": self.aws_url,
             "AWS_ENDPOINT_URL_STS": self.aws_url,
+            "AWS_ENDPOINT_URL_S3": self.aws_url,  # moto: payloadS3 objects
             "AWS_ENDPOINT_URL_PRICING": self.lambda_url,  # sandbox.pricelist
             "AWS_DEFAULT_REGION": REGION,
             "AWS_ACCESS_KEY_ID": "testing",
