@@ -1,4 +1,4 @@
-"""The sandbox: our Lambda API + moto (CloudWatch, DAX, DynamoDB, STS), in one process.
+"""The sandbox: our Lambda API + moto (CloudWatch, DAX, DynamoDB, STS, S3), in one process.
 
 moto runs in server mode in-process (``moto.server.ThreadedMotoServer``) for
 CloudWatch, DAX, DynamoDB and STS. Known differences from AWS that matter to us
