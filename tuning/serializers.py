@@ -201,6 +201,7 @@ def run_to_dict(run: TuningRun, *, private: bool = True) -> dict:
         data["account"] = None
         data["account_id"] = ""
         data["payload"] = None
+        data["payload_s3"] = None  # bucket and key names are the team's business
         data["weighted_payloads"] = [
             {"weight": item.get("weight")} for item in (run.weighted_payloads or [])
         ]

@@ -15,6 +15,7 @@ from tuning import runs, s3payload
 from tuning.forms import SweepForm
 from tuning.models import TuningRun
 from tuning.params import InvalidSweep, SweepParams
+from tuning.serializers import run_to_dict
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +64,15 @@ def test_the_api_stores_only_the_uri_and_returns_it(starter):
     assert response.json()["payload_s3"] == URI
     run = TuningRun.objects.get()
     assert (run.payload_s3, run.payload) == (URI, {})
+
+
+def test_share_pages_leave_the_uri_out(starter):
+    run = runs.start_run(
+        SweepParams.parse({"function": "f", "memory_sizes": [128], "payload_s3": URI}),
+        created_by=starter,
+    )
+    assert run_to_dict(run)["payload_s3"] == URI
+    assert run_to_dict(run, private=False)["payload_s3"] is None
 
 
 def test_the_api_names_the_field_of_a_malformed_uri(starter):
