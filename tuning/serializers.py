@@ -18,6 +18,7 @@ return, and what public share pages may show (``private=False``).
       "concurrency": 1, "strategy": "cost", "balanced_weight": 0.5, "discard_fraction": 0.2,
       "cold_starts_only": false, "sleep_between_ms": 0, "max_error_share": 0.2,
       "auto_apply_target": "", "payload": {...}, "weighted_payloads": [...],
+      "payload_s3": "" | "s3://bucket/key" (null on share pages),
       "progress": {"done": 12, "total": 50, "percent": 24},
       "recommendation": {"cost": {"memory_mb", "avg_cost_usd" (string), "avg_duration_ms"}
                          | null, "speed": ..., "balanced": ...},
