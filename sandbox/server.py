@@ -1,4 +1,4 @@
-"""The sandbox: our Lambda API + moto (CloudWatch, DAX, DynamoDB, STS), in one process.
+"""The sandbox: our Lambda API + moto (CloudWatch, DAX, DynamoDB, STS, S3), in one process.
 
 moto runs in server mode in-process (``moto.server.ThreadedMotoServer``) for
 CloudWatch, DAX, DynamoDB and STS. Known differences from AWS that matter to us
@@ -174,6 +174,7 @@ class Sandbox:
             "AWS_ENDPOINT_URL_DAX": self.aws_url,
             "AWS_ENDPOINT_URL_DYNAMODB": self.aws_url,
             "AWS_ENDPOINT_URL_STS": self.aws_url,
+            "AWS_ENDPOINT_URL_S3": self.aws_url,  # moto: payloadS3 objects
             "AWS_ENDPOINT_URL_PRICING": self.lambda_url,  # sandbox.pricelist
             "AWS_DEFAULT_REGION": REGION,
             "AWS_ACCESS_KEY_ID": "testing",

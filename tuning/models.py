@@ -165,6 +165,9 @@ class TuningRun(models.Model):
     weighted_payloads = models.JSONField(
         default=list, blank=True, help_text='[{"payload": {...}, "weight": 3}, ...]'
     )
+    payload_s3 = models.CharField(
+        max_length=1100, blank=True, default="", help_text="s3://bucket/key; only the URI is stored"
+    )
     parallel = models.BooleanField(default=False)
     concurrency = models.PositiveIntegerField(default=1)
     strategy = models.CharField(max_length=16, choices=Strategy.choices, default=Strategy.COST)

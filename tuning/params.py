@@ -396,6 +396,21 @@ def _account(value):
     return account
 
 
+# Bucket names: 3–63 lowercase letters, digits, dots and hyphens (S3's naming rules).
+_URI_RE = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
+
+
+def parse_s3_uri(text: str) -> tuple[str, str]:
+    """(bucket, key) of ``s3://bucket/key``; ValueError with a user message otherwise."""
+    match = _URI_RE.match(text)
+    if not match or len(match["key"].encode()) > 1024:
+        raise ValueError(
+            f"Payload from S3 must look like s3://bucket/key (got {text[:80]!r}); bucket names "
+            "are 3–63 lowercase letters, digits, dots and hyphens."
+        )
+    return match["bucket"], match["key"]
+
+
 def parse_region(value) -> str:
     """A region where Lambda runs ("" for none given); prices need not be known."""
     region = str(value or "").strip()
@@ -456,7 +471,8 @@ def _target(value) -> str:
 class Param:
     """How one sweep parameter is asked for, checked and shown."""
 
-    # function|sizes|int|float|bool|json|weighted|strategy|account|region|target|names|processor
+    # function|sizes|int|float|bool|json|weighted|strategy|account|region|target|names|
+    # processor|s3uri
     kind: str
     label: str
     help: str = ""
@@ -498,6 +514,11 @@ class Param:
             return _names(value, label)
         if kind == "processor":
             return _processor(value, label)
+        if kind == "s3uri":
+            if not isinstance(value, str):
+                raise ValueError(f"{label} must be a string, got {shown(value)}.")
+            text = check_text(value.strip(), label)
+            return parse_s3_uri(text) and text if text else ""
         raise AssertionError(f"unknown parameter kind {kind}")
 
     def to_json(self, value):
@@ -576,6 +597,14 @@ class SweepParams:
         label="Weighted payloads",
         help='Optional, instead of one payload: [{"payload": {...}, "weight": 3}, …] — each '
         "payload gets its weight's share of the invocations.",
+    )
+    # Power Tuning's payloadS3: only the URI is stored; the worker reads the object.
+    payload_s3: str = param(
+        "",
+        kind="s3uri",
+        label="Payload from S3",
+        help="Optional, instead of the payload: s3://bucket/key of a JSON event (up to 6 MB), "
+        "read by the worker with the sweep's credentials.",
     )
     parallel: bool = param(False, kind="bool", label="Invoke in parallel")
     concurrency: int = param(
@@ -749,6 +778,11 @@ class SweepParams:
             errors["weighted_payloads"] = (
                 f"{len(weighted)} weighted payloads need at least {len(weighted)} invocations per "
                 f"size (one per payload); got {self.invocations_per_size}."
+            )
+        if self.payload_s3 and (self.weighted_payloads or self.payload not in (None, {})):
+            errors["payload_s3"] = (
+                "Give the payload inline or from S3, not both "
+                "(empty the payload fields or this one)."
             )
         if self.function:
             ref = self.target

@@ -20,6 +20,7 @@ return, and what public share pages may show (``private=False``).
       "dry_run": false,  # one invocation per size, no statistics or recommendation; each
                          # size's status and error_message say whether it passed and why not
       "auto_apply_target": "", "payload": {...}, "weighted_payloads": [...],
+      "payload_s3": "" | "s3://bucket/key" (null on share pages),
       "progress": {"done": 12, "total": 50, "percent": 24},
       "recommendation": {"cost": {"memory_mb", "avg_cost_usd" (string), "avg_duration_ms"}
                          | null, "speed": ..., "balanced": ...},
@@ -203,6 +204,7 @@ def run_to_dict(run: TuningRun, *, private: bool = True) -> dict:
         data["account"] = None
         data["account_id"] = ""
         data["payload"] = None
+        data["payload_s3"] = None  # bucket and key names are the team's business
         data["weighted_payloads"] = [
             {"weight": item.get("weight")} for item in (run.weighted_payloads or [])
         ]

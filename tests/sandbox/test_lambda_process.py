@@ -28,6 +28,8 @@ def test_it_prints_only_export_lines_and_a_ready_comment_on_stdout(sandbox):
         "export AWS_ENDPOINT_URL_DAX",
         "export AWS_ENDPOINT_URL_DYNAMODB",
         "export AWS_ENDPOINT_URL_STS",
+        "export AWS_ENDPOINT_URL_S3",
+        "export AWS_ENDPOINT_URL_PRICING",
         "export AWS_DEFAULT_REGION",
         "export AWS_ACCESS_KEY_ID",
         "export AWS_SECRET_ACCESS_KEY",
@@ -35,6 +37,7 @@ def test_it_prints_only_export_lines_and_a_ready_comment_on_stdout(sandbox):
     assert lines[-1].startswith("# sandbox ready (cpu limits: ")
     assert sandbox.lambda_url.startswith("http://127.0.0.1:")
     assert sandbox.env["AWS_ENDPOINT_URL_STS"] == sandbox.aws_url
+    assert sandbox.env["AWS_ENDPOINT_URL_S3"] == sandbox.aws_url
     assert sandbox.env["AWS_DEFAULT_REGION"] == "us-east-1"
 
 

@@ -25,6 +25,7 @@ NON_DEFAULTS = {
     "region": "eu-west-1",
     "payload": None,
     "weighted_payloads": [{"payload": {"a": 1}, "weight": 2}, {"payload": {"a": 2}, "weight": 1}],
+    "payload_s3": None,  # exclusive with inline payloads: tests/tuning/test_payload_s3.py
     "parallel": True,
     "concurrency": 3,
     "strategy": "balanced",

@@ -61,3 +61,20 @@ def test_the_run_page_and_json_show_the_per_payload_figures(
     data = json.loads(client.get(f"/api/runs/{weighted_run.pk}/").content)
     assert data["payload_stats"] == json.loads(json.dumps(weighted_run.payload_stats()))
     assert data["payload_stats"][1]["payloads"][1]["invocations"] == 2
+
+
+def test_in_a_region_without_a_price_each_payload_shows_price_unknown(client, django_user_model):
+    run = make_run(sizes=(128,), num=4, region="ca-central-1")  # no price known there
+    TuningRun.objects.filter(pk=run.pk).update(weighted_payloads=PAYLOADS)
+    run.invocations.filter(sequence=3).update(payload_index=1)
+    run.refresh_from_db()
+    (size,) = run.payload_stats()
+    assert [p["avg_cost_usd"] for p in size["payloads"]] == [None, None]
+    assert all(p["avg_duration_ms"] is not None for p in size["payloads"])
+    client.force_login(django_user_model.objects.create_user("mia", password="x-42-horse"))
+    page = client.get(f"/runs/{run.pk}/").content.decode()
+    table = page[page.index('id="payload-stats"') :]
+    table = table[: table.index("</table>")]
+    assert table.count("price unknown") == 2, table
+    data = json.loads(client.get(f"/api/runs/{run.pk}/").content)
+    assert "ca-central-1" in data["price_unknown"]

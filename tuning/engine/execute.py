@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from aws.retry import Backoff
 from dashboard.logging import current_run_id
-from tuning import aws, costing, price_table, pricing
+from tuning import aws, costing, price_table, pricing, s3payload
 from tuning.aws import PermanentAwsError, TransientAwsError
 from tuning.engine.finish import finalize_size, stop_from, try_finish
 from tuning.engine.latest import FunctionChanged, check_code
@@ -89,9 +89,12 @@ class _Batch:
         self.run = run
         self.result = result
         self.heartbeat = heartbeat
-        self.payloads = [_payload_bytes(p["payload"]) for p in (run.weighted_payloads or [])] or [
-            _payload_bytes(run.payload)
-        ]
+        if run.payload_s3:  # read again by each batch: only the URI is stored
+            self.payloads = [s3payload.read_payload(run.account, run.region, run.payload_s3)]
+        else:
+            self.payloads = [
+                _payload_bytes(p["payload"]) for p in (run.weighted_payloads or [])
+            ] or [_payload_bytes(run.payload)]
         self.plan = payload_plan(run.invocations_per_size, run.weighted_payloads or [])
         self.stop = threading.Event()
         self.error: BaseException | None = None
@@ -420,10 +423,9 @@ def _run_leased_batch(run, result, batch, start, count, holder) -> None:
         )
         todo = [seq for seq in range(start, start + count) if seq not in recorded]
         with Heartbeat(run.id, also=renew_lease) as heartbeat:
-            executor = _Batch(run, result, heartbeat)
             try:
-                executor.execute(todo)
-            except (FunctionChanged, PermanentAwsError) as exc:
+                _Batch(run, result, heartbeat).execute(todo)
+            except (FunctionChanged, PermanentAwsError, s3payload.PayloadUnavailable) as exc:
                 run.request_stop(str(exc))
             except TransientAwsError:
                 raise

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 
 from aws.retry import retrying
-from tuning import aws
+from tuning import aws, s3payload
 from tuning.aws import AwsError, PermanentAwsError
 from tuning.engine.execute import batch_threads
 from tuning.engine.finish import stop_from, try_finish
@@ -24,6 +24,7 @@ from tuning.engine.latest import (
 from tuning.engine.liveness import Heartbeat, Stop, run_context, stop_requested
 from tuning.engine.target import TargetRefused, resolve_and_own
 from tuning.models import Phase, ResultStatus, SweepRefused, TuningRun
+from tuning.s3payload import PayloadUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +46,13 @@ def start_sweep(run_id, enqueue_batch: EnqueueBatch) -> None:
         with Heartbeat(run.id, always=True):
             try:
                 resolve_and_own(run)
+                if run.payload_s3:  # fail before the function is touched
+                    s3payload.read_payload(run.account, run.region, run.payload_s3)
                 environment = record_original(run)
                 _publish_all(run, enqueue_batch, environment)
             except Stop:
                 pass
-            except (FunctionChanged, TargetRefused, SweepRefused) as exc:
+            except (FunctionChanged, TargetRefused, SweepRefused, PayloadUnavailable) as exc:
                 run.request_stop(str(exc))
             except AwsError as exc:
                 log.warning("sweep stopped: %s", exc)

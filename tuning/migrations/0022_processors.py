@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tuning", "0020_dry_run"),
+        ("tuning", "0021_payload_s3"),
     ]
 
     operations = [
