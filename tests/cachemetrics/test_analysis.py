@@ -153,7 +153,7 @@ def test_flags_say_why():
             item_hit_ratio=0.62,
             threshold=0.8,
             total_requests=10_000,
-            error_requests=200,
+            error_requests=205,  # AWS counts the throttled requests in ErrorRequestCount
             throttled_requests=5,
             evicted_first_half=1_000,
             evicted_second_half=3_000,
@@ -179,7 +179,7 @@ def test_flags_say_why():
     assert "62.0 % is below this cluster's threshold of 80.0 %" in reasons["low_hit_ratio"]
     assert "3.0×" in reasons["cache_too_small"] and "92 %" in reasons["cache_too_small"]
     assert "5 requests were throttled (0.1 % of requests)" in reasons["throttled"]
-    assert "200 requests failed (2.0 % of requests)" in reasons["errors"]
+    assert "200 requests failed with a user error (2.0 % of requests)" in reasons["errors"]
     assert "4.0× the cache misses" in reasons["bypass"]
     assert "$120.50 a month more" in reasons["costs_more"]
 

@@ -138,7 +138,7 @@ def test_collections_show_their_errors(admin_client, collected):
     failed = Collection.objects.get(account_name="broken")
     assert f'id="collection-{failed.pk}"' in page
     assert "role ARN" in page and "permanent" in page
-    assert "≈ 88 MB" in page
+    assert "≈ 108 MB" in page
     overview = admin_client.get("/cache/").content.decode()
     assert "Collection for <strong>broken</strong>" in overview
 

@@ -268,8 +268,9 @@ def test_failed_requests_count_as_requests_but_touch_no_cache():
     )
     minutes = simulate(spec, T0, 5, seed=4)
     table = [sum(m.table_counts[0][i] for m in minutes) for i in range(daxsim.N_COUNTERS)]
-    failed = table[daxsim.ERROR_REQ] + table[daxsim.THROTTLED_REQ]
+    failed = table[daxsim.FAILED_REQ]
     assert failed > 0
+    assert failed == table[daxsim.ERROR_REQ] + table[daxsim.FAULT_REQ]
     assert table[daxsim.ITEM_HITS] + table[daxsim.ITEM_MISSES] == table[daxsim.GET_REQ] - failed
 
 
