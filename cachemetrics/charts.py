@@ -311,7 +311,8 @@ def failures(ts: ClusterTimeseries, div_id: str = "chart-failures") -> str:
 
 
 def network(ts: ClusterTimeseries, div_id: str = "chart-network") -> str:
-    """Average network throughput per bucket (bytes in the bucket / its seconds), in MB/s."""
+    """Average network throughput per bucket (bytes in the bucket / its seconds), in MiB/s
+    like the page's figures."""
     fig = go.Figure()
     x = _local(ts.buckets)
     for name, metric, colour in (
@@ -322,15 +323,15 @@ def network(ts: ClusterTimeseries, div_id: str = "chart-network") -> str:
         fig.add_trace(
             go.Scatter(
                 x=x,
-                y=[None if v is None else v / ts.range.bucket_s / 1e6 for v in values],
+                y=[None if v is None else v / ts.range.bucket_s / 2**20 for v in values],
                 name=name,
                 mode="lines",
                 line={"color": colour, "width": 2},
-                hovertemplate="%{y:,.2f} MB/s",
+                hovertemplate="%{y:,.2f} MiB/s",
             )
         )
     _layout(fig, "Network throughput (all nodes, average per bucket)")
-    fig.update_yaxes(title_text="MB/s (10⁶ bytes per second)", rangemode="tozero")
+    fig.update_yaxes(title_text="MiB/s (2²⁰ bytes per second)", rangemode="tozero")
     _time_axis(fig)
     return figure_html(fig, div_id)
 

@@ -218,7 +218,7 @@ def test_the_cluster_page_shows_failures_network_and_per_node_queries_and_scans(
 
     for div in ("chart-failures", "chart-network", "chart-per-node-queries"):
         assert f'id="{div}"' in page, div
-    assert "internal errors (HTTP 500)" in page and "MB/s" in page
+    assert "internal errors (HTTP 500)" in page and "MiB/s" in page
     assert 'id="kpi-failed"' in page and "internal (HTTP 500)" in page
     assert 'id="kpi-network"' in page and "/s</span>" in page
     assert "Scan share" in page and "Query hit ratio" in page
