@@ -45,6 +45,9 @@ CPU_MAX_HIGH_PCT = 90.0
 ERROR_SHARE_HIGH = 0.01
 BYPASS_FACTOR = 3.0  # table reads above 3 x cache misses (query misses read several items)
 BYPASS_MIN_READS = 100
+# One CPU credit = one vCPU at 100 % for one minute: 20 credits is ten minutes of a two-vCPU
+# node at full speed.
+LOW_CPU_CREDITS = 20.0
 
 
 def hit_ratio(hits: float, misses: float) -> float | None:
@@ -114,6 +117,23 @@ class CacheCounts:
             "scan": self.scan,
             "combined": self.combined,
         }
+
+
+def scan_share(queries: float, scans: float) -> float | None:
+    """Scans / (queries + scans); None without either."""
+    total = queries + scans
+    return scans / total if total > 0 else None
+
+
+def lowest_credit_balance(
+    lowest_published: float | None, credit_minutes: int, cpu_minutes: int
+) -> float | None:
+    """The lowest CPU credit balance of a node over minutes where it published ``cpu_minutes``
+    CPU values and ``credit_minutes`` balances: DAX publishes only non-zero values, so a minute
+    with a CPU value but no balance had a balance of 0."""
+    if cpu_minutes > credit_minutes:
+        return 0.0
+    return lowest_published
 
 
 def bucket_ratios(
@@ -277,7 +297,8 @@ class HealthInput:
     threshold: float = 0.8
     total_requests: float = 0.0
     error_requests: float = 0.0
-    throttled_requests: float = 0.0
+    throttled_requests: float = 0.0  # AWS counts them in error_requests too
+    fault_requests: float = 0.0
     evicted_first_half: float = 0.0
     evicted_second_half: float = 0.0
     memory_avg_pct: float | None = None
@@ -286,6 +307,8 @@ class HealthInput:
     table_reads: float | None = None  # read requests that reached the fronted tables
     cache_misses: float = 0.0
     net_monthly_usd: float | None = None
+    cpu_credits_lowest: float | None = None  # lowest balance of a burstable node, None if none
+    cpu_credits_node: str = ""
 
 
 def _pct(x: float) -> str:
@@ -337,14 +360,29 @@ def health_flags(h: HealthInput) -> list[Flag]:
                 "requests): the cluster is at capacity.",
             )
         )
-    if h.total_requests and h.error_requests / h.total_requests >= ERROR_SHARE_HIGH:
+    user_errors = max(0.0, h.error_requests - h.throttled_requests)
+    if h.total_requests and user_errors / h.total_requests >= ERROR_SHARE_HIGH:
         flags.append(
             Flag(
                 "errors",
                 "warning",
                 "Failed requests",
-                f"{h.error_requests:,.0f} requests failed "
-                f"({_pct(h.error_requests / h.total_requests)} of requests).",
+                f"{user_errors:,.0f} requests failed with a user error "
+                f"({_pct(user_errors / h.total_requests)} of requests): invalid requests, "
+                "failed conditions or missing permissions (throttled requests aside).",
+            )
+        )
+    if h.fault_requests > 0:
+        share = h.fault_requests / h.total_requests if h.total_requests else 0.0
+        flags.append(
+            Flag(
+                "faults",
+                "critical" if share >= ERROR_SHARE_HIGH else "warning",
+                "Internal errors",
+                f"{h.fault_requests:,.0f} requests failed with an internal error (HTTP 500, "
+                f"{_pct(share)} of requests), in DAX itself or in the DynamoDB table behind it "
+                "(see the table's SystemErrors metric). Clients retry them; if they go on, "
+                "contact AWS Support.",
             )
         )
     cpu_high = (h.cpu_avg_pct is not None and h.cpu_avg_pct >= CPU_AVG_HIGH_PCT) or (
@@ -358,6 +396,21 @@ def health_flags(h: HealthInput) -> list[Flag]:
                 "High CPU",
                 f"CPU utilization averages {h.cpu_avg_pct or 0:.0f} % (peak "
                 f"{h.cpu_max_pct or 0:.0f} %); add nodes or use a larger node type.",
+            )
+        )
+    if h.cpu_credits_lowest is not None and h.cpu_credits_lowest < LOW_CPU_CREDITS:
+        out = h.cpu_credits_lowest <= 0
+        fell = "ran out of" if out else f"fell to {h.cpu_credits_lowest:,.1f}"
+        flags.append(
+            Flag(
+                "cpu_credits",
+                "critical" if out else "warning",
+                "Out of CPU credits" if out else "CPU credits near zero",
+                f"Node {h.cpu_credits_node} {fell} CPU credits"
+                " (one credit is one vCPU at 100 % for a minute). A burstable T node earns "
+                "credits while it runs below its baseline CPU and spends them above it; without "
+                "credits it is held to its baseline, so DAX throttles requests and latency "
+                "rises. If this recurs, move to a larger or an R node type (no credits).",
             )
         )
     if (

@@ -1,4 +1,5 @@
-"""JSON: /api/cache/clusters/, /api/cache/clusters/<id>/?range=24h, /api/cache/tables/."""
+"""JSON: /api/cache/clusters/, /api/cache/clusters/<id>/?range=24h (or ?from=…&to=…, in the
+request's timezone), /api/cache/tables/."""
 
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
@@ -9,7 +10,7 @@ from cachemetrics.models import DaxCluster
 from cachemetrics.ranges import DEFAULT_RANGE, RANGES
 from cachemetrics.reports import ClusterReport, cluster_report
 from cachemetrics.timeseries import cluster_timeseries
-from cachemetrics.views import overview_rows
+from cachemetrics.views import overview_rows, range_form
 from dashboard.api import api_error, api_view
 
 
@@ -52,6 +53,7 @@ def _cluster(report: ClusterReport, request) -> dict:
         "node_count": c.node_count,
         "url": request.build_absolute_uri(reverse("cachemetrics:cluster_detail", args=[c.pk])),
         "range": report.range.key,
+        "bucket_seconds": report.range.bucket_s,
         "window": {"start": _iso(report.start), "end": _iso(report.end)},
         "current_hit_ratio": {
             "item": _round(report.current.item),
@@ -100,12 +102,17 @@ def cluster_list(request):
 @api_view
 @require_GET
 def cluster_detail(request, pk: int):
+    form = range_form(request)
+    if form.custom and not form.is_valid():
+        errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
+        return api_error("Invalid time range.", 400, errors=errors)
     wanted = request.GET.get("range", DEFAULT_RANGE)
-    if wanted not in RANGES:
+    if not form.custom and wanted not in RANGES:
         return api_error(f"Unknown range {wanted!r}.", 400, allowed=list(RANGES))
+    rng = form.selected()
     cluster = get_object_or_404(DaxCluster, pk=pk)
-    report = cluster_report(cluster, wanted)
-    ts = cluster_timeseries(cluster, wanted)
+    report = cluster_report(cluster, rng)
+    ts = cluster_timeseries(cluster, rng)
     data = _cluster(report, request)
     data["inventory"] = {
         "endpoint": cluster.endpoint,
@@ -120,6 +127,30 @@ def cluster_detail(request, pk: int):
     data["nodes"] = {
         node: {k: _round(v) for k, v in sorted(metrics.items())}
         for node, metrics in sorted(report.node_totals.items())
+    }
+    data["per_node"] = [
+        {
+            "id": n.id,
+            "requests": n.requests,
+            "item_hit_ratio": _round(n.item_hit_ratio),
+            "query_requests": n.queries,
+            "scan_requests": n.scans,
+            "scan_share": _round(n.scan_share),
+            "query_hit_ratio": _round(n.query_hit_ratio),
+            "cpu_credits_lowest": _round(n.credits_lowest, 2) if report.burstable else None,
+            "cpu_credits_latest": _round(n.credits_latest, 2) if report.burstable else None,
+        }
+        for n in report.nodes
+    ]
+    data["failures"] = {
+        "failed_requests": report.totals.get("FailedRequestCount"),
+        "user_errors": report.user_errors,
+        "throttled_requests": report.totals.get("ThrottledRequestCount"),
+        "fault_requests": report.totals.get("FaultRequestCount"),
+    }
+    data["network_bytes_per_second"] = {
+        "in": _round(report.network_in_per_s, 1),
+        "out": _round(report.network_out_per_s, 1),
     }
     data["timeseries"] = {
         "bucket_seconds": ts.range.bucket_s,

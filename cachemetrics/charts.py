@@ -282,6 +282,135 @@ def per_node(
     return figure_html(fig, div_id)
 
 
+def failures(ts: ClusterTimeseries, div_id: str = "chart-failures") -> str:
+    """User errors, throttles and internal errors per bucket (stacked), as AWS counts them:
+    ErrorRequestCount includes the throttled requests, FailedRequestCount is errors + faults."""
+    fig = go.Figure()
+    x = _local(ts.buckets)
+    n = len(ts.buckets)
+    errors = ts.cluster.get(catalog.ERROR_REQUESTS) or [0.0] * n
+    throttled = ts.cluster.get(catalog.THROTTLED_REQUESTS) or [0.0] * n
+    user = [max(0.0, (e or 0.0) - (t or 0.0)) for e, t in zip(errors, throttled, strict=True)]
+    for name, values, colour in (
+        ("user errors", user, SERIES[3]),
+        ("throttled", throttled, DURATION),
+        ("internal errors (HTTP 500)", ts.cluster.get(catalog.FAULT_REQUESTS, []), MISS),
+    ):
+        fig.add_trace(
+            go.Bar(x=x, y=values, name=name, marker_color=colour, hovertemplate="%{y:,.0f}")
+        )
+    _layout(
+        fig,
+        f"Failed requests (per {bucket_label(ts.range.bucket_s)})",
+        barmode="stack",
+        bargap=0.05,
+    )
+    fig.update_yaxes(title_text="requests", tickformat="~s", rangemode="tozero")
+    _time_axis(fig)
+    return figure_html(fig, div_id)
+
+
+def network(ts: ClusterTimeseries, div_id: str = "chart-network") -> str:
+    """Average network throughput per bucket (bytes in the bucket / its seconds), in MiB/s
+    like the page's figures."""
+    fig = go.Figure()
+    x = _local(ts.buckets)
+    for name, metric, colour in (
+        ("in", catalog.NETWORK_IN, SERIES[1]),
+        ("out", catalog.NETWORK_OUT, BRAND),
+    ):
+        values = ts.cluster.get(metric, [])
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[None if v is None else v / ts.range.bucket_s / 2**20 for v in values],
+                name=name,
+                mode="lines",
+                line={"color": colour, "width": 2},
+                hovertemplate="%{y:,.2f} MiB/s",
+            )
+        )
+    _layout(fig, "Network throughput (all nodes, average per bucket)")
+    fig.update_yaxes(title_text="MiB/s (2²⁰ bytes per second)", rangemode="tozero")
+    _time_axis(fig)
+    return figure_html(fig, div_id)
+
+
+def cpu_credits(ts: ClusterTimeseries, div_id: str = "chart-cpu-credits") -> str:
+    """Lowest CPU credit balance of each node per bucket (burstable node types)."""
+    fig = go.Figure()
+    x = _local(ts.buckets)
+    for i, (node, metrics) in enumerate(ts.nodes.items()):
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=metrics.get(catalog.CPU_CREDITS, []),
+                name=node,
+                mode="lines",
+                line={"color": SERIES[i % len(SERIES)], "width": 2},
+                hovertemplate="%{y:,.1f} credits",
+            )
+        )
+    _layout(fig, "CPU credit balance per node (lowest per bucket)")
+    fig.update_yaxes(title_text="credits (vCPU-minutes)", rangemode="tozero")
+    _time_axis(fig)
+    return figure_html(fig, div_id)
+
+
+def per_node_queries(nodes, div_id: str = "chart-per-node-queries") -> str | None:
+    """Per node: queries and scans, and the share of them that are scans."""
+    if not nodes:
+        return None
+    names = [n.id for n in nodes]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            x=names,
+            y=[n.queries for n in nodes],
+            name="queries",
+            marker_color=COLOURS["query"],
+            hovertemplate="%{y:,.0f} queries",
+        )
+    )
+    fig.add_trace(
+        go.Bar(
+            x=names,
+            y=[n.scans for n in nodes],
+            name="scans",
+            marker_color=COLOURS["scan"],
+            hovertemplate="%{y:,.0f} scans",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=names,
+            y=[None if n.scan_share is None else round(n.scan_share * 100, 3) for n in nodes],
+            name="scan share",
+            yaxis="y2",
+            mode="markers",
+            marker={"size": 10, "symbol": "diamond", "color": MISS},
+            hovertemplate="%{y:.2f} % scans",
+        )
+    )
+    _layout(
+        fig,
+        "Per node: queries vs scans",
+        barmode="group",
+        yaxis2={
+            "overlaying": "y",
+            "side": "right",
+            "rangemode": "tozero",
+            "ticksuffix": " %",
+            "title": {"text": "scans ÷ (queries + scans)"},
+            "showgrid": False,
+        },
+        hovermode="closest",
+    )
+    fig.update_yaxes(title_text="requests", tickformat="~s", selector={"side": None})
+    fig.update_xaxes(title_text="node", type="category")
+    return figure_html(fig, div_id)
+
+
 def bucket_label(seconds: int) -> str:
     if seconds % 3600 == 0:
         hours = seconds // 3600

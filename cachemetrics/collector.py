@@ -318,7 +318,7 @@ def wanted_series(clusters: Iterable[DaxCluster], tables: Iterable[CachedTable])
                 stat,
             )
         for node in cluster.nodes:
-            for metric, stat in catalog.NODE_METRICS:
+            for metric, stat in catalog.node_metrics(cluster.node_type):
                 yield SeriesSpec(
                     MetricSeries.cluster_key(cluster.pk, node["id"], metric, stat),
                     cluster,

@@ -2,20 +2,21 @@
 
 Storage cost (documented here and on the collections page)
 ----------------------------------------------------------
-Per cluster we keep ``len(CLUSTER_METRICS)`` = 21 cluster series plus 8 series per node,
-and one series per fronted table. Count series are stored for every minute (a missing
-minute is a real 0 for DAX), gauges only when published, so a 3-node cluster has about
-21 + 3 x 8 = 45 series x 1,440 minutes = 64,800 points a day. ``MetricPoint`` has a
-composite primary key (series, ts) and no other index. Measured on PostgreSQL by
-``bench/collect.py`` (7.5 M points): 91 bytes per point including the primary-key index,
-135 bytes per hourly rollup. Retention is 15 days of 1-minute points:
+Per cluster we keep ``len(CLUSTER_METRICS)`` = 25 cluster series plus 10 series per node
+(11 on burstable T node types: their CPU credit balance), and one series per fronted table.
+Count series are stored for every minute (a missing minute is a real 0 for DAX), gauges only
+when published, so a 3-node cluster has about 25 + 3 x 10 = 55 series x 1,440 minutes =
+79,200 points a day. ``MetricPoint`` has a composite primary key (series, ts) and no other
+index. Measured on PostgreSQL by ``bench/collect.py`` (7.5 M points): 91 bytes per point
+including the primary-key index, 135 bytes per hourly rollup. Retention is 15 days of
+1-minute points:
 
-    64,800 x 15 x 91 B ~= 88 MB per 3-node cluster (~57 MB for a 1-node cluster)
+    79,200 x 15 x 91 B ~= 108 MB per 3-node cluster (~69 MB for a 1-node cluster)
 
 Hourly rollups (count, sum, min, max) are kept 15 months (longer when TUNEBOARD_RETENTION_DAYS
 is longer, for ever when it is 0: ``cachemetrics.rollup.rollup_retention``):
 
-    45 x 24 x 456 days x 135 B ~= 66 MB per 3-node cluster (~43 MB for a 1-node cluster)
+    55 x 24 x 456 days x 135 B ~= 81 MB per 3-node cluster (~52 MB for a 1-node cluster)
 
 The hourly ``rollup_cache_metrics_task`` writes rollups and deletes what is past retention.
 Collections (the collector's log) are kept TUNEBOARD_RETENTION_DAYS (dashboard/retention.py).
@@ -28,8 +29,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cachemetrics import catalog
+from cachemetrics.ranges import POINT_RETENTION
 
-POINT_RETENTION = timedelta(days=15)
+__all__ = ["POINT_RETENTION"]
 ROLLUP_RETENTION = timedelta(days=456)  # 15 months
 
 

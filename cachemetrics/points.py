@@ -1,7 +1,8 @@
 """Read side of the stored points: aggregates per series (and per time bucket) over a window.
 
 Windows longer than ``ROLLUP_FROM`` read hourly rollups, plus the minutes after the last
-rolled-up hour; shorter ones read 1-minute points. Windows end at the series' last collected
+rolled-up hour; shorter ones read 1-minute points (a custom range older than the kept minutes
+asks for the rollups: ``rollups=True``). Windows end at the series' last collected
 minute (``window_end``), so a cluster whose collection stopped still shows its last day.
 """
 
@@ -17,8 +18,7 @@ from django.utils import timezone
 
 from cachemetrics import catalog
 from cachemetrics.models import CachedTable, DaxCluster, MetricPoint, MetricRollup, MetricSeries
-
-ROLLUP_FROM = timedelta(days=2)  # windows longer than this read hourly rollups
+from cachemetrics.ranges import ROLLUP_FROM
 
 
 @dataclass
@@ -41,6 +41,8 @@ class Aggregate:
             return None
         if statistic == catalog.MAXIMUM:
             return self.maximum
+        if statistic == catalog.MINIMUM:
+            return self.minimum
         return self.total / self.count
 
 
@@ -50,15 +52,22 @@ def _bucket_start(ts: datetime, origin: datetime, bucket_s: int) -> datetime:
 
 
 def aggregates(
-    series_ids: Iterable[int], start: datetime, end: datetime, bucket_s: int | None = None
+    series_ids: Iterable[int],
+    start: datetime,
+    end: datetime,
+    bucket_s: int | None = None,
+    rollups: bool | None = None,
 ) -> dict[int, dict[datetime | None, Aggregate]]:
-    """Aggregates per series (and per bucket of ``bucket_s`` from ``start``) over [start, end)."""
+    """Aggregates per series (and per bucket of ``bucket_s`` from ``start``) over [start, end).
+
+    ``rollups``: read hourly rollups where there are some (None: for windows longer than
+    ``ROLLUP_FROM``)."""
     ids = list(series_ids)
     out: dict[int, dict[datetime | None, Aggregate]] = defaultdict(lambda: defaultdict(Aggregate))
     if not ids:
         return out
     cutoff = start
-    if end - start > ROLLUP_FROM:
+    if end - start > ROLLUP_FROM if rollups is None else rollups:
         rolled = MetricSeries.objects.filter(pk__in=ids, rolled_up_until__isnull=False).aggregate(
             m=Min("rolled_up_until")
         )["m"]
@@ -106,6 +115,16 @@ def covered_hours(series_ids: list[int], start: datetime, end: datetime) -> floa
     if not firsts:
         return None
     return (end - min(firsts)).total_seconds() / 3600
+
+
+def last_points(series_ids: Iterable[int], end: datetime) -> dict[int, tuple[datetime, float]]:
+    """Series id -> (ts, value) of its last stored minute before ``end`` (none without one)."""
+    out = {}
+    for sid in series_ids:
+        point = MetricPoint.objects.filter(series_id=sid, ts__lt=end).order_by("-ts").first()
+        if point is not None:
+            out[sid] = (point.ts, point.value)
+    return out
 
 
 def cluster_series(cluster: DaxCluster) -> list[MetricSeries]:

@@ -13,8 +13,7 @@ from cachemetrics.reports import TableReport
 
 
 def _buckets(start: datetime, rng: Range) -> list[datetime]:
-    n = int(rng.span.total_seconds() // rng.bucket_s)
-    return [start + timedelta(seconds=i * rng.bucket_s) for i in range(n)]
+    return [start + timedelta(seconds=i * rng.bucket_s) for i in range(rng.bucket_count)]
 
 
 # --------------------------------------------------------------------------- cluster
@@ -44,12 +43,15 @@ class ClusterTimeseries:
         return analysis.bucket_ratios(hits, misses)
 
 
-def cluster_timeseries(cluster: DaxCluster, range_key: str | None = None) -> ClusterTimeseries:
+def cluster_timeseries(
+    cluster: DaxCluster, range_key: str | Range | None = None
+) -> ClusterTimeseries:
     rng = get_range(range_key)
     series = points.cluster_series(cluster)
-    end = points.window_end(series)
-    start = end - rng.span
-    data = points.aggregates([s.pk for s in series], start, end, bucket_s=rng.bucket_s)
+    start, end = rng.window(points.window_end(series))
+    data = points.aggregates(
+        [s.pk for s in series], start, end, bucket_s=rng.bucket_s, rollups=rng.rollups
+    )
     buckets = _buckets(start, rng)
 
     def values(s: MetricSeries) -> list[float | None]:
@@ -59,10 +61,36 @@ def cluster_timeseries(cluster: DaxCluster, range_key: str | None = None) -> Clu
 
     cluster_values = {s.metric: values(s) for s in series if not s.node_id}
     nodes: dict[str, dict[str, list[float | None]]] = defaultdict(dict)
+    cpu = {s.node_id: s for s in series if s.node_id and s.metric == catalog.CPU}
     for s in series:
-        if s.node_id:
+        if s.metric == catalog.CPU_CREDITS and s.node_id in cpu:
+            nodes[s.node_id][s.metric] = _credit_values(
+                data.get(s.pk, {}), data.get(cpu[s.node_id].pk, {}), buckets
+            )
+        elif s.node_id:
             nodes[s.node_id][s.metric] = values(s)
     return ClusterTimeseries(rng, start, end, buckets, cluster_values, dict(sorted(nodes.items())))
+
+
+def _credit_values(credits: dict, cpu: dict, buckets: list[datetime]) -> list[float | None]:
+    """Lowest CPU credit balance per bucket; 0 where the node published its CPU in minutes
+    without a balance (DAX leaves out zeros), from the first published balance on."""
+    out: list[float | None] = []
+    started = False
+    for b in buckets:
+        credit, load = credits.get(b), cpu.get(b)
+        started = started or credit is not None
+        if not started:
+            out.append(None)
+            continue
+        out.append(
+            analysis.lowest_credit_balance(
+                credit.minimum if credit else None,
+                credit.count if credit else 0,
+                load.count if load else 0,
+            )
+        )
+    return out
 
 
 def hourly_item_ratio(cluster: DaxCluster, end: datetime, hours: int = 24) -> list[float | None]:
@@ -100,8 +128,7 @@ def table_timeseries(report: TableReport) -> TableTimeseries:
     consumed = points.consumed_reads_series([table]).get(table.pk)
     ends = [points.window_end([consumed])] if consumed else []
     ends += [part.end for part, _ in report.parts]
-    end = max(ends) if ends else points.window_end([])
-    start = end - rng.span
+    start, end = rng.window(max(ends) if ends else points.window_end([]))
     buckets = _buckets(start, rng)
     n = len(buckets)
     served = [0.0] * n
@@ -111,7 +138,9 @@ def table_timeseries(report: TableReport) -> TableTimeseries:
         by_metric = points.cluster_level_series(cluster_report.cluster)
         wanted = [catalog.ITEM_HITS, catalog.ITEM_MISSES, catalog.QUERY_HITS, catalog.SCAN_HITS]
         ids = {m: by_metric[m].pk for m in wanted if m in by_metric}
-        data = points.aggregates(ids.values(), start, end, bucket_s=rng.bucket_s)
+        data = points.aggregates(
+            ids.values(), start, end, bucket_s=rng.bucket_s, rollups=rng.rollups
+        )
         for i, b in enumerate(buckets):
             hits = {m: data[sid][b].total if b in data[sid] else 0.0 for m, sid in ids.items()}
             f = share.figures.share
@@ -125,7 +154,9 @@ def table_timeseries(report: TableReport) -> TableTimeseries:
     reaching = [0.0] * n
     if consumed:
         per_read = pricing.eventual_read_units(table.avg_item_kb)
-        data = points.aggregates([consumed.pk], start, end, bucket_s=rng.bucket_s)
+        data = points.aggregates(
+            [consumed.pk], start, end, bucket_s=rng.bucket_s, rollups=rng.rollups
+        )
         for i, b in enumerate(buckets):
             if b in data[consumed.pk]:
                 reaching[i] = data[consumed.pk][b].total / per_read

@@ -7,18 +7,19 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from aws.models import AwsAccount
 from cachemetrics import charts
-from cachemetrics.forms import TableMappingForm
+from cachemetrics.forms import INPUT_FORMAT, RangeForm, TableMappingForm, range_query
 from cachemetrics.models import (
     POINT_RETENTION,
     CachedTable,
     Collection,
     DaxCluster,
 )
-from cachemetrics.ranges import RANGES, get_range
+from cachemetrics.ranges import RANGES, Range
 from cachemetrics.reports import cluster_report, table_report
 from cachemetrics.rollup import rollup_retention
 from cachemetrics.timeseries import cluster_timeseries, hourly_item_ratio, table_timeseries
@@ -33,11 +34,30 @@ def _get_table_for_user(request, pk: int) -> CachedTable:
     return get_object_or_404(CachedTable.objects.select_related("account"), pk=pk)
 
 
-def _range_links(request, current: str) -> list[dict]:
-    return [
-        {"key": r.key, "label": r.key, "title": r.label, "active": r.key == current}
-        for r in RANGES.values()
-    ]
+def range_form(request) -> RangeForm:
+    """The page's time range: a preset, or a custom from/to checked by RangeForm."""
+    keep = rollup_retention(settings.TUNEBOARD_RETENTION_DAYS)
+    return RangeForm(request.GET, now=timezone.now(), rollup_keep=keep)
+
+
+def _range_context(form: RangeForm, rng: Range, start, end) -> dict:
+    """What _range.html needs: preset links, the custom range inputs (what was typed, else the
+    window shown) and the query string that keeps the range in links."""
+    shown = {
+        name: timezone.localtime(ts).strftime(INPUT_FORMAT)
+        for name, ts in (("from", start), ("to", end))
+    }
+    typed = {name: str(form.data.get(name) or "") for name in ("from", "to")}
+    return {
+        "range": rng,
+        "range_form": form,
+        "range_inputs": typed if form.custom else shown,
+        "range_query": range_query(rng),
+        "ranges": [
+            {"key": r.key, "label": r.key, "title": r.label, "active": r.key == rng.key}
+            for r in RANGES.values()
+        ],
+    }
 
 
 def overview_rows():
@@ -108,9 +128,10 @@ def overview(request):
 @require_GET
 def cluster_detail(request, pk: int):
     cluster = _get_cluster_for_user(request, pk)
-    rng = get_range(request.GET.get("range"))
-    report = cluster_report(cluster, rng.key)
-    ts = cluster_timeseries(cluster, rng.key)
+    form = range_form(request)
+    rng = form.selected()
+    report = cluster_report(cluster, rng)
+    ts = cluster_timeseries(cluster, rng)
     has_data = any(v for v in ts.cluster.get("TotalRequestCount", []))
     chart_html = {}
     if has_data:
@@ -118,23 +139,14 @@ def cluster_detail(request, pk: int):
             "hit_ratio": charts.hit_ratio(ts),
             "hits_misses": charts.hits_vs_misses(ts),
             "request_mix": charts.request_mix(ts),
+            "failures": charts.failures(ts),
             "utilization": charts.utilization(ts),
+            "network": charts.network(ts),
+            "cpu_credits": charts.cpu_credits(ts) if report.burstable else None,
             "evicted": charts.evicted(ts),
             "per_node": charts.per_node(report.node_totals),
+            "per_node_queries": charts.per_node_queries(report.nodes),
         }
-    node_rows = []
-    for node in cluster.nodes:
-        totals = report.node_totals.get(node["id"], {})
-        hits, misses = totals.get("ItemCacheHits") or 0, totals.get("ItemCacheMisses") or 0
-        node_rows.append(
-            {
-                **node,
-                "requests": totals.get("TotalRequestCount"),
-                "hit_ratio": hits / (hits + misses) if hits + misses else None,
-                "cpu": totals.get("CPUUtilization"),
-                "memory": totals.get("CacheMemoryUtilization"),
-            }
-        )
     last_collection = Collection.objects.filter(
         account=cluster.account, region=cluster.region
     ).first()
@@ -144,13 +156,12 @@ def cluster_detail(request, pk: int):
         {
             "cluster": cluster,
             "report": report,
-            "range": rng,
-            "ranges": _range_links(request, rng.key),
+            **_range_context(form, rng, report.start, report.end),
             "charts": chart_html,
             "has_data": has_data,
-            "node_rows": node_rows,
             "last_collection": last_collection,
         },
+        status=400 if form.errors else 200,
     )
 
 
@@ -158,6 +169,8 @@ def cluster_detail(request, pk: int):
 def table_detail(request, pk: int):
     table = _get_table_for_user(request, pk)
     can_edit = request.user.has_perm("cachemetrics.change_cachedtable")
+    ranged = range_form(request)
+    rng = ranged.selected()
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied("Editing the mapping needs the change_cachedtable permission.")
@@ -165,12 +178,10 @@ def table_detail(request, pk: int):
         if form.is_valid():
             form.save()
             messages.success(request, f"Mapping of {table.name} saved.")
-            wanted = request.GET.get("range")
-            return redirect(request.path + (f"?range={wanted}" if wanted in RANGES else ""))
+            return redirect(f"{request.path}?{range_query(rng)}")
     else:
         form = TableMappingForm(instance=table)
-    rng = get_range(request.GET.get("range"))
-    report = table_report(table, rng.key)
+    report = table_report(table, rng)
     chart_html = {}
     if report.parts:
         series = table_timeseries(report)
@@ -184,19 +195,29 @@ def table_detail(request, pk: int):
                     series.buckets, series.item_ratio, series.estimated
                 ),
             }
+    start, end = _table_window(report)
     return render(
         request,
         "cachemetrics/table_detail.html",
         {
             "table": table,
             "report": report,
-            "range": rng,
-            "ranges": _range_links(request, rng.key),
+            **_range_context(ranged, rng, start, end),
             "charts": chart_html,
             "form": form,
             "can_edit": can_edit,
         },
+        status=400 if ranged.errors else 200,
     )
+
+
+def _table_window(report):
+    """The window a table page shows: its first cluster's (they all end at their last
+    collected minute), else the range's own."""
+    if report.parts:
+        part = report.parts[0][0]
+        return part.start, part.end
+    return report.range.window(timezone.now().replace(second=0, microsecond=0))
 
 
 @require_GET

@@ -16,7 +16,16 @@ The model, per cluster:
   neither as hits nor as misses;
 * every item-cache miss and every pass-through read consumes read units on its table
   (eventually consistent 0.5 RCU per started 4 KB, strongly consistent 1 RCU per 4 KB); a
-  Query or Scan miss consumes read units for its whole result size.
+  Query or Scan miss consumes read units for its whole result size;
+* requests fail as user errors (``ErrorRequestCount``), throttles (``ThrottledRequestCount``,
+  which AWS also counts in ``ErrorRequestCount``) or internal faults (``FaultRequestCount``,
+  HTTP 500); ``FailedRequestCount`` is errors + faults;
+* network bytes per node (``NetworkBytesIn`` / ``NetworkBytesOut``): each request and its
+  response, the items returned to the client, and the round trips to DynamoDB on misses,
+  pass-through reads and write-through writes;
+* burstable nodes (``dax.t*``) earn CPU credits at their baseline and spend one credit per
+  vCPU-minute at 100 % CPU (``CPUCreditBalance``); with no credit left a node is held to its
+  baseline CPU and throttles more.
 
 Per table the workload has a key space with Zipf-skewed popularity, item sizes around a mean,
 a daily traffic sinusoid with a peak hour, a read/write mix, a share of strongly consistent
@@ -52,6 +61,10 @@ COUNT_METRICS: tuple[str, ...] = (
     "TotalRequestCount",
     "ErrorRequestCount",
     "ThrottledRequestCount",
+    "FaultRequestCount",
+    "FailedRequestCount",
+    "NetworkBytesIn",
+    "NetworkBytesOut",
 )
 GAUGE_METRICS: tuple[str, ...] = (
     "CPUUtilization",
@@ -59,14 +72,18 @@ GAUGE_METRICS: tuple[str, ...] = (
     "EstimatedDbSize",
     "EvictedSize",
     "ClientConnections",
+    "CPUCreditBalance",  # burstable node types only
 )
 METRIC_UNITS: dict[str, str] = {
     **dict.fromkeys(COUNT_METRICS, "Count"),
+    "NetworkBytesIn": "Bytes",
+    "NetworkBytesOut": "Bytes",
     "CPUUtilization": "Percent",
     "CacheMemoryUtilization": "Percent",
     "EstimatedDbSize": "Bytes",
     "EvictedSize": "Bytes",
     "ClientConnections": "Count",
+    "CPUCreditBalance": "Count",  # credits (vCPU-minutes); CloudWatch has no "Credits" unit
 }
 
 (
@@ -86,6 +103,10 @@ METRIC_UNITS: dict[str, str] = {
     TOTAL_REQ,
     ERROR_REQ,
     THROTTLED_REQ,
+    FAULT_REQ,
+    FAILED_REQ,
+    NET_IN,
+    NET_OUT,
 ) = range(len(COUNT_METRICS))
 # Internal counters kept after the published ones (per table and node, not published).
 ITEM_READS_STRONG = len(COUNT_METRICS)  # items read strongly consistently (pass-through)
@@ -140,6 +161,20 @@ NODE_TYPES: dict[str, tuple[float, int]] = {
     "dax.r5.8xlarge": (256.0, 32),
 }
 CACHE_MEMORY_FRACTION = 0.8  # share of node memory DAX uses for its caches
+# Burstable node types: baseline CPU per vCPU (the EC2 T instance a node runs on). A node
+# earns ``baseline x vCPUs`` credits a minute, spends ``CPU % / 100 x vCPUs``, and holds at
+# most a day of earnings (EC2's accrual limit).
+BURSTABLE_BASELINE: dict[str, float] = {
+    "dax.t2.small": 0.2,
+    "dax.t2.medium": 0.2,
+    "dax.t3.small": 0.2,
+    "dax.t3.medium": 0.2,
+}
+THROTTLE_WITHOUT_CREDITS = 20.0  # throttle rate multiplier while a node has no CPU credit
+# Network bytes besides the items themselves.
+REQUEST_BYTES = 120  # a client request: headers, table name, key
+RESPONSE_BYTES = 80  # a response's envelope
+DYNAMODB_TRIP_BYTES = 400  # a request to DynamoDB or its answer's envelope
 # Work units (hit = 1) one vCPU does per minute at 100 % in the scaled-down world.
 CPU_WORK_PER_VCPU_MINUTE = 1800.0
 
@@ -190,6 +225,9 @@ class ClusterSpec:
     description: str = ""
     error_rate: float = 0.0003  # share of requests failing with a user error
     throttle_rate: float = 0.0001  # share of requests throttled at peak load
+    fault_rate: float = 0.0  # share of requests failing with an internal error (HTTP 500)
+    # CPU credits of each burstable node when the simulation starts (None: half the maximum).
+    initial_cpu_credits: float | None = None
     memory_scale_down: int = 1024  # simulated memory = real memory / this
     # Each simulated request stands for this many real ones: the publisher multiplies the
     # counts (requests, hits, misses, read units) by it. A consistent scaled-down copy uses
@@ -219,6 +257,19 @@ class ClusterSpec:
     @property
     def vcpus(self) -> int:
         return NODE_TYPES[self.node_type][1]
+
+    @property
+    def burstable(self) -> bool:
+        return self.node_type in BURSTABLE_BASELINE
+
+    @property
+    def credits_per_minute(self) -> float:
+        """CPU credits a burstable node earns a minute (its baseline CPU)."""
+        return BURSTABLE_BASELINE.get(self.node_type, 0.0) * self.vcpus
+
+    @property
+    def max_cpu_credits(self) -> float:
+        return self.credits_per_minute * 60 * 24
 
 
 # --------------------------------------------------------------------------- cache
@@ -441,12 +492,19 @@ class ClusterSim:
         self.query_cache = LruTtlCache(self.spec.query_cache_bytes, self.spec.query_ttl_s)
         self.tables = [TableWorkload(t, i, self.seed) for i, t in enumerate(self.spec.tables)]
         self._peak_rpm = sum(t.peak_rpm for t in self.spec.tables) or 1.0
+        start = self.spec.initial_cpu_credits
+        if start is None:
+            start = self.spec.max_cpu_credits / 2
+        # Per node, burstable node types only.
+        self.cpu_credits = [float(start)] * self.spec.nodes if self.spec.burstable else []
 
     # ----- single requests (used by the minute loop and directly by tests)
 
     def execute(self, op: int, table: int, key: int, now: float, counts: list[float]) -> None:
         """Run one request against the caches, adding what it did to ``counts``."""
         tw = self.tables[table]
+        counts[NET_IN] += REQUEST_BYTES
+        counts[NET_OUT] += RESPONSE_BYTES
         if op == OP_GET:
             counts[GET_REQ] += 1
             self._read_item(tw, key, now, counts)
@@ -463,11 +521,13 @@ class ClusterSim:
                 ckey, size = tw.key_base + qid, tw.query_bytes[qid]
                 units = tw.query_ru_eventual[qid]
                 ru_counter = RU_QUERY_MISSES
+            counts[NET_OUT] += size  # the result, to the client
             if self.query_cache.get(ckey, now):
                 counts[SCAN_HITS if scan else QUERY_HITS] += 1
             else:
                 counts[SCAN_MISSES if scan else QUERY_MISSES] += 1
                 counts[ru_counter] += units
+                _dynamodb_trip(counts, size, 0)
                 counts[EVICTED_BYTES] += self.query_cache.put(ckey, size, now)
         elif op == OP_BATCH:
             counts[BATCH_REQ] += 1
@@ -478,14 +538,19 @@ class ClusterSim:
                 self._read_item(tw, k, now, counts)
         elif op in (OP_PUT, OP_UPDATE):
             counts[PUT_REQ if op == OP_PUT else UPDATE_REQ] += 1
+            counts[NET_IN] += tw.item_bytes[key]  # from the client
+            _dynamodb_trip(counts, 0, tw.item_bytes[key])  # written through
             counts[EVICTED_BYTES] += self.item_cache.put(tw.key_base + key, tw.item_bytes[key], now)
         elif op == OP_DELETE:
             counts[DELETE_REQ] += 1
+            _dynamodb_trip(counts, 0, 0)
             self.item_cache.delete(tw.key_base + key)
         elif op == OP_GET_STRONG:
             counts[GET_REQ] += 1
             counts[ITEM_READS_STRONG] += 1
             counts[RU_STRONG_ITEMS] += tw.ru_strong[key]
+            counts[NET_OUT] += tw.item_bytes[key]
+            _dynamodb_trip(counts, tw.item_bytes[key], 0)
         elif op == OP_BATCH_STRONG:
             counts[BATCH_REQ] += 1
             n = self.spec.tables[table].batch_size
@@ -493,20 +558,28 @@ class ClusterSim:
             keys.add(key)
             counts[ITEM_READS_STRONG] += len(keys)
             counts[RU_STRONG_ITEMS] += sum(tw.ru_strong[k] for k in keys)
+            size = sum(tw.item_bytes[k] for k in keys)
+            counts[NET_OUT] += size
+            _dynamodb_trip(counts, size, 0)
         elif op == OP_QUERY_STRONG:
             counts[QUERY_REQ] += 1
             counts[QUERY_STRONG] += 1
             counts[RU_STRONG_QUERIES] += tw.query_ru_strong[key % len(tw.query_bytes)]
+            size = tw.query_bytes[key % len(tw.query_bytes)]
+            counts[NET_OUT] += size
+            _dynamodb_trip(counts, size, 0)
         else:  # pragma: no cover - defensive
             raise ValueError(f"unknown op {op}")
 
     def _read_item(self, tw: TableWorkload, key: int, now: float, counts: list[float]) -> None:
         ckey = tw.key_base + key
+        counts[NET_OUT] += tw.item_bytes[key]  # the item, to the client
         if self.item_cache.get(ckey, now):
             counts[ITEM_HITS] += 1
         else:
             counts[ITEM_MISSES] += 1
             counts[RU_ITEM_MISSES] += tw.ru_eventual[key]
+            _dynamodb_trip(counts, tw.item_bytes[key], 0)
             counts[EVICTED_BYTES] += self.item_cache.put(ckey, tw.item_bytes[key], now)
 
     # ----- one minute
@@ -534,15 +607,21 @@ class ClusterSim:
             rng.shuffle(events)
         total = len(events)
 
-        # Requests that fail: user errors anywhere, throttles more likely near the peak.
+        # Requests that fail: user errors anywhere, throttles more likely near the peak (and
+        # while a burstable node is out of CPU credits), internal faults anywhere.
         load = sum(t.rate(epoch_s + 30, self.period) for t in self.tables) / self._peak_rpm
+        throttle_rate = spec.throttle_rate * load**4
+        if any(credits <= 0 for credits in self.cpu_credits):
+            throttle_rate *= THROTTLE_WITHOUT_CREDITS
         n_err = min(total, _poisson(rng, total * spec.error_rate))
-        n_thr = min(total - n_err, _poisson(rng, total * spec.throttle_rate * load**4))
+        n_thr = min(total - n_err, _poisson(rng, total * throttle_rate))
+        n_fault = min(total - n_err - n_thr, _poisson(rng, total * spec.fault_rate))
         failed: dict[int, int] = {}
-        if n_err or n_thr:
-            picked = rng.sample(range(total), n_err + n_thr)
+        if n_err or n_thr or n_fault:
+            picked = rng.sample(range(total), n_err + n_thr + n_fault)
             failed = dict.fromkeys(picked[:n_err], ERROR_REQ)
-            failed.update(dict.fromkeys(picked[n_err:], THROTTLED_REQ))
+            failed.update(dict.fromkeys(picked[n_err : n_err + n_thr], THROTTLED_REQ))
+            failed.update(dict.fromkeys(picked[n_err + n_thr :], FAULT_REQ))
 
         # Counters per (node, table).
         cells = [[0.0] * N_COUNTERS for _ in range(n_nodes * n_tables)]
@@ -552,7 +631,11 @@ class ClusterSim:
             counts = cells[node * n_tables + ti]
             if failed and i in failed:
                 counts[failed[i]] += 1
+                if failed[i] == THROTTLED_REQ:  # AWS counts throttles as errors too
+                    counts[ERROR_REQ] += 1
                 counts[_REQUEST_COUNTER[op]] += 1
+                counts[NET_IN] += REQUEST_BYTES
+                counts[NET_OUT] += RESPONSE_BYTES
                 continue
             execute(op, ti, key, epoch_s + i * dt, counts)
 
@@ -572,6 +655,7 @@ class ClusterSim:
             table_counts.append(row)
         for row in (*node_counts, *table_counts):
             row[TOTAL_REQ] = sum(row[GET_REQ : DELETE_REQ + 1])
+            row[FAILED_REQ] = row[ERROR_REQ] + row[FAULT_REQ]
         return MinuteResult(
             epoch_s=epoch_s,
             node_counts=node_counts,
@@ -593,16 +677,37 @@ class ClusterSim:
         )
         capacity = spec.vcpus * CPU_WORK_PER_VCPU_MINUTE
         cpu = 2.0 + (1.5 if node == 0 else 0.0) + 90.0 * work / capacity + rng.uniform(-0.5, 0.5)
+        cpu = round(min(99.5, max(0.5, cpu)), 2)
         used = self.item_cache.used + self.query_cache.used
         memory_pct = 100.0 * used / max(1, spec.cache_bytes)
         scale = spec.memory_scale_down
-        return {
-            "CPUUtilization": round(min(99.5, max(0.5, cpu)), 2),
+        gauges = {
+            "CPUUtilization": cpu,
             "CacheMemoryUtilization": round(memory_pct, 2),
             "EstimatedDbSize": float(used * scale),
             "EvictedSize": float(c[EVICTED_BYTES] * scale),
             "ClientConnections": float(2 + round(c[TOTAL_REQ] / 40 + rng.random() * 2)),
         }
+        if spec.burstable:
+            gauges["CPUUtilization"], gauges["CPUCreditBalance"] = self._spend_credits(node, cpu)
+        return gauges
+
+    def _spend_credits(self, node: int, cpu: float) -> tuple[float, float]:
+        """A burstable node's minute: (CPU %, credit balance at its end). Without credits
+        the node cannot go above its baseline."""
+        spec = self.spec
+        earned = spec.credits_per_minute
+        if self.cpu_credits[node] <= 0:
+            cpu = min(cpu, round(100.0 * earned / spec.vcpus, 2))
+        balance = self.cpu_credits[node] + earned - cpu / 100.0 * spec.vcpus
+        self.cpu_credits[node] = min(spec.max_cpu_credits, max(0.0, balance))
+        return cpu, round(self.cpu_credits[node], 2)
+
+
+def _dynamodb_trip(counts: list[float], received: float, sent: float) -> None:
+    """A round trip to DynamoDB: ``received`` bytes of items in, ``sent`` bytes out."""
+    counts[NET_IN] += DYNAMODB_TRIP_BYTES + received
+    counts[NET_OUT] += DYNAMODB_TRIP_BYTES + sent
 
 
 _REQUEST_COUNTER = {

@@ -89,11 +89,14 @@ DEFAULT_CLUSTERS: list[ClusterSpec] = [
     ClusterSpec(
         # Too small: two t3.medium for a catalog far larger than their memory, with traffic
         # climbing over the period (a sale): the cache is full, evictions rise, under half of
-        # the item reads hit.
+        # the item reads hit. Burstable nodes: a bulk import just before the period spent
+        # nearly all their CPU credits; a few requests fail with internal errors.
         name="catalog-cache",
         node_type="dax.t3.medium",
         nodes=2,
         description="Product pages: catalog items and their reviews",
+        initial_cpu_credits=2.0,
+        fault_rate=0.00005,
         memory_scale_down=DEMO_SCALE,
         traffic_scale=DEMO_SCALE,
         tables=(
@@ -403,7 +406,7 @@ def _cluster_metric_data(
             unit = METRIC_UNITS[name]
             values = []
             for n, node in enumerate(node_ids):
-                value = minute.node_gauges[n][name]
+                value = minute.node_gauges[n].get(name)  # CPUCreditBalance: burstable only
                 if value:
                     node_append(_datum(name, node_dims[n], ts, value, unit))
                     _add(node_totals[node], name, value)

@@ -20,6 +20,9 @@ CLUSTER_CHARTS = (
     "chart-utilization",
     "chart-evicted",
     "chart-per-node",
+    "chart-failures",
+    "chart-network",
+    "chart-per-node-queries",
 )
 
 
@@ -61,6 +64,33 @@ def test_the_overview_and_the_cluster_page_render_their_charts_in_chromium(
     # times are shown in the viewer's timezone (the browser context is Europe/Paris)
     assert page.locator("#chart-hit-ratio").get_by_text("Europe/Paris").count() >= 1
     screenshot(page, "cache-cluster")
+
+
+def test_a_custom_range_typed_in_the_viewers_timezone_shows_that_window(
+    logged_in_page, live_server, collected, screenshot
+):
+    page = logged_in_page
+    cluster = DaxCluster.objects.get(name="catalog-cache")
+    page.goto(f"{live_server.url}/cache/clusters/{cluster.pk}/?range=1h")
+    # The browser is in Europe/Paris (UTC+1 in March): T0 - 1 h .. T0 is 12:00 - 13:00 there.
+    assert page.locator("input[name=to]").input_value() == "2026-03-02T13:00"
+
+    page.fill("input[name=from]", "2026-03-02T11:30")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**/?from=2026-03-02T11%3A30&to=2026-03-02T13%3A00")
+
+    # T0 is older than the 15 days of kept minutes: drawn from whole hours
+    assert page.locator("#range-hourly").is_visible()
+    assert page.get_by_text("Mar 2, 11:00 – Mar 2, 13:00", exact=False).first.is_visible()
+    for div_id in ("chart-cpu-credits", "chart-failures", "chart-network"):
+        assert rendered(page, div_id) >= 1, div_id
+    assert page.locator("#kpi-credits").is_visible()
+    screenshot(page, "cache-cluster-custom-range")
+
+    page.fill("input[name=from]", "2026-03-02T14:00")  # after "to"
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_selector("#range-errors")
+    assert "The range must start before it ends." in page.locator("#range-errors").inner_text()
 
 
 def test_the_table_page_renders_its_charts_and_saves_the_mapping(

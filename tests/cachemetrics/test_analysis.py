@@ -153,7 +153,7 @@ def test_flags_say_why():
             item_hit_ratio=0.62,
             threshold=0.8,
             total_requests=10_000,
-            error_requests=200,
+            error_requests=205,  # AWS counts the throttled requests in ErrorRequestCount
             throttled_requests=5,
             evicted_first_half=1_000,
             evicted_second_half=3_000,
@@ -179,7 +179,7 @@ def test_flags_say_why():
     assert "62.0 % is below this cluster's threshold of 80.0 %" in reasons["low_hit_ratio"]
     assert "3.0×" in reasons["cache_too_small"] and "92 %" in reasons["cache_too_small"]
     assert "5 requests were throttled (0.1 % of requests)" in reasons["throttled"]
-    assert "200 requests failed (2.0 % of requests)" in reasons["errors"]
+    assert "200 requests failed with a user error (2.0 % of requests)" in reasons["errors"]
     assert "4.0× the cache misses" in reasons["bypass"]
     assert "$120.50 a month more" in reasons["costs_more"]
 
@@ -212,3 +212,56 @@ def test_the_analysis_modules_import_only_the_standard_library():
                     "math",
                     "typing",
                 }, f"{name} imports {module}"
+
+
+def test_throttled_requests_are_not_counted_again_as_user_errors():
+    # AWS counts throttled requests in ErrorRequestCount: 300 errors, 300 of them throttles.
+    flags = health_flags(
+        HealthInput(total_requests=10_000, error_requests=300, throttled_requests=300)
+    )
+    assert [f.code for f in flags] == ["throttled"]
+
+
+@pytest.mark.parametrize(("faults", "level"), [(3, "warning"), (150, "critical")])
+def test_any_internal_error_is_flagged_and_says_where_to_look(faults, level):
+    [flag] = health_flags(HealthInput(total_requests=10_000, fault_requests=faults))
+
+    assert (flag.code, flag.level, flag.title) == ("faults", level, "Internal errors")
+    assert f"{faults} requests failed with an internal error (HTTP 500" in flag.reason
+    assert "SystemErrors" in flag.reason
+
+
+def test_no_fault_no_fault_flag():
+    assert health_flags(HealthInput(total_requests=10_000, fault_requests=0)) == []
+
+
+@pytest.mark.parametrize(
+    ("lowest", "level", "title", "says"),
+    [
+        (12.5, "warning", "CPU credits near zero", "Node cache-b fell to 12.5 CPU credits"),
+        (0.0, "critical", "Out of CPU credits", "Node cache-b ran out of CPU credits"),
+    ],
+)
+def test_cpu_credits_near_zero_are_flagged_with_what_it_means(lowest, level, title, says):
+    [flag] = health_flags(HealthInput(cpu_credits_lowest=lowest, cpu_credits_node="cache-b"))
+
+    assert (flag.code, flag.level, flag.title) == ("cpu_credits", level, title)
+    assert says in flag.reason
+    assert "held to its baseline" in flag.reason and "throttles" in flag.reason
+
+
+def test_enough_cpu_credits_or_no_burstable_node_is_not_flagged():
+    assert health_flags(HealthInput(cpu_credits_lowest=analysis.LOW_CPU_CREDITS)) == []
+    assert health_flags(HealthInput(cpu_credits_lowest=None)) == []
+
+
+def test_a_minute_with_cpu_but_no_credit_balance_had_a_zero_balance():
+    # DAX publishes only non-zero values.
+    assert analysis.lowest_credit_balance(35.0, credit_minutes=58, cpu_minutes=60) == 0.0
+    assert analysis.lowest_credit_balance(35.0, credit_minutes=60, cpu_minutes=60) == 35.0
+    assert analysis.lowest_credit_balance(None, credit_minutes=0, cpu_minutes=0) is None
+
+
+def test_scan_share_is_scans_over_queries_plus_scans():
+    assert analysis.scan_share(queries=90, scans=10) == pytest.approx(0.1)
+    assert analysis.scan_share(0, 0) is None

@@ -430,3 +430,90 @@ def test_the_tasks_run_the_collector_and_the_rollup(seeded):
     assert DaxCluster.objects.count() == 3
     result = rollup_cache_metrics_task.apply().get()
     assert set(result) == {"rollups_written", "purged_points", "purged_rollups"}
+
+
+# --------------------------------------------------------------------------- more DAX metrics
+
+
+def test_faults_network_query_scan_and_cpu_credits_come_in_the_same_batched_calls(
+    seeded, count_calls
+):
+    calls = count_calls("cloudwatch", "GetMetricData")
+
+    [collection] = collect()
+
+    series = MetricSeries.objects.filter(cluster__isnull=False)
+    for name in ("orders-cache", "catalog-cache", "sessions-cache"):
+        cluster_metrics = set(
+            series.filter(cluster__name=name, node_id="").values_list("metric", "statistic")
+        )
+        assert {
+            ("FaultRequestCount", "Sum"),
+            ("FailedRequestCount", "Sum"),
+            ("NetworkBytesIn", "Sum"),
+            ("NetworkBytesOut", "Sum"),
+        } <= cluster_metrics
+        for node in DaxCluster.objects.get(name=name).nodes:
+            node_metrics = set(
+                series.filter(cluster__name=name, node_id=node["id"]).values_list(
+                    "metric", "statistic"
+                )
+            )
+            assert {("QueryRequestCount", "Sum"), ("ScanRequestCount", "Sum")} <= node_metrics
+            # CPU credits: only the burstable t3.medium nodes of catalog-cache
+            burstable = name == "catalog-cache"
+            assert (("CPUCreditBalance", "Minimum") in node_metrics) is burstable, node
+    # 25 per cluster, 10 per node (11 on t3), 4 tables: 151 series, one call for the hour
+    assert collection.series_count == 25 * 3 + 10 * 3 + 11 * 2 + 10 * 2 + 4 == 151
+    assert len(calls) == collection.metric_data_calls == 1
+    assert collector.expected_metric_data_calls(151, T0 - HOUR, T0) == 1
+    assert sum(len(c["MetricDataQueries"]) for c in calls) == 151
+
+
+def test_node_query_and_scan_counts_and_credit_balances_are_what_the_sandbox_published(seeded):
+    from sandbox.seed_dax import DEFAULT_CLUSTERS, published_minutes
+
+    collect()
+
+    for name, info in seeded["clusters"].items():
+        cluster = DaxCluster.objects.get(name=name)
+        for node, published in info["node_totals"].items():
+            for metric in ("QueryRequestCount", "ScanRequestCount"):
+                stored = MetricPoint.objects.filter(
+                    series__cluster=cluster, series__node_id=node, series__metric=metric
+                ).aggregate(s=Sum("value"))["s"]
+                assert stored == pytest.approx(published.get(metric, 0.0)), (node, metric)
+    spec = next(c for c in DEFAULT_CLUSTERS if c.name == "catalog-cache")
+    minutes = published_minutes(spec, (T0 - HOUR).timestamp(), 60)
+    for n, node in enumerate(spec.node_ids):
+        lowest = min(m.node_gauges[n]["CPUCreditBalance"] for m in minutes)
+        stored = MetricPoint.objects.filter(
+            series__cluster__name="catalog-cache",
+            series__node_id=node,
+            series__metric="CPUCreditBalance",
+        )
+        assert stored.count() == 60  # one balance a minute, none of them zero
+        assert min(stored.values_list("value", flat=True)) == pytest.approx(lowest)
+
+
+def test_the_reports_flag_internal_errors_and_low_cpu_credits_of_the_burstable_cluster(seeded):
+    from cachemetrics.reports import cluster_report
+
+    collect()
+
+    catalog_report = cluster_report(DaxCluster.objects.get(name="catalog-cache"), "1h")
+    faults = seeded["clusters"]["catalog-cache"]["totals"]["FaultRequestCount"]
+    assert catalog_report.totals["FaultRequestCount"] == faults > 0
+    flags = {f.code: f for f in catalog_report.flags}
+    assert f"{faults:,.0f} requests failed with an internal error" in flags["faults"].reason
+    lowest = catalog_report.lowest_credits_node
+    assert catalog_report.burstable and lowest is not None
+    assert 0 < lowest.credits_lowest < 20 and lowest.credits_latest > lowest.credits_lowest
+    assert f"Node {lowest.id} fell to {lowest.credits_lowest:,.1f} CPU credits" in (
+        flags["cpu_credits"].reason
+    )
+    orders = cluster_report(DaxCluster.objects.get(name="orders-cache"), "1h")
+    assert not orders.burstable and orders.lowest_credits_node is None
+    assert "cpu_credits" not in {f.code for f in orders.flags}
+    scans = [n.scans for n in orders.nodes]
+    assert all(scans) and all(0 < n.scan_share < 0.05 for n in orders.nodes)

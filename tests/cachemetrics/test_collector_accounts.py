@@ -44,8 +44,10 @@ def test_n_clusters_times_m_metrics_cost_ceil_of_nm_over_500_calls_per_window(
     [collection] = collector.collect_all(now=T0, since=timedelta(hours=hours))
 
     n = len(many_clusters)
-    m = catalog.series_per_cluster(NODES_PER_CLUSTER)  # 21 + 3 x 8 = 45 series per cluster
-    per_window = math.ceil(n * m / 500)  # 1,125 queries -> 3 calls
+    # 25 + 3 x (10 + 1 CPU credit balance of a t3 node) = 58 series per cluster
+    m = catalog.series_per_cluster(NODES_PER_CLUSTER, "dax.t3.small")
+    assert m == 58
+    per_window = math.ceil(n * m / 500)  # 1,450 queries -> 3 calls
     n_windows = math.ceil(hours * 60 / (collector.WINDOW.total_seconds() / 60))
     assert MetricSeries.objects.count() == n * m
     assert len(calls) == per_window * n_windows == collection.metric_data_calls

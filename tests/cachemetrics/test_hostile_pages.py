@@ -3,10 +3,10 @@
 Every page of the ``cachemetrics`` and ``cachemetrics_api`` namespaces is taken from the
 URLconf. Its path parameter ``pk`` is a real object: the table on the table page, the cluster
 on every other page (both with half an hour of metrics); then made-up values. Its query
-parameters (the ranges and anything else its view reads) get hostile values. The table page's
-mapping form is found in its HTML and posted back with the page's CSRF token by a client that
-enforces CSRF; it answers a redirect or the page showing its errors, and after a save the
-pages showing the table open.
+parameters (the ranges, custom from/to ranges and anything else its view reads) get hostile
+values. The table page's mapping form is found in its HTML and posted back with the page's
+CSRF token by a client that enforces CSRF; it answers a redirect or the page showing its
+errors, and after a save the pages showing the table open.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ pytestmark = pytest.mark.django_db
 
 NAMESPACES = ("cachemetrics", "cachemetrics_api")
 #: Query parameters sent to every page besides the ones its view reads (which are recorded).
-PARAMETERS = ("range", "table", "cluster", "region", "account", "page", "sort", "q")
+PARAMETERS = ("range", "from", "to", "table", "cluster", "region", "account", "page", "sort", "q")
 #: Where the cache pages' POST forms post to; each form is found in its page's HTML.
 FORM_TARGETS = ("table_detail",)
 END = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # the last collected minute
@@ -66,8 +66,8 @@ def _series(key: str, metric: str, statistic: str, values, **owner) -> None:
 
 
 class World:
-    """A cluster of two nodes in front of a table, half an hour of metrics, and a logged-in
-    client that enforces CSRF like a browser."""
+    """A cluster of two burstable nodes (CPU credits too) in front of a table, half an hour of
+    metrics, and a logged-in client that enforces CSRF like a browser."""
 
     def __init__(self, user):
         self.account = AwsAccount.objects.create(name="prod", default_region="us-east-1")
@@ -79,7 +79,7 @@ class World:
             region="us-east-1",
             name="orders-cache",
             arn="arn:aws:dax:us-east-1:123456789012:cache/orders-cache",
-            node_type="dax.r5.large",
+            node_type="dax.t3.medium",
             node_count=2,
             nodes=nodes,
             status="available",
@@ -99,7 +99,7 @@ class World:
         for metric, statistic in catalog.CLUSTER_METRICS:
             key = MetricSeries.cluster_key(self.cluster.pk, "", metric, statistic)
             _series(key, metric, statistic, [40.0, 0.0, 7.5] * 10, cluster=self.cluster)
-        for metric, statistic in catalog.NODE_METRICS:
+        for metric, statistic in catalog.node_metrics(self.cluster.node_type):
             for node in nodes:
                 key = MetricSeries.cluster_key(self.cluster.pk, node["id"], metric, statistic)
                 owner = {"cluster": self.cluster, "node_id": node["id"]}
@@ -116,6 +116,14 @@ class World:
     def plausible(self) -> dict[str, list[str]]:
         return {
             "range": list(RANGES),
+            # custom ranges: valid, reversed, in the future, too old, one minute long
+            "from": [
+                "2026-03-02T11:00",
+                "2026-03-02T11:59",
+                "2026-03-01T00:00",
+                "1999-01-01T00:00",
+            ],
+            "to": ["2026-03-02T12:00", "2026-03-02T10:00", "2999-12-31T23:59", "2026-03-02T11:01"],
             "table": [self.table.name],
             "cluster": [self.cluster.name],
             "region": ["us-east-1"],

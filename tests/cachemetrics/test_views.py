@@ -138,7 +138,7 @@ def test_collections_show_their_errors(admin_client, collected):
     failed = Collection.objects.get(account_name="broken")
     assert f'id="collection-{failed.pk}"' in page
     assert "role ARN" in page and "permanent" in page
-    assert "≈ 88 MB" in page
+    assert "≈ 108 MB" in page
     overview = admin_client.get("/cache/").content.decode()
     assert "Collection for <strong>broken</strong>" in overview
 
@@ -204,3 +204,116 @@ def test_the_api_answers_401_in_json_without_login(client):
     response = client.get("/api/cache/clusters/")
     assert response.status_code == 401
     assert response.json() == {"error": "Authentication required."}
+
+
+# --------------------------------------------------------------------------- more DAX metrics
+
+
+def test_the_cluster_page_shows_failures_network_and_per_node_queries_and_scans(
+    admin_client, collected
+):
+    cluster = DaxCluster.objects.get(name="orders-cache")
+
+    page = admin_client.get(f"/cache/clusters/{cluster.pk}/?range=1h").content.decode()
+
+    for div in ("chart-failures", "chart-network", "chart-per-node-queries"):
+        assert f'id="{div}"' in page, div
+    assert "internal errors (HTTP 500)" in page and "MiB/s" in page
+    assert 'id="kpi-failed"' in page and "internal (HTTP 500)" in page
+    assert 'id="kpi-network"' in page and "/s</span>" in page
+    assert "Scan share" in page and "Query hit ratio" in page
+    assert page.count('<tr data-node="orders-cache-') == 3
+    # r5 nodes have no CPU credits: nothing about them
+    assert "chart-cpu-credits" not in page and 'id="kpi-credits"' not in page
+    assert "CPU credits" not in page
+
+
+def test_a_burstable_cluster_shows_its_cpu_credits_and_what_low_credits_mean(
+    admin_client, collected
+):
+    cluster = DaxCluster.objects.get(name="catalog-cache")
+
+    page = admin_client.get(f"/cache/clusters/{cluster.pk}/?range=1h").content.decode()
+
+    assert 'id="chart-cpu-credits"' in page and "credits (vCPU-minutes)" in page
+    assert 'id="kpi-credits"' in page and "CPU credits near zero" in page
+    assert "dax.t3.medium is a burstable node type" in page
+    assert "held to its baseline CPU" in page
+    assert "CPU credits, lowest" in page and "Internal errors" in page
+
+
+def test_a_custom_range_shows_its_window_and_every_link_keeps_it(admin_client, collected):
+    cluster = DaxCluster.objects.get(name="catalog-cache")
+    query = "from=2026-03-02T11%3A00&to=2026-03-02T12%3A00"
+
+    response = admin_client.get(f"/cache/clusters/{cluster.pk}/?{query}")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'class="active" aria-current="true">Show</button>' in page
+    assert 'aria-current="true" class="active">' not in page  # no preset is selected
+    assert 'value="2026-03-02T11:00"' in page and 'value="2026-03-02T12:00"' in page
+    assert "Mar 2, 11:00 – Mar 2, 12:00 UTC" in page
+    for table in ("Products", "Reviews"):
+        pk = CachedTable.objects.get(name=table).pk
+        assert f'href="/cache/tables/{pk}/?{query.replace("&", "&amp;")}"' in page
+    # T0 is older than the 15 days of kept minutes: the range is drawn from hourly data
+    assert 'id="range-hourly"' in page
+    table_page = admin_client.get(f"/cache/tables/{pk}/?{query}").content.decode()
+    assert f'href="/cache/clusters/{cluster.pk}/?{query.replace("&", "&amp;")}"' in table_page
+    assert 'action="?' + query.replace("&", "&amp;") + '"' in table_page
+    # The same hour as the 1h preset (which ends at the last collected minute, T0)
+    custom = admin_client.get(f"/api/cache/clusters/{cluster.pk}/?{query}").json()
+    preset = admin_client.get(f"/api/cache/clusters/{cluster.pk}/?range=1h").json()
+    assert custom["range"] == "custom" and custom["bucket_seconds"] == 3600
+    assert custom["window"] == {"start": "2026-03-02T11:00:00+00:00", "end": T0.isoformat()}
+    assert custom["counts"] == preset["counts"] and custom["counts"]["item_hits"] > 0
+    assert len(custom["timeseries"]["buckets"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("from=2026-03-02T12%3A00&to=2026-03-02T11%3A00", "The range must start before it ends."),
+        ("from=2026-03-02T11%3A00&to=2999-01-01T00%3A00", "This is in the future"),
+        ("from=2020-01-01T00%3A00&to=2026-03-02T11%3A00", "Hourly data is kept 456 days"),
+        ("from=2026-03-02T11%3A00", "Give both ends of the range"),
+        ("from=noon&to=2026-03-02T11%3A00", "Enter a valid date/time."),
+    ],
+)
+def test_a_bad_custom_range_answers_400_with_its_error_and_shows_the_default_range(
+    admin_client, collected, query, message
+):
+    cluster = DaxCluster.objects.get(name="orders-cache")
+    table = CachedTable.objects.get(name="Orders")
+
+    for path in (f"/cache/clusters/{cluster.pk}/", f"/cache/tables/{table.pk}/"):
+        response = admin_client.get(f"{path}?{query}")
+        page = response.content.decode()
+        assert response.status_code == 400, path
+        assert 'id="range-errors"' in page and message in page, path
+        assert "Showing the last 24 hours instead." in page
+        assert 'aria-current="true" class="active">24h' in page
+    api = admin_client.get(f"/api/cache/clusters/{cluster.pk}/?{query}")
+    assert api.status_code == 400
+    assert api.json()["error"] == "Invalid time range."
+    assert any(message in e for errors in api.json()["errors"].values() for e in errors)
+
+
+def test_saving_the_mapping_keeps_the_custom_range(admin_user, collected):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    table = CachedTable.objects.get(name="Orders")
+    query = "from=2026-03-02T11%3A00&to=2026-03-02T12%3A00"
+    client.get(f"/cache/tables/{table.pk}/?{query}")
+    form = {
+        "clusters": [c.pk for c in table.clusters.all()],
+        "avg_item_kb": "1.5",
+        "billing_mode": "PAY_PER_REQUEST",
+        "csrfmiddlewaretoken": client.cookies["csrftoken"].value,
+    }
+
+    response = client.post(f"/cache/tables/{table.pk}/?{query}", form)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/cache/tables/{table.pk}/?{query}"

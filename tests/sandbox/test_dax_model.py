@@ -268,8 +268,9 @@ def test_failed_requests_count_as_requests_but_touch_no_cache():
     )
     minutes = simulate(spec, T0, 5, seed=4)
     table = [sum(m.table_counts[0][i] for m in minutes) for i in range(daxsim.N_COUNTERS)]
-    failed = table[daxsim.ERROR_REQ] + table[daxsim.THROTTLED_REQ]
+    failed = table[daxsim.FAILED_REQ]
     assert failed > 0
+    assert failed == table[daxsim.ERROR_REQ] + table[daxsim.FAULT_REQ]
     assert table[daxsim.ITEM_HITS] + table[daxsim.ITEM_MISSES] == table[daxsim.GET_REQ] - failed
 
 
@@ -325,3 +326,88 @@ def test_scale_counts_multiplies_counts_but_not_the_simulated_evicted_bytes():
         assert new[daxsim.TOTAL_REQ] == old[daxsim.TOTAL_REQ] * 1024
         assert new[daxsim.RU_ITEM_MISSES] == old[daxsim.RU_ITEM_MISSES] * 1024
         assert new[daxsim.EVICTED_BYTES] == old[daxsim.EVICTED_BYTES]
+
+
+# --------------------------------------------------------------------------- failures, network
+
+
+def test_throttles_count_as_errors_and_failed_requests_are_errors_plus_faults():
+    spec = replace(one_table_cluster(), error_rate=0.02, throttle_rate=0.05, fault_rate=0.02)
+    minutes = simulate(spec, T0 + 14 * 3600, 5, seed=4)  # the table's peak: throttles likely
+    for m in minutes:
+        for row in m.node_counts:
+            assert row[daxsim.ERROR_REQ] >= row[daxsim.THROTTLED_REQ]
+            assert row[daxsim.FAILED_REQ] == row[daxsim.ERROR_REQ] + row[daxsim.FAULT_REQ]
+    faults = sum(m.node_counts[n][daxsim.FAULT_REQ] for m in minutes for n in (0, 1))
+    throttled = sum(m.node_counts[n][daxsim.THROTTLED_REQ] for m in minutes for n in (0, 1))
+    assert faults > 0 and throttled > 0
+
+
+def test_no_fault_without_a_fault_rate():
+    minutes = simulate(one_table_cluster(), T0, 10, seed=4)
+    assert not any(row[daxsim.FAULT_REQ] for m in minutes for row in m.node_counts)
+
+
+def test_network_bytes_carry_requests_items_and_the_trips_to_dynamodb():
+    sim = ClusterSim(one_table_cluster(), seed=1)
+    tw = sim.tables[0]
+    hit, miss = counters(), counters()
+    sim.execute(daxsim.OP_GET, 0, 7, T0, miss)  # miss: fetched from DynamoDB
+    sim.execute(daxsim.OP_GET, 0, 7, T0 + 1, hit)  # hit: from the cache
+    size = tw.item_bytes[7]
+    assert hit[daxsim.NET_IN] == daxsim.REQUEST_BYTES
+    assert hit[daxsim.NET_OUT] == daxsim.RESPONSE_BYTES + size
+    assert miss[daxsim.NET_IN] == daxsim.REQUEST_BYTES + daxsim.DYNAMODB_TRIP_BYTES + size
+    assert miss[daxsim.NET_OUT] == hit[daxsim.NET_OUT] + daxsim.DYNAMODB_TRIP_BYTES
+    write = counters()
+    sim.execute(daxsim.OP_PUT, 0, 8, T0 + 2, write)  # from the client, then written through
+    assert write[daxsim.NET_IN] == daxsim.REQUEST_BYTES + tw.item_bytes[8] + (
+        daxsim.DYNAMODB_TRIP_BYTES
+    )
+    assert (
+        write[daxsim.NET_OUT]
+        == daxsim.RESPONSE_BYTES + daxsim.DYNAMODB_TRIP_BYTES + (tw.item_bytes[8])
+    )
+
+
+def test_network_bytes_scale_with_the_traffic_like_the_other_counts():
+    spec = one_table_cluster()
+    minutes = simulate(spec, T0, 3, seed=2)
+    before = minutes[0].node_counts[0][daxsim.NET_OUT]
+    daxsim.scale_counts(minutes, 4)
+    assert minutes[0].node_counts[0][daxsim.NET_OUT] == before * 4
+
+
+def burstable(**kwargs) -> ClusterSpec:
+    table = TableSpec(name="Hot", key_space=500, item_kb=1.0, peak_rpm=6000, trough_ratio=1.0)
+    return ClusterSpec(
+        name="small-cache", node_type="dax.t3.small", nodes=1, tables=(table,), **kwargs
+    )
+
+
+def test_only_burstable_nodes_have_a_cpu_credit_balance():
+    assert burstable().burstable and not one_table_cluster().burstable
+    [m] = simulate(one_table_cluster(), T0, 1, seed=1)
+    assert "CPUCreditBalance" not in m.node_gauges[0]
+    # t3.small: 2 vCPUs at a 20 % baseline earn 0.4 credits a minute, a day of them at most
+    assert burstable().credits_per_minute == pytest.approx(0.4)
+    assert burstable().max_cpu_credits == pytest.approx(576)
+
+
+def test_credits_drain_above_the_baseline_and_then_hold_the_node_to_it():
+    spec = burstable(initial_cpu_credits=30.0)
+    minutes = simulate(spec, T0, 60, seed=1, warmup=0)
+    balances = [m.node_gauges[0]["CPUCreditBalance"] for m in minutes]
+    cpu = [m.node_gauges[0]["CPUUtilization"] for m in minutes]
+    assert cpu[0] > 20  # busy: above the 20 % baseline
+    assert balances[0] < 30 and balances == sorted(balances, reverse=True)
+    assert balances[-1] == 0.0
+    empty = balances.index(0.0)
+    assert all(c <= 20.0 for c in cpu[empty + 1 :])  # held to the baseline without credits
+
+
+def test_an_idle_burstable_node_earns_credits_up_to_a_day_of_them():
+    spec = burstable(initial_cpu_credits=575.9)
+    quiet = replace(spec, tables=(replace(spec.tables[0], peak_rpm=1.0),))
+    minutes = simulate(quiet, T0, 5, seed=1, warmup=0)
+    assert [m.node_gauges[0]["CPUCreditBalance"] for m in minutes][-1] == 576.0

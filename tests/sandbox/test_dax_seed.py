@@ -399,3 +399,58 @@ def test_the_demo_tells_three_stories_through_the_applications_reports(reports):
     assert {"cache_too_small", "low_hit_ratio"} <= codes(catalog)
     assert catalog.counts.item < 0.6
     assert catalog.totals["CacheMemoryUtilization"] >= analysis.MEMORY_HIGH_PCT
+
+
+def unit_of(endpoint, metric, dims):
+    """The unit the datapoints of one node's series were put with (moto's
+    GetMetricStatistics matches dimensions loosely: only node series, which have no
+    sub-series, give a clean answer)."""
+    answer = client("cloudwatch", endpoint).get_metric_statistics(
+        Namespace="AWS/DAX",
+        MetricName=metric,
+        Dimensions=dims,
+        StartTime=START,
+        EndTime=NOW,
+        Period=WINDOW_S,
+        Statistics=["SampleCount"],
+    )["Datapoints"]
+    return {point["Unit"] for point in answer}
+
+
+def test_burstable_nodes_publish_a_cpu_credit_balance_and_the_others_none(endpoint, summary):
+    requests = [
+        ((name, label), "AWS/DAX", "CPUCreditBalance", dims)
+        for name, info in summary["clusters"].items()
+        for label, dims in series_of(name, info)
+    ]
+    lowest = window_stats(endpoint, requests, "Minimum")
+    highest = window_stats(endpoint, requests, "Maximum")
+    for (name, label), values in lowest.items():
+        if summary["clusters"][name]["node_type"].startswith("dax.t3."):
+            assert 0 < values[0] <= highest[(name, label)][0] <= 576, (name, label)
+        else:
+            assert values == [], (name, label)
+    node = summary["clusters"]["catalog-cache"]["nodes"][0]
+    dims = [{"Name": "ClusterId", "Value": "catalog-cache"}, {"Name": "NodeId", "Value": node}]
+    assert unit_of(endpoint, "CPUCreditBalance", dims) == {"Count"}  # credits (vCPU-minutes)
+
+
+def test_network_bytes_are_published_in_bytes_and_add_up_over_the_nodes(endpoint, summary):
+    info = summary["clusters"]["orders-cache"]
+    cluster, *nodes = list(series_of("orders-cache", info))
+    for metric in ("NetworkBytesIn", "NetworkBytesOut"):
+        requests = [((label, metric), "AWS/DAX", metric, dims) for label, dims in (cluster, *nodes)]
+        sums = window_stats(endpoint, requests, "Sum")
+        node_sum = sum(sums[(label, metric)][0] for label, _ in nodes)
+        assert sums[("cluster", metric)][0] == pytest.approx(node_sum)
+        assert node_sum == pytest.approx(info["totals"][metric])
+        assert unit_of(endpoint, metric, nodes[0][1]) == {"Bytes"}
+    # Items leave the cache for the clients: far more bytes out than in for a read cache.
+    assert info["totals"]["NetworkBytesOut"] > 2 * info["totals"]["NetworkBytesIn"]
+
+
+def test_the_catalog_story_has_internal_errors_counted_as_failed_requests(summary):
+    totals = summary["clusters"]["catalog-cache"]["totals"]
+    assert totals["FaultRequestCount"] > 0
+    assert totals["FailedRequestCount"] == totals["ErrorRequestCount"] + totals["FaultRequestCount"]
+    assert totals["ErrorRequestCount"] >= totals.get("ThrottledRequestCount", 0.0)
