@@ -10,6 +10,8 @@
   ``tuning.params.SweepParams`` (``account`` by name). 201 with the run; 400 with
   ``{"error", "fields": {name: message}}``; 409 when the function already has an active sweep;
   413 with ``{"error", "limit"}`` when the body is over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes.
+  ``{"powertuning_input": {...}}`` starts from a Power Tuning state machine input (the body's
+  other fields override its values); the 201 answer then lists ``powertuning_notes``.
   Limits of the fields (payload size and nesting, …) are declared in ``tuning.params``.
 * ``GET /api/runs/<uuid>/`` — one run (``tuning.serializers.run_to_dict``); 404 JSON.
 * ``POST /api/runs/<uuid>/cancel/`` — cancel (the creator or ``tuning.add_tuningrun``);
@@ -29,7 +31,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard.api import api_error, api_view, body_too_big
-from tuning import history
+from tuning import history, powertuning_input
 from tuning import runs as commands
 from tuning.models import ACTIVE_STATUSES, PowerResult, RunStatus, SweepRefused, TuningRun
 from tuning.params import MAX_PAYLOAD_DEPTH, InvalidSweep, SweepParams, check_text, shown
@@ -152,6 +154,13 @@ def _start(request):
         return api_error(f"The body is not JSON: {exc}", 400)
     if not isinstance(body, dict):
         return api_error("The body must be a JSON object.", 400)
+    notes = []
+    if "powertuning_input" in body:  # its values, overridden by the body's own fields
+        try:
+            translation = powertuning_input.translate(body.pop("powertuning_input"))
+        except powertuning_input.NotAnInput as problem:
+            return api_error(str(problem), 400, fields={"powertuning_input": str(problem)})
+        body, notes = {**translation.values, **body}, translation.notes
     missing = [name for name in ("function", "memory_sizes") if body.get(name) in (None, "", [])]
     if missing:
         fields = {name: "Required." for name in missing}
@@ -164,7 +173,10 @@ def _start(request):
         return api_error(str(refusal), 409)
     except InvalidSweep as invalid:
         return api_error(str(invalid), 400, fields=invalid.errors)
-    response = JsonResponse(run_to_dict(_get_run(run.pk)), status=201)
+    answer = run_to_dict(_get_run(run.pk))
+    if notes:
+        answer["powertuning_notes"] = notes
+    response = JsonResponse(answer, status=201)
     response["Location"] = request.build_absolute_uri(
         reverse("tuning_api:run_detail", args=[run.pk])
     )

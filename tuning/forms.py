@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from aws.models import AwsAccount
-from tuning import costing, price_table, regions, runs, sharing
+from tuning import costing, powertuning_input, price_table, regions, runs, sharing
 from tuning.models import RunStatus, Strategy, TuningRun
 from tuning.params import (
     ALIAS_RE,
@@ -157,6 +157,43 @@ class SweepForm(forms.Form):
 def initial_from_run(run) -> dict:
     """Form values that repeat a run's parameters (the "Re-run with changes" link)."""
     return {**SweepParams.from_run(run).form_initial(), "preset": "custom"}
+
+
+class PowerTuningInputForm(forms.Form):
+    """A Power Tuning state machine input pasted to fill the new-sweep form (nothing starts)."""
+
+    # No max_length: the browser would cut a longer paste silently; the body limit applies.
+    powertuning_input = forms.CharField(
+        widget=_json_area(rows=6),
+        label="Power Tuning input",
+        help_text='The JSON you start Power Tuning\'s state machine with, e.g. {"lambdaARN": '
+        '"arn:aws:lambda:…", "powerValues": [128, 256, 512], "num": 10}. It fills the form '
+        "below for you to check; nothing starts until you press Start sweep.",
+    )
+
+    def clean_powertuning_input(self):
+        try:
+            return powertuning_input.parse_input_text(self.cleaned_data["powertuning_input"])
+        except powertuning_input.NotAnInput as problem:
+            raise forms.ValidationError(str(problem)) from None
+
+    def sweep_initial(self) -> tuple[dict, list[str]]:
+        """New-sweep form values from the pasted input, and the notes and problems to show:
+        each value is checked as the form will check it, a bad one is left out and named."""
+        translation = self.cleaned_data["powertuning_input"]
+        declared = SweepParams.declared()
+        initial, notes = {"preset": "custom"}, list(translation.notes)
+        for name, value in translation.values.items():
+            spec = declared[name]
+            try:
+                initial[name] = spec.to_text(spec.parse(value))
+            except ValueError as invalid:  # InvalidSweep is a ValueError too
+                notes.append(f"{spec.label}: {invalid} It was left as it was.")
+        try:
+            initial["region"] = parse_function(initial.get("function")).region or None
+        except ValueError:
+            pass
+        return {name: value for name, value in initial.items() if value is not None}, notes
 
 
 class RunFilterForm(forms.Form):

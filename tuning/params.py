@@ -727,6 +727,21 @@ class SweepParams:
         ``text=True`` for values typed as text (form, terminal): JSON fields are then parsed.
         Raises InvalidSweep with a message per bad field.
         """
+        clean = cls.parse_fields(values, text=text)
+        if clean.get("parallel") and values.get("concurrency", 0) is None:
+            raise InvalidSweep({"concurrency": "Parallel mode needs a cap: how many at once?"})
+        params = cls(**clean)
+        if params.dry_run:  # one call per size, whatever was asked for
+            params = dataclasses.replace(params, invocations_per_size=1)
+        errors = params._conflicts()
+        if errors:
+            raise InvalidSweep(errors)
+        return params.with_defaults()
+
+    @classmethod
+    def parse_fields(cls, values: dict, *, text: bool = False) -> dict:
+        """Each given value checked on its own (None = not given): {name: clean value}.
+        Raises InvalidSweep with a message per bad or unknown field."""
         declared = cls.declared()
         unknown = sorted(set(values) - set(declared))
         if unknown:  # the first few: a body may hold thousands
@@ -739,17 +754,9 @@ class SweepParams:
                 clean[name] = spec.parse(values[name], text=text)
             except ValueError as invalid:  # InvalidSweep is a ValueError too
                 errors[name] = str(invalid)
-        if clean.get("parallel") and values.get("concurrency", 0) is None:
-            errors["concurrency"] = "Parallel mode needs a cap: how many at once?"
         if errors:
             raise InvalidSweep(errors)
-        params = cls(**clean)
-        if params.dry_run:  # one call per size, whatever was asked for
-            params = dataclasses.replace(params, invocations_per_size=1)
-        errors = params._conflicts()
-        if errors:
-            raise InvalidSweep(errors)
-        return params.with_defaults()
+        return clean
 
     def _conflicts(self) -> dict[str, str]:
         """Checks across fields."""

@@ -48,6 +48,7 @@ from tuning.forms import (
     PRESETS,
     ApplyForm,
     PowerTuningImportForm,
+    PowerTuningInputForm,
     RunFilterForm,
     ShareLinkForm,
     SweepForm,
@@ -238,11 +239,26 @@ def _initial_from_query(request) -> dict:
     return initial
 
 
+def _filled_from_powertuning(request):
+    """The new-sweep form filled from a pasted Power Tuning input (nothing starts)."""
+    paste = PowerTuningInputForm(request.POST)
+    if not paste.is_valid():
+        return paste, SweepForm(initial=_initial_from_query(request), user=request.user), 400
+    initial, notes = paste.sweep_initial()
+    messages.info(request, "The form below is filled from the Power Tuning input: check it.")
+    for note in notes:
+        messages.warning(request, note)
+    return PowerTuningInputForm(), SweepForm(initial=initial, user=request.user), 200
+
+
 @require_http_methods(["GET", "POST"])
 def run_new(request):
     user = request.user
     status = 200
-    if request.method == "POST":
+    paste = PowerTuningInputForm()
+    if request.method == "POST" and "powertuning_input" in request.POST:
+        paste, form, status = _filled_from_powertuning(request)
+    elif request.method == "POST":
         form = SweepForm(request.POST, user=user)
         if form.is_valid():
             try:
@@ -263,6 +279,7 @@ def run_new(request):
         "tuning/run_new.html",
         {
             "form": form,
+            "paste": paste,
             "can_start": form.can_start,
             "can_apply": form.can_apply,
             "start_permission": runs.START_PERMISSION,

@@ -8,12 +8,13 @@ Exit codes: 0 queued (without --wait) or SUCCEEDED; 1 FAILED; 2 invalid argument
 
 import sys
 import time
+from pathlib import Path
 
 from django.core.checks import Tags
 from django.core.management.base import BaseCommand, CommandError
 
 from dashboard.checks import CONFIGURATION
-from tuning import runs
+from tuning import powertuning_input, runs
 from tuning.analysis import STRATEGIES
 from tuning.management.commands.show_run import print_run
 from tuning.models import RunStatus, SweepRefused, TuningRun
@@ -37,13 +38,21 @@ class Command(BaseCommand):
         for name, spec in SweepParams.declared().items():
             help_text = f"{spec.label}: {spec.help}".replace("%", "%%")
             if name == "function":
-                parser.add_argument("function", help="function name, name:alias, or ARN")
+                parser.add_argument("function", nargs="?", help="function name, name:alias, or ARN")
             elif spec.kind == "bool":
-                parser.add_argument(_option(name, spec), dest=name, action="store_true")
+                parser.add_argument(
+                    _option(name, spec), dest=name, action="store_true", default=None
+                )
             elif spec.kind == "strategy":
                 parser.add_argument(_option(name, spec), dest=name, choices=STRATEGIES)
             else:
                 parser.add_argument(_option(name, spec), dest=name, help=help_text)
+        parser.add_argument(
+            "--powertuning-input",
+            metavar="FILE",
+            help="a Power Tuning state machine input (JSON file, - for stdin) to start from; "
+            "options given here override its values",
+        )
         parser.add_argument("--wait", action="store_true", help="wait until the sweep ends")
         parser.add_argument("--timeout", type=float, default=None, help="seconds to wait at most")
         parser.add_argument("--json", action="store_true", help="print the run as JSON")
@@ -54,7 +63,11 @@ class Command(BaseCommand):
         if "concurrency" in values:
             values["parallel"] = True  # a cap only makes sense in parallel
         try:
-            run = runs.start_run(SweepParams.parse(values, text=True))
+            if options["powertuning_input"]:
+                params = self._from_powertuning(options["powertuning_input"], values)
+            else:
+                params = SweepParams.parse(values, text=True)
+            run = runs.start_run(params)
         except SweepRefused as refusal:
             raise CommandError(str(refusal), returncode=EXIT_REFUSED) from None
         except InvalidSweep as invalid:
@@ -84,6 +97,19 @@ class Command(BaseCommand):
                 code = EXIT_TIMEOUT
             self.stderr.write(f"sweep {run.status.lower()}: {run.error_message}".rstrip(": "))
             sys.exit(code)
+
+    def _from_powertuning(self, path: str, options: dict) -> SweepParams:
+        """The file's values, overridden by the options given; its notes go to stderr."""
+        try:
+            text = sys.stdin.read() if path == "-" else Path(path).read_text()
+            translation = powertuning_input.parse_input_text(text)
+        except (OSError, UnicodeDecodeError, powertuning_input.NotAnInput) as problem:
+            raise CommandError(f"--powertuning-input: {problem}", returncode=EXIT_INVALID) from None
+        for note in translation.notes:
+            self.stderr.write(f"note: {note}")
+        from_file = SweepParams.parse(translation.values)
+        values = {name: getattr(from_file, name) for name in SweepParams.declared()}
+        return SweepParams.parse({**values, **SweepParams.parse_fields(options, text=True)})
 
     def _follow(self, run, timeout):
         started = time.monotonic()
