@@ -104,11 +104,12 @@ def test_a_failing_pre_processor_fails_the_invocations_naming_it(
     assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
 
 
-def test_a_missing_post_processor_fails_the_invocations_naming_it(
+def test_a_missing_processor_is_refused_before_anything_changes(
     sandbox, worker, lambda_client, make_function
 ):
     name = make_function(seeded="tuneboard-io", Timeout=10)
     before = function_state(lambda_client, name)
+    calls = invokes(sandbox)
 
     run = wait_finished(
         start_run(
@@ -122,12 +123,11 @@ def test_a_missing_post_processor_fails_the_invocations_naming_it(
     )
 
     assert run.status == RunStatus.FAILED
-    failed = list(Invocation.objects.filter(run=run))
-    assert failed and all(i.error_type == "PostProcessorError" for i in failed)
-    for invocation in failed:
-        assert invocation.error_message.startswith("Post-processor test-no-such-cleanup failed: ")
-        assert "ResourceNotFoundException" in invocation.error_message
-        assert invocation.duration_ms is not None  # the function itself ran and was measured
+    assert run.error_message.startswith(
+        "Post-processor test-no-such-cleanup does not exist in us-east-1: nothing was changed."
+    ), run.error_message
+    assert not Invocation.objects.filter(run=run).exists()
+    assert invokes(sandbox) == calls
     assert function_state(lambda_client, name) == before
     assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
 

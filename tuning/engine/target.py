@@ -3,9 +3,11 @@ account of the credentials the run uses, owned by that run alone."""
 
 from __future__ import annotations
 
+from aws.errors import NOT_FOUND_CODES
 from aws.models import function_allowed
 from aws.retry import retrying
 from tuning import aws
+from tuning.aws import PermanentAwsError
 from tuning.params import not_allowed_message, parse_function
 
 
@@ -59,6 +61,22 @@ def _check_processors(run, account_id: str) -> None:
                 f"{label}-processor {function} is in AWS account {ref.account_id}, but the "
                 f"sweep's credentials act in account {account_id}: nothing was changed."
             )
+        if ref:
+            _check_processor_exists(run, label, function)
+
+
+def _check_processor_exists(run, label: str, function: str) -> None:
+    """A processor that does not exist would fail every invocation: refuse before anything
+    changes. Only "not found" refuses: credentials allowed to invoke a processor but not to
+    read its configuration still run the sweep."""
+    try:
+        retrying(aws.get_function_configuration, run.account, run.region, function)
+    except PermanentAwsError as error:
+        if error.code in NOT_FOUND_CODES:
+            raise TargetRefused(
+                f"{label}-processor {function} does not exist in {run.region}: nothing was "
+                "changed."
+            ) from None
 
 
 def check_answer(run, function_arn: str) -> None:
