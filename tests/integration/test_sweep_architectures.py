@@ -184,9 +184,7 @@ def test_a_copy_that_cannot_be_deleted_is_retried_until_gone(worker, sandbox, la
     assert function_state(lambda_client, "tuneboard-io") == before
 
 
-def test_cancelling_a_comparison_mid_sweep_cancels_both_and_deletes_the_copy(
-    worker, lambda_client
-):
+def test_cancelling_a_comparison_mid_sweep_cancels_both_and_deletes_the_copy(worker, lambda_client):
     before = function_state(lambda_client, "tuneboard-io")
     run = start_run(
         function="tuneboard-io",
@@ -206,24 +204,26 @@ def test_cancelling_a_comparison_mid_sweep_cancels_both_and_deletes_the_copy(
     assert leftovers_of(run, lambda_client) == {"aliases": [], "versions": []}
 
 
-def test_a_container_image_is_refused_before_anything_is_created(
-    worker, lambda_client, make_function
-):
-    name = make_function(
+def test_a_container_image_is_refused_before_anything_is_created(worker, lambda_client):
+    name = "test-image-app"
+    lambda_client.create_function(
+        FunctionName=name,
         PackageType="Image",
         Code={"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1"},
-        Runtime=None,
-        Handler=None,
+        Role="arn:aws:iam::123456789012:role/test",
     )
-    before = function_state(lambda_client, name)
-    run = start_run(function=name, memory_sizes=[128], compare_architectures=True)
-    copy = wait_finished(companion_of(run), worker=worker)
-    assert copy.status == RunStatus.FAILED
-    assert "container image" in copy.error_message
-    assert copy.copy_function == ""  # never named, never created
-    assert copies_in(lambda_client) == []
-    wait_finished(run, worker=worker)
-    assert function_state(lambda_client, name) == before
+    try:
+        before = function_state(lambda_client, name)
+        run = start_run(function=name, memory_sizes=[128], compare_architectures=True)
+        copy = wait_finished(companion_of(run), worker=worker)
+        assert copy.status == RunStatus.FAILED
+        assert f"{name} is a container image" in copy.error_message
+        assert copy.copy_function == ""  # never named, never created
+        assert copies_in(lambda_client) == []
+        wait_finished(run, worker=worker)  # the sandbox cannot run images: it fails too
+        assert function_state(lambda_client, name) == before
+    finally:
+        lambda_client.delete_function(FunctionName=name)
 
 
 def test_a_worker_killed_mid_comparison_leaves_no_copy_and_the_function_as_found(
