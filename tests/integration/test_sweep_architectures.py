@@ -3,6 +3,7 @@ companion run sweeps a temporary copy of the function with the other architectur
 gone afterwards whatever happens (success, a failing Lambda call, cancel, a killed worker), and
 the user's function is exactly as found."""
 
+import datetime as dt
 import io
 import json
 
@@ -258,3 +259,24 @@ def test_sweep_compare_architectures_wait_prints_the_comparison(worker, lambda_c
     run = TuningRun.objects.get(copy_of__isnull=True)
     assert run.compare_architectures and companion_of(run).status == RunStatus.SUCCEEDED
     assert copies_in(lambda_client) == []
+
+
+def test_the_reaper_deletes_a_copy_that_appeared_after_its_run_was_cleaned_up(
+    sandbox, lambda_client, make_function
+):
+    """Belt and braces: Lambda completed a CreateFunction after the run's cleanup found
+    nothing to delete. The reaper's second look deletes it by its name."""
+    from tuning.engine.reaper import delete_leftover_copies
+
+    run = start_run(function="tuneboard-io", memory_sizes=[128], compare_architectures=True)
+    copy = companion_of(run)
+    late = copy_name(copy.id, "arm64", "tuneboard-io")
+    make_function(FunctionName=late)
+    TuningRun.objects.filter(pk__in=[run.pk, copy.pk]).update(
+        status=RunStatus.FAILED, phase="done", finished_at=timezone.now()
+    )
+    TuningRun.objects.filter(pk=copy.pk).update(copy_function=late)
+    assert delete_leftover_copies(timezone.now() - dt.timedelta(minutes=10)) == [str(copy.id)]
+    assert copies_in(lambda_client) == []
+    assert "leftover temporary copy" in TuningRun.objects.get(pk=copy.pk).events[-1]["what"]
+    assert delete_leftover_copies(timezone.now() - dt.timedelta(minutes=10)) == []

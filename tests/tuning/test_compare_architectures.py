@@ -171,3 +171,19 @@ def test_the_copy_is_named_after_its_run_and_repeats_the_configuration_but_not_t
     assert request["DeadLetterConfig"]["TargetArn"].endswith(":dlq")
     assert refusal({"PackageType": "Image"}, "orders").startswith("orders is a container image")
     assert "kms:Decrypt" in refusal({"Environment": {"Error": {"ErrorCode": "KMS"}}}, "orders")
+
+
+def test_history_marks_the_companion_as_the_copy_of_its_run_and_compare_shows_architectures(
+    client, starter
+):
+    run = make_run(function="orders")
+    copy = make_run(function="orders", architecture="arm64")
+    TuningRun.objects.filter(pk=run.pk).update(compare_architectures=True)
+    TuningRun.objects.filter(pk=copy.pk).update(copy_of=run, copy_function="tuneboard-x")
+    client.force_login(starter)
+    page = client.get("/runs/").content.decode()
+    assert 'data-role="copy-of"' in page and f'href="/runs/{run.id}/"' in page
+    assert 'data-role="compared"' in page
+    compared = client.get(f"/runs/compare/?ids={run.id}&ids={copy.id}").content.decode()
+    cells = re.findall(r'<td data-role="architecture">(\w+)', compared)
+    assert sorted(cells) == ["arm64", "x86_64"]

@@ -165,3 +165,11 @@ def delete_copy(run) -> str:
     if deleted:
         run.note(f"Deleted the temporary copy {run.copy_function}.")
     return ""
+
+
+def delete_copy_again(run) -> bool:
+    """The reaper's second look after a finished run: True when its copy was still there (it
+    is deleted now). AwsError when Lambda cannot be asked."""
+    return bool(run.copy_function) and aws.delete_function(
+        run.account, run.region, run.lambda_function
+    )
