@@ -337,6 +337,8 @@ class TuningRun(models.Model):
         """The other run of an architecture comparison (None when there is none)."""
         if self.copy_of_id:
             return self.copy_of
+        if not self.compare_architectures:
+            return None  # no query for the runs that compared nothing
         try:
             return self.architecture_copy
         except TuningRun.DoesNotExist:
