@@ -4,18 +4,21 @@ Starts its own sandbox (``python -m sandbox``, seeded functions), migrates a Pos
 database of its own (``tuneboard_bench_kill``) and uses Redis db 12 as broker (emptied at
 start). Each trial picks, from a seeded random generator, a function (``tuneboard-io`` or
 ``tuneboard-cpu``), 2–4 sizes, 3–8 invocations, serial or parallel, sometimes cold-starts
-mode; records the function's state (memory, environment, code, versions, aliases); starts a
-worker (4 processes, every queue) and the run (``tuning.runs.start_run``); SIGKILLs the
-worker's process group after a random 0–6 s; starts a fresh worker; and runs the reaper task
+mode, sometimes an x86_64 vs arm64 comparison (a companion run sweeps a temporary copy of the
+function: the trial then waits for both runs, and the copy must be gone); records the
+function's state (memory, environment, code, versions, aliases); starts a worker (4 processes,
+every queue) and the run (``tuning.runs.start_run``); SIGKILLs the worker's process group after
+a random 0–6 s; starts a fresh worker; and runs the reaper task
 (``tuning.tasks.reap_stale_runs_task``, called in this process: the code the beat schedule
 runs, with ``TUNEBOARD_STALE_RUN_SECONDS`` = ``--stale-seconds``) until the run is final with
 no cleanup pending (a pending cleanup is made due at once), or counts it STUCK after 180 s
 (a stuck run is then cancelled, so the next trials may sweep the function).
 
 A trial passes when the function is as it was, nothing of the run is left (no alias named
-``run.alias_prefix``-..., no version described ``run.version_marker``...), the run is final
-and a FAILED run says why. Prints one row per trial and totals; exits 1 if any trial fails.
-Times are only printed, never asserted.
+``run.alias_prefix``-..., no version described ``run.version_marker``..., no copy named
+``tuneboard-<8 hex of the companion run>-...``), the run is final and a FAILED run says why.
+Prints one row per trial and totals; exits 1 if any trial fails. Times are only printed, never
+asserted.
 
 The seed is printed first; replay the same choices (not the same timings) with
 ``.venv/bin/python bench/kill_trials.py --seed S [--trials N]``.
@@ -79,6 +82,15 @@ def leftovers(client, run) -> list[str]:
     return aliases + versions
 
 
+def copies_left(client, runs) -> list[str]:
+    """Temporary copies (architecture comparison) of ``runs`` still in the sandbox."""
+    prefixes = tuple(f"tuneboard-{run.id.hex[:8]}-" for run in runs)
+    names = []
+    for page in client.get_paginator("list_functions").paginate():
+        names += [f["FunctionName"] for f in page["Functions"]]
+    return [name for name in names if name.startswith(prefixes)]
+
+
 def start_worker(log_dir: Path, label: str):
     from dashboard.celery import worker_command
 
@@ -122,6 +134,7 @@ def choose(rng: random.Random) -> dict:
         "invocations_per_size": rng.randint(3, 4) if cold else rng.randint(3, 8),
         "parallel": rng.random() < 0.5,
         "cold_starts_only": cold,
+        "compare_architectures": rng.random() < 0.25,
     }
     if function == "tuneboard-cpu":
         values["payload"] = {"iterations": 100_000}
@@ -157,22 +170,26 @@ def trial(number: int, rng: random.Random, client, log_dir: Path) -> dict:
     fresh, _name, fresh_log = start_worker(log_dir, f"trial{number}-fresh")
     deadline = time.monotonic() + DEADLINE_S
     stuck = False
+    both = [run, *TuningRun.objects.filter(copy_of=run)]  # and the comparison's companion
     try:
         while True:
-            run.refresh_from_db()
-            if run.status in FINAL and not run.cleanup_pending:
+            for each in both:
+                each.refresh_from_db()
+            if all(each.status in FINAL and not each.cleanup_pending for each in both):
                 break
             if time.monotonic() > deadline:
                 stuck = True
                 break
-            if run.cleanup_pending:  # make the retry due now instead of after its backoff
-                TuningRun.objects.filter(pk=run.pk).update(cleanup_retry_at=timezone.now())
+            for each in both:
+                if each.cleanup_pending:  # make the retry due now instead of after its backoff
+                    TuningRun.objects.filter(pk=each.pk).update(cleanup_retry_at=timezone.now())
             reap_stale_runs_task()  # in this process, not queued
             time.sleep(0.5)
     finally:
         kill_group(fresh)
     after = function_state(client, values["function"])
-    left = leftovers(client, run)
+    left = leftovers(client, run) + copies_left(client, both[1:])
+
     problems = []
     if after != before:
         changed = [key for key in before if before[key] != after[key]]
@@ -181,6 +198,12 @@ def trial(number: int, rng: random.Random, client, log_dir: Path) -> dict:
         problems.append(f"left: {left}")
     if stuck or run.status not in FINAL or run.cleanup_pending:
         problems.append(f"not final: {run.status}, cleanup pending {run.cleanup_pending!r}")
+    for companion in both[1:]:  # the comparison's run on the copy: final and clean too
+        if companion.status not in FINAL or companion.cleanup_pending:
+            problems.append(
+                f"companion run {companion.id} not final: {companion.status}, cleanup pending "
+                f"{companion.cleanup_pending!r}"
+            )
     if run.status == "FAILED" and not run.error_message:
         problems.append("FAILED without an error message")
     detail = (
@@ -195,6 +218,7 @@ def trial(number: int, rng: random.Random, client, log_dir: Path) -> dict:
         "sizes": "/".join(map(str, values["memory_sizes"])),
         "num": values["invocations_per_size"],
         "mode": ("cold " if values["cold_starts_only"] else "")
+        + ("arch " if values["compare_architectures"] else "")
         + ("parallel" if values["parallel"] else "serial"),
         "kill_s": killed_after,
         "phase": phase,
@@ -210,7 +234,7 @@ def trial(number: int, rng: random.Random, client, log_dir: Path) -> dict:
 
 HEADER = ("#", "fn", "sizes", "num", "mode", "kill s", "phase", "status", "cleanups")
 HEADER += ("as found", "left", "secs")
-ROW = "{:>3} {:<4} {:<16} {:>3} {:<13} {:>6} {:<11} {:<9} {:>8} {:<8} {:>4} {:>6}"
+ROW = "{:>3} {:<4} {:<16} {:>3} {:<18} {:>6} {:<11} {:<9} {:>8} {:<8} {:>4} {:>6}"
 
 
 def main() -> None:

@@ -28,6 +28,11 @@ Semantics follow AWS where our callers can observe them:
   set by the HTTP layer with :func:`in_region`); a function of one region is not
   visible from another and its ARNs carry its region. Unlike AWS, the concurrency
   limit is one for the sandbox, shared by all regions.
+* Architectures ``x86_64`` or ``arm64`` are stored, described and passed to the runtime;
+  both run on this machine's CPU (no emulation, so no speed difference between them).
+* Container images (``PackageType: Image``, ``Code.ImageUri``) can be created and are
+  described as AWS does (no Runtime/Handler; GetFunction's ``Code`` names the image), but
+  not run: invoking one is an ``InvalidParameterValueException``.
 """
 
 from __future__ import annotations
@@ -264,6 +269,9 @@ class VersionConfig:
     # For published versions: the $LATEST fingerprint they were published from.
     source_fingerprint: str = ""
     snap_start: str = "None"  # SnapStart ApplyOn: "PublishedVersions" or "None"
+    # Container images are stored and described, never run (Invoke answers an error).
+    package_type: str = "Zip"
+    image_uri: str = ""
 
     def fingerprint(self) -> str:
         """Changes whenever code or configuration changes (what PublishVersion compares)."""
@@ -548,7 +556,7 @@ class LambdaState:
             "RevisionId": cfg.revision_id,
             "State": "Active",
             "LastUpdateStatus": "Successful",
-            "PackageType": "Zip",
+            "PackageType": cfg.package_type,
             "Architectures": list(cfg.architectures),
             "EphemeralStorage": {"Size": 512},
             "SnapStart": {
@@ -564,6 +572,8 @@ class LambdaState:
             out["LoggingConfig"].update(ApplicationLogLevel="INFO", SystemLogLevel="INFO")
         if cfg.environment:
             out["Environment"] = {"Variables": dict(cfg.environment)}
+        if cfg.package_type == "Image":  # AWS describes images without runtime and handler
+            del out["Runtime"], out["Handler"]
         if cfg.version == LATEST and fn.updating():
             out["LastUpdateStatus"] = "InProgress"
             out["LastUpdateStatusReason"] = UPDATE_IN_PROGRESS_REASON
@@ -702,9 +712,18 @@ class LambdaState:
             name, qualifier = parse_function_id(name)
             if qualifier:
                 raise invalid("Function name cannot contain a qualifier.")
-        runtime = self._runtime(params.get("Runtime"))
-        handler = params.get("Handler")
-        if not handler:
+        package_type = params.get("PackageType", "Zip")
+        if package_type not in ("Zip", "Image"):
+            raise invalid(f"Unsupported package type {package_type}; use Zip or Image.")
+        image_uri = (params.get("Code") or {}).get("ImageUri") or ""
+        if package_type == "Image":
+            if not image_uri:
+                raise invalid("Please provide a source for function code.")
+            runtime, handler = "", ""
+        else:
+            runtime = self._runtime(params.get("Runtime"))
+            handler = params.get("Handler")
+        if package_type == "Zip" and not handler:
             raise invalid(
                 "Runtime and Handler are mandatory parameters for functions created "
                 "with deployment packages."
@@ -717,15 +736,18 @@ class LambdaState:
                 "constraint: Member must satisfy regular expression pattern: "
                 r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+",
             )
-        if params.get("PackageType", "Zip") != "Zip":
-            raise invalid("This sandbox only supports PackageType Zip.")
         memory = self._validated_int(params, "MemorySize", MIN_MEMORY_MB, MAX_MEMORY_MB, 128)
         timeout = self._validated_int(params, "Timeout", MIN_TIMEOUT_S, MAX_TIMEOUT_S, 3)
         environment = self._environment(params, {})
         log_format = self._log_format(params, "Text")
         architectures = self._architectures(params, ["x86_64"])
-        snap_start = self._snap_start(params, runtime, "None")
-        code_hex, code_sha, code_size = self._zip(params.get("Code") or {})
+        if package_type == "Image":
+            snap_start = "None"
+            code_hex, code_size = "", 0
+            code_sha = base64.b64encode(hashlib.sha256(image_uri.encode()).digest()).decode()
+        else:
+            snap_start = self._snap_start(params, runtime, "None")
+            code_hex, code_sha, code_size = self._zip(params.get("Code") or {})
         with self._lock:
             if name in self.functions:
                 raise LambdaError("ResourceConflictException", f"Function already exist: {name}")
@@ -746,6 +768,8 @@ class LambdaState:
                 last_modified=_now_iso(),
                 revision_id=_new_revision(),
                 snap_start=snap_start,
+                package_type=package_type,
+                image_uri=image_uri,
             )
             fn = Function(
                 name=name,
@@ -771,6 +795,12 @@ class LambdaState:
                 "Configuration": self._render(fn, cfg, qualifier),
                 "Code": {"RepositoryType": "S3", "Location": code_url(fn.name, cfg.code_hex)},
             }
+            if cfg.package_type == "Image":
+                out["Code"] = {
+                    "RepositoryType": "ECR",
+                    "ImageUri": cfg.image_uri,
+                    "ResolvedImageUri": cfg.image_uri,
+                }
             if fn.tags:
                 out["Tags"] = dict(fn.tags)
             if fn.reserved_concurrency is not None:
@@ -1185,6 +1215,8 @@ class LambdaState:
                     roll -= weight
             if cfg.version != LATEST and fn.pending(cfg.version):
                 raise still_pending()
+            if cfg.package_type == "Image":
+                raise invalid("This sandbox describes container images but cannot run them.")
             return fn, copy.deepcopy(cfg)
 
     def invocation_slot(self, fn: Function):

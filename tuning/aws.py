@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
@@ -344,6 +346,103 @@ def delete_alias(account, region: str, function: str, name: str) -> bool:
     try:
         with _Call("lambda:DeleteAlias", f"{function}:{name}", account, region):
             client.delete_alias(FunctionName=function, Name=name)
+    except PermanentAwsError as exc:
+        if exc.code in NOT_FOUND_CODES:
+            return False
+        raise
+    return True
+
+
+# --------------------------------------------------------------------------- copies
+# x86_64 vs arm64 in one run (tuning.engine.copy): a temporary copy of a function, created from
+# the same code package and configuration, deleted when its run ends.
+
+#: Largest code package CreateFunction takes inline (ZipFile); larger ones need an S3 bucket.
+MAX_INLINE_ZIP_BYTES = 50 * 1024 * 1024
+CODE_DOWNLOAD_TIMEOUT_S = 60
+
+
+def get_function(account, region: str, function: str) -> dict:
+    """GetFunction: ``{"config": the raw configuration, "code_location": a presigned URL of the
+    code package ("" for container images)}``. The configuration holds the environment values:
+    callers keep it in memory only."""
+    client = lambda_client(account, region)
+    with _Call("lambda:GetFunction", function, account, region):
+        answer = client.get_function(FunctionName=function)
+    return {
+        "config": answer.get("Configuration") or {},
+        "code_location": (answer.get("Code") or {}).get("Location", ""),
+    }
+
+
+def download_code(url: str, function: str, max_bytes: int = MAX_INLINE_ZIP_BYTES) -> bytes:
+    """The code package at GetFunction's ``Code.Location`` (a presigned S3 URL on AWS).
+    PermanentAwsError when it is larger than CreateFunction takes inline."""
+    try:
+        with urllib.request.urlopen(url, timeout=CODE_DOWNLOAD_TIMEOUT_S) as answer:  # noqa: S310
+            data = answer.read(max_bytes + 1)
+    except (urllib.error.URLError, OSError) as exc:
+        raise TransientAwsError(
+            f"Could not download the code package of {function}: {exc}",
+            code="CodeDownloadFailed",
+            operation="lambda:GetFunction",
+        ) from exc
+    if len(data) > max_bytes:
+        raise PermanentAwsError(
+            f"The code package of {function} is larger than the {max_bytes // 2**20} MB "
+            "CreateFunction accepts inline: Tuneboard cannot copy it to compare architectures.",
+            code="CodePackageTooLarge",
+            operation="lambda:CreateFunction",
+        )
+    return data
+
+
+def create_function(account, region: str, request: dict) -> dict:
+    """CreateFunction with ``request`` (not logged: it holds the environment values). Returns
+    the new function's configuration; when it exists already (an earlier attempt whose answer
+    was lost: copies are named after their run), its current configuration."""
+    client = lambda_client(account, region)
+    name = request["FunctionName"]
+    try:
+        with _Call("lambda:CreateFunction", name, account, region):
+            answer = client.create_function(**request)
+    except TransientAwsError as exc:
+        if exc.code != "ResourceConflictException":
+            raise
+        return get_function_configuration(account, region, name)["raw"]
+    answer.pop("ResponseMetadata", None)
+    return answer
+
+
+def wait_function_active(account, region: str, function: str) -> None:
+    """Wait until a new function can be invoked (function_active_v2 waiter)."""
+    last = _wait(
+        account, region, "function_active_v2", "lambda:GetFunction", function, FunctionName=function
+    )
+    if not last:
+        return
+    cfg = last.get("Configuration", {})
+    state = cfg.get("State") or "not Active"
+    reason = cfg.get("StateReason") or f"State {state}"
+    if state == "Failed":
+        raise PermanentAwsError(
+            f"Lambda could not create {function}: {reason}",
+            code=cfg.get("StateReasonCode") or "Failed",
+            operation="lambda:CreateFunction",
+        )
+    raise TransientAwsError(
+        f"{function} was still {state} after {WAITER_MAX_WAIT_S} s: {reason}",
+        code="WaiterTimeout",
+        operation="lambda:GetFunction",
+    )
+
+
+def delete_function(account, region: str, function: str) -> bool:
+    """Delete a whole function (its versions and aliases with it); False when it was gone."""
+    client = lambda_client(account, region)
+    try:
+        with _Call("lambda:DeleteFunction", function, account, region):
+            client.delete_function(FunctionName=function)
     except PermanentAwsError as exc:
         if exc.code in NOT_FOUND_CODES:
             return False

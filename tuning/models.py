@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -135,9 +136,11 @@ class TuningRunQuerySet(models.QuerySet):
         return self.filter(created_at__lt=cutoff).exclude(OWNS_FUNCTION)
 
     def last_succeeded(self, function_name: str, region: str):
-        """The newest succeeded run of a function (None when there is none)."""
+        """The newest succeeded run of a function (None when there is none); a companion run
+        measured a copy with another architecture, so it is not one."""
         return (
             self.filter(function_name=function_name, region=region, status=RunStatus.SUCCEEDED)
+            .filter(copy_of__isnull=True, copy_function="")
             .order_by("-created_at")
             .first()
         )
@@ -195,6 +198,25 @@ class TuningRun(models.Model):
     )
     auto_apply_target = models.CharField(
         max_length=128, blank=True, help_text='"" = do not apply; "$LATEST" or an alias name.'
+    )
+    # x86_64 vs arm64 in one run: the run on the user's function asks for it; its companion
+    # run sweeps a temporary copy of the function with the other architecture.
+    compare_architectures = models.BooleanField(
+        default=False, help_text="A companion run measures the other architecture."
+    )
+    copy_of = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="architecture_copy",
+        help_text="Set on a companion run: the run whose function it copied.",
+    )
+    copy_function = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The temporary copy's name, recorded before the copy is created (cleanup "
+        "deletes it).",
     )
 
     # State
@@ -303,8 +325,24 @@ class TuningRun(models.Model):
     @property
     def lambda_function(self) -> str:
         """What every Lambda call of the run names: the resolved ARN (runs from before ARNs
-        were resolved: the bare name)."""
-        return self.resolved_arn or self.function_name
+        were resolved: the bare name; a companion run: its copy)."""
+        return self.resolved_arn or self.copy_function or self.function_name
+
+    @property
+    def is_architecture_copy(self) -> bool:
+        """A companion run: it measured a temporary copy of the function, deleted since."""
+        return bool(self.copy_of_id or self.copy_function)
+
+    def architecture_partner(self):
+        """The other run of an architecture comparison (None when there is none)."""
+        if self.copy_of_id:
+            return self.copy_of
+        if not self.compare_architectures:
+            return None  # no query for the runs that compared nothing
+        try:
+            return self.architecture_copy
+        except TuningRun.DoesNotExist:
+            return None
 
     def claim_apply(self) -> None:
         """Own the function again for an apply. SweepRefused when a sweep or another apply
@@ -332,6 +370,11 @@ class TuningRun(models.Model):
         except IntegrityError:
             raise SweepRefused.for_function(arn, self.function_name) from None
         self.function_key = arn
+
+    def record_copy(self, name: str) -> None:
+        """Remember the name of the companion run's copy before it is created."""
+        TuningRun.objects.filter(pk=self.pk).update(copy_function=name)
+        self.copy_function = name
 
     @property
     def alias_prefix(self) -> str:
@@ -535,6 +578,78 @@ class TuningRun(models.Model):
             "noisy_sizes": [r.memory_mb for r in results if r.noisy],
             "original": comparison,
         }
+
+    def architecture_comparison(self) -> dict | None:
+        """One recommendation across both runs of an architecture comparison (None for a run
+        without one); both run pages, the API and the CLI show this. Shape::
+
+            {"original_run": id, "copy_run": id,
+             "runs": [{"id", "architecture", "status", "copy"}],  # the original first
+             "ready": bool, "reason": "" or why there is no recommendation (yet),
+             "recommendation": {strategy: None or {"architecture", "memory_mb", "run_id",
+                 "avg_cost_usd", "avg_duration_ms",
+                 "original": the original architecture's own pick (same keys) or None,
+                 "cost_change", "duration_change": best vs that pick, as fractions}}}
+
+        Costs are compared in USD per invocation (each architecture at its own price); when
+        a price is unknown, only the speed strategy can compare the architectures."""
+        partner = self.architecture_partner()
+        if partner is None:
+            return None
+        original, copy = (partner, self) if self.copy_of_id else (self, partner)
+        out = {
+            "original_run": str(original.id),
+            "copy_run": str(copy.id),
+            "runs": [
+                {
+                    "id": str(run.id),
+                    "architecture": run.architecture if run.original_config else None,
+                    "status": run.status,
+                    "copy": run is copy,
+                }
+                for run in (original, copy)
+            ],
+            "ready": False,
+            "reason": "",
+            "recommendation": None,
+        }
+        waiting = [run for run in (original, copy) if run.status != RunStatus.SUCCEEDED]
+        if waiting:
+            out["reason"] = "; ".join(
+                f"the {'copy' if run is copy else 'original'}'s run is "
+                f"{run.get_status_display().lower()}"
+                for run in waiting
+            )
+            return out
+        candidates = [
+            _ArchitectureCandidate(
+                memory_mb=r.memory_mb,
+                avg_cost_usd=r.avg_cost_usd,
+                avg_duration_ms=r.avg_duration_ms,
+                failed=r.status != ResultStatus.SUCCEEDED,
+                architecture=run.architecture,
+                run_id=str(run.id),
+            )
+            for run in (original, copy)
+            for r in run.results.order_by("memory_mb")
+            if r.avg_duration_ms is not None
+        ]
+        priced = all(c.avg_cost_usd is not None for c in candidates)
+        own = [c for c in candidates if c.run_id == out["original_run"]]
+        recommendation = {}
+        for strategy in analysis.STRATEGIES:
+            if strategy != "speed" and not priced:
+                recommendation[strategy] = None
+                continue
+            best = analysis.recommend(candidates, strategy, self.balanced_weight)
+            base = analysis.recommend(own, strategy, self.balanced_weight)
+            recommendation[strategy] = _architecture_pick(best, base) if best else None
+        out.update(ready=True, recommendation=recommendation)
+        if not priced:
+            out["reason"] = (
+                "A price is unknown, so only the fastest pick can compare the architectures."
+            )
+        return out
 
     def payload_stats(self) -> list[dict]:
         """Per memory size, each weighted payload's share of the measurements (Power Tuning
@@ -854,6 +969,35 @@ class TuningRun(models.Model):
 
     def release_slot(self) -> None:
         TuningRun.objects.filter(pk=self.pk, in_flight__gt=0).update(in_flight=F("in_flight") - 1)
+
+
+@dataclass(frozen=True)
+class _ArchitectureCandidate(analysis.Candidate):
+    """A size of one of the two runs of an architecture comparison."""
+
+    architecture: str = ""
+    run_id: str = ""
+
+
+def _architecture_pick(best, base) -> dict:
+    def figures(pick) -> dict:
+        return {
+            "architecture": pick.architecture,
+            "memory_mb": pick.memory_mb,
+            "run_id": pick.run_id,
+            "avg_cost_usd": money(pick.avg_cost_usd),
+            "avg_duration_ms": pick.avg_duration_ms,
+        }
+
+    out = {**figures(best), "original": figures(base) if base else None}
+    cost_change = duration_change = None
+    if base is not None:
+        if base.avg_cost_usd and best.avg_cost_usd is not None:
+            cost_change = float((best.avg_cost_usd - base.avg_cost_usd) / base.avg_cost_usd)
+        if base.avg_duration_ms:
+            duration_change = (best.avg_duration_ms - base.avg_duration_ms) / base.avg_duration_ms
+    out.update(cost_change=cost_change, duration_change=duration_change)
+    return out
 
 
 def money(value) -> str | None:

@@ -654,6 +654,17 @@ class SweepParams:
         help="One invocation per size that checks permissions and configuration (Power "
         "Tuning's dryRun): nothing is measured, recommended or applied.",
     )
+    # Beyond Power Tuning: the same code measured on both architectures, through a temporary
+    # copy of the function with the other one (tuning.engine.copy), deleted afterwards.
+    compare_architectures: bool = param(
+        False,
+        kind="bool",
+        label="Compare x86_64 and arm64",
+        help="Also measure the other architecture (Graviton arm64 or x86_64) side by side: a "
+        "temporary copy of the function is created from the same code package and "
+        "configuration, swept in a companion run and deleted afterwards; one recommendation "
+        "across both. Zip packages only.",
+    )
     sleep_between_ms: int = param(
         0,
         kind="int",
@@ -814,6 +825,10 @@ class SweepParams:
         if self.dry_run and self.auto_apply_target:
             errors["auto_apply_target"] = (
                 "A dry run measures nothing, so it has no winner to apply: empty this field."
+            )
+        if self.compare_architectures and self.dry_run:
+            errors["compare_architectures"] = (
+                "A dry run measures nothing, so there is nothing to compare: untick one of them."
             )
         errors.update(self._processor_conflicts())
         versions = len(self.memory_sizes) * self.invocations_per_size

@@ -29,6 +29,13 @@ from tuning.tasks import apply_memory_task, cancel_sweep_task, start_sweep_task
 
 log = logging.getLogger(__name__)
 
+#: Why a companion run of an architecture comparison has no "Apply".
+COPY_NOT_APPLIED = (
+    "This run measured a temporary copy of the function with another architecture; the copy "
+    "was deleted when the run ended. Switching architecture needs a code deploy (a package "
+    "built for it): apply a memory size from the run on the function itself."
+)
+
 #: Permission needed to start a sweep (and to re-run or import one).
 START_PERMISSION = "tuning.add_tuningrun"
 #: Permission needed to change a function's memory: auto-apply and "Apply" on a run.
@@ -115,20 +122,48 @@ def start_run(params: SweepParams, *, created_by=None) -> TuningRun:
             PowerResult.objects.bulk_create(
                 PowerResult(run=run, memory_mb=mb) for mb in params.memory_sizes
             )
+            copy = _companion_run(run, params) if params.compare_architectures else None
     except IntegrityError as exc:
         if "one_owner_per_function" in str(exc) or TuningRun.objects.active_on(key).exists():
             raise SweepRefused.for_function(key, params.target.name) from None
         raise
-    run_id = str(run.id)
-    transaction.on_commit(lambda: start_sweep_task.delay(run_id))
-    log.info("sweep of %s queued", run.function_name, extra={"run_id": run_id})
+    for queued in (run, copy) if copy else (run,):
+        run_id = str(queued.id)
+        transaction.on_commit(lambda run_id=run_id: start_sweep_task.delay(run_id))
+        log.info("sweep of %s queued", run.function_name, extra={"run_id": run_id})
     return run
+
+
+def _companion_run(run, params: SweepParams) -> TuningRun:
+    """The run that sweeps a temporary copy of ``run``'s function with the other architecture
+    (its worker names and creates the copy). It never applies anything: its function is
+    deleted when it ends."""
+    fields = {
+        **params.run_fields(),
+        "compare_architectures": False,
+        "auto_apply_target": "",
+        "qualifier": "",  # the copy is made from $LATEST, which the run checks is the same
+    }
+    copy = TuningRun.objects.create(
+        **fields,
+        copy_of=run,
+        function_key=f"copy-of:{run.id}",  # until its worker resolves the copy's ARN
+        status=RunStatus.PENDING,
+        phase=Phase.QUEUED,
+        created_by=run.created_by,
+    )
+    PowerResult.objects.bulk_create(
+        PowerResult(run=copy, memory_mb=mb) for mb in params.memory_sizes
+    )
+    return copy
 
 
 def rerun(run, user) -> TuningRun:
     """A new run with the same parameters (InvalidSweep for a run that cannot be repeated,
     e.g. an imported one). PermissionDenied when the user may not start it, or when it would
-    apply a size automatically and the user may not change functions."""
+    apply a size automatically and the user may not change functions. A companion run repeats
+    the whole architecture comparison."""
+    run = run.copy_of if run.copy_of_id else run
     if not can_start(user) or (run.auto_apply_target and not can_apply(user)):
         raise PermissionDenied(
             f"Re-running this sweep needs the “{START_PERMISSION}” permission"
@@ -143,7 +178,15 @@ def rerun(run, user) -> TuningRun:
 
 def request_cancel(run, user=None) -> None:
     """Cancel a run: a PENDING one at once; a RUNNING one stops invoking and is cleaned up
-    (CANCELLED). A finished run is left as it is."""
+    (CANCELLED). A finished run is left as it is. Both runs of an architecture comparison
+    stop together."""
+    partner = run.architecture_partner()
+    _cancel_one(run, user)
+    if partner is not None:
+        _cancel_one(partner, user)
+
+
+def _cancel_one(run, user=None) -> None:
     who = f"Cancelled by {user.get_username()}." if getattr(user, "pk", None) else "Cancelled."
     if run.cancel_pending():
         TuningRun.objects.filter(pk=run.pk).update(error_message=who)
@@ -175,6 +218,8 @@ def request_apply(run, user, *, target: str, memory_mb: int) -> MemoryChange:
     changing the function."""
     if not can_apply(user):
         raise PermissionDenied(f"Applying a size needs “{APPLY_PERMISSION}”.")
+    if run.is_architecture_copy:
+        raise ValueError(COPY_NOT_APPLIED)
     if run.status != RunStatus.SUCCEEDED:
         raise ValueError("Only a succeeded run can be applied.")
     target, memory_mb = validate_apply(run, target, memory_mb)

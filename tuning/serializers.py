@@ -38,6 +38,15 @@ return, and what public share pages may show (``private=False``).
                     "unmeasured": 0, "errors": 1, "cold_starts": 3},
           # what the finished sweep spent in Lambda charges: every invocation it made,
           # request fees, errors, cold starts and ephemeral storage included (tuning.spend)
+      "compare_architectures": false,  # a companion run measures the other architecture
+      "copy_of": null | "uuid",  # set on that companion run: the run whose function it copied
+      "copy_function": null | "tuneboard-1a2b3c4d-arm64-orders",  # the companion's copy
+      "architecture_comparison": null | {"original_run", "copy_run", "runs": [{"id",
+          "architecture", "status", "copy"}], "ready": bool, "reason": "",
+          "recommendation": {"cost": {"architecture", "memory_mb", "run_id", "avg_cost_usd",
+          "avg_duration_ms", "original": <the function's own architecture's pick> | null,
+          "cost_change", "duration_change"} | null, "speed": ..., "balanced": ...} | null},
+          # one recommendation across both runs (TuningRun.architecture_comparison)
       "results": [<per size, below>]
     }
 
@@ -196,6 +205,9 @@ def run_to_dict(run: TuningRun, *, private: bool = True) -> dict:
         "finished_at": _iso(run.finished_at),
         "heartbeat_at": _iso(run.heartbeat_at),
         "sweep_cost": run.sweep_cost,
+        "copy_of": str(run.copy_of_id) if run.copy_of_id else None,
+        "copy_function": run.copy_function or None,
+        "architecture_comparison": run.architecture_comparison() if run.pk else None,
         "results": [result_to_dict(r, private=private) for r in results],
         "payload_stats": run.payload_stats(),
     }

@@ -482,6 +482,7 @@ def run_detail(request, pk):
         link.can_revoke = sharing.can_revoke(link, request.user)
     user = request.user
     memory_changes = list(run.memory_changes.select_related("requested_by"))
+    comparison = run.architecture_comparison()
     context = {
         "run": run,
         "progress": run.progress_detail(),
@@ -493,7 +494,11 @@ def run_detail(request, pk):
         "can_rerun": runs.can_start(user) and not run.imported_from,
         "can_apply": runs.can_apply(user)
         and run.status == RunStatus.SUCCEEDED
-        and not run.imported_from,
+        and not run.imported_from
+        and not run.is_architecture_copy,
+        "copy_not_applied": runs.COPY_NOT_APPLIED,
+        "comparison": comparison,
+        "architecture_rows": _architecture_rows(comparison),
         "can_resolve_cleanup": runs.can_apply(user) and bool(run.cleanup_pending),
         "memory_changes": memory_changes,
         "applying": any(change.in_progress for change in memory_changes),
@@ -508,6 +513,12 @@ def run_detail(request, pk):
         **_results_context(run, private=True),
     }
     return render(request, "tuning/run_detail.html", context)
+
+
+def _architecture_rows(comparison) -> list[tuple[str, dict | None]]:
+    """(strategy label, pick across both architectures) for the comparison table."""
+    picks = (comparison or {}).get("recommendation") or {}
+    return [(label, picks.get(value)) for value, label in Strategy.choices]
 
 
 @require_GET
@@ -605,6 +616,9 @@ def run_apply(request, pk):
         for r in run.results.all()
         if r.status != ResultStatus.FAILED and r.avg_duration_ms
     ]
+    if run.is_architecture_copy:
+        messages.error(request, runs.COPY_NOT_APPLIED)
+        return redirect("tuning:run_detail", pk=run.id)
     if run.status != RunStatus.SUCCEEDED or not sizes or run.imported_from:
         messages.error(request, "Only a succeeded run measured by Tuneboard can be applied.")
         return redirect("tuning:run_detail", pk=run.id)

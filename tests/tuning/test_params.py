@@ -33,6 +33,7 @@ NON_DEFAULTS = {
     "discard_fraction": 0.1,
     "cold_starts_only": True,
     "dry_run": False,
+    "compare_architectures": True,
     "sleep_between_ms": 20,
     "max_error_share": 0.5,
     "allowed_exceptions": ["ValidationError", "Throttled"],
@@ -77,7 +78,7 @@ def test_every_parameter_goes_through_the_api_and_comes_back_in_the_run_json(cli
     data = response.json()
     for name, value in body.items():
         assert data[name] == value, name
-    run = TuningRun.objects.get()
+    run = TuningRun.objects.get(copy_of=None)  # and its companion on the other architecture
     assert set(SweepParams.declared()) <= set(run_to_dict(run))
     assert run_to_dict(run, private=False)["function"] == "orders:live"
     assert run_to_dict(run, private=False)["post_processor"] == "cleanup-orders:2"
@@ -86,7 +87,7 @@ def test_every_parameter_goes_through_the_api_and_comes_back_in_the_run_json(cli
 def test_a_re_run_and_the_re_run_form_repeat_every_parameter(admin):
     values = {name: value for name, value in NON_DEFAULTS.items() if value is not None}
     run = runs.start_run(SweepParams.parse(values), created_by=admin)
-    TuningRun.objects.filter(pk=run.pk).update(status="FAILED")
+    TuningRun.objects.update(status="FAILED")  # the run and its companion
     again = runs.rerun(run, admin)
     for name in SweepParams.declared():
         if name != "function":

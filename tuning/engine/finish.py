@@ -12,6 +12,7 @@ from aws.retry import retrying
 from tuning import analysis, aws, charts
 from tuning.aws import AwsError
 from tuning.engine.apply import auto_apply
+from tuning.engine.copy import delete_copy
 from tuning.engine.latest import code_changed_message, restore_latest
 from tuning.engine.liveness import Heartbeat, run_context
 from tuning.models import (
@@ -157,7 +158,11 @@ def cleanup(run) -> tuple[str, dict | None]:
     (the error)") and $LATEST's configuration as last read (None when it could not be read).
 
     Deletions are serial on purpose: Lambda allows about 15 control-plane requests per
-    second, so parallel deletes would only trade a few milliseconds for throttling."""
+    second, so parallel deletes would only trade a few milliseconds for throttling.
+
+    A companion run's function is its temporary copy: deleting it deletes all the run made."""
+    if run.copy_of_id or run.copy_function:
+        return delete_copy(run), None
     if not run.original_config:
         return "", None  # nothing is changed before the original configuration is recorded
     left, errors = [], []

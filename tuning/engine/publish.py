@@ -12,6 +12,7 @@ from collections.abc import Callable
 from aws.retry import retrying
 from tuning import aws, s3payload
 from tuning.aws import AwsError, PermanentAwsError
+from tuning.engine.copy import create_copy
 from tuning.engine.execute import batch_threads
 from tuning.engine.finish import stop_from, try_finish
 from tuning.engine.latest import (
@@ -45,7 +46,9 @@ def start_sweep(run_id, enqueue_batch: EnqueueBatch) -> None:
         log.info("sweep of %s started: %s MB", run.function_name, run.memory_sizes)
         with Heartbeat(run.id, always=True):
             try:
-                resolve_and_own(run)
+                identity = resolve_and_own(run)
+                if run.copy_of_id:  # a companion run sweeps a copy with the other architecture
+                    create_copy(run, identity)
                 if run.payload_s3:  # fail before the function is touched
                     s3payload.read_payload(run.account, run.region, run.payload_s3)
                 environment = record_original(run)

@@ -12,6 +12,9 @@
 * A run that never started fails after a while (unless workers are busy with other runs).
 * Cleanups that did not finish are retried with backoff until done.
 * An apply whose worker died fails after a while and releases the function.
+* Belt and braces for architecture comparisons: the copies of companion runs that finished
+  in the last ``COPY_RECHECK_SECONDS`` are deleted again by name (a copy whose creation Lambda
+  completed after the run's cleanup had found nothing to delete would otherwise stay).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from django.db import close_old_connections
 from django.db.models import Q
 from django.utils import timezone
 
+from tuning.aws import AwsError
+from tuning.engine.copy import delete_copy_again
 from tuning.engine.finish import cleanup, cleanup_and_finish
 from tuning.engine.liveness import Heartbeat, run_context
 from tuning.engine.publish import plan_batches
@@ -75,6 +80,7 @@ def reap_stale_runs(enqueue_batch: EnqueueBatch, stale_seconds: int | None = Non
             announce_finished(run)
             handled.append(str(run.id))
     handled += retry_pending_cleanups()
+    handled += delete_leftover_copies(now - dt.timedelta(seconds=COPY_RECHECK_SECONDS))
     handled += fail_stuck_applies(now - dt.timedelta(seconds=APPLY_TIMEOUT_SECONDS))
     close_old_connections()
     return handled
@@ -163,6 +169,32 @@ def _resume(run, cutoff, stale: int, attempt: int, enqueue_batch: EnqueueBatch) 
     )
     log.warning("resumed: %s batches sent again", len(missing))
     return True
+
+
+#: How long after a companion run finished the reaper still makes sure its copy is gone.
+COPY_RECHECK_SECONDS = 600
+
+
+def delete_leftover_copies(since) -> list[str]:
+    """Delete again the copies of companion runs finished after ``since`` with a complete
+    cleanup (a DeleteFunction each: "not found" is the usual answer). Returns the ids of the
+    runs whose copy was still there."""
+    found = []
+    finished = TuningRun.objects.select_related("account").filter(
+        ~Q(copy_function=""), phase=Phase.DONE, cleanup_pending="", finished_at__gte=since
+    )
+    for run in finished:
+        with run_context(run.id):
+            try:
+                still_there = delete_copy_again(run)
+            except AwsError as exc:  # tried again at the next round, while in the window
+                log.warning("could not check the copy %s: %s", run.copy_function, exc)
+                continue
+            if still_there:
+                log.warning("deleted the leftover copy %s", run.copy_function)
+                run.note(f"The reaper deleted the leftover temporary copy {run.copy_function}.")
+                found.append(str(run.id))
+    return found
 
 
 def retry_pending_cleanups() -> list[str]:

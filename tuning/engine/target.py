@@ -36,10 +36,12 @@ def account_mismatch(function: str, account, region: str) -> str:
     return wrong_account_message(named, actual, account) if named != actual else ""
 
 
-def resolve_and_own(run) -> None:
+def resolve_and_own(run):
     """Resolve the run's function to its unqualified ARN with the run's credentials (STS) and
     key the run on it. TargetRefused for an ARN of another account; SweepRefused when another
-    run owns the function, whichever account row, region spelling or qualifier it used."""
+    run owns the function, whichever account row, region spelling or qualifier it used.
+    Returns the credentials' identity. A companion run of an architecture comparison checks
+    the function it copies the same way, and owns its copy once named (``engine.copy``)."""
     if not function_allowed(run.account, run.function_name):  # the list may have changed
         raise TargetRefused(not_allowed_message(run.account, run.function_name))
     identity = retrying(aws.caller_identity, run.account, run.region)
@@ -47,7 +49,9 @@ def resolve_and_own(run) -> None:
     if named and named != identity.account_id:
         raise TargetRefused(wrong_account_message(named, identity.account_id, run.account))
     _check_processors(run, identity.account_id)
-    run.take_ownership(identity.function_arn(run.region, run.function_name))
+    if not run.copy_of_id:
+        run.take_ownership(identity.function_arn(run.region, run.function_name))
+    return identity
 
 
 def _check_processors(run, account_id: str) -> None:

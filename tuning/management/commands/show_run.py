@@ -57,6 +57,42 @@ def print_run(out, run, *, as_json: bool) -> None:
     cost = spend.sentence(run.sweep_cost, format_usd)
     if cost:
         out.write(cost)
+    comparison = run.architecture_comparison()
+    if comparison:
+        print_architectures(out, run, comparison)
+
+
+def print_architectures(out, run, comparison: dict) -> None:
+    """The architecture comparison's runs and its one recommendation across both."""
+    out.write("Architecture comparison:")
+    for item in comparison["runs"]:
+        role = "temporary copy" if item["copy"] else "the function"
+        out.write(
+            f"  run {item['id']} ({role}): {item['architecture'] or 'architecture not known'}, "
+            f"{item['status'].lower()}"
+        )
+    if run.is_architecture_copy:
+        out.write(f"  this run measured the copy {run.copy_function or '(never created)'}")
+    if not comparison["ready"]:
+        out.write(f"  no recommendation across both: {comparison['reason']}")
+        return
+    for strategy, pick in comparison["recommendation"].items():
+        if pick is None:
+            out.write(f"{strategy:>8}: no pick (price unknown or no size succeeded)")
+            continue
+        cost = f"${pick['avg_cost_usd']}" if pick["avg_cost_usd"] else PRICE_UNKNOWN
+        line = (
+            f"{strategy:>8}: {pick['architecture']} at {pick['memory_mb']} MB "
+            f"({pick['avg_duration_ms']:.1f} ms, {cost} per invocation)"
+        )
+        if pick["cost_change"] is not None:
+            line += f"; cost {pick['cost_change']:+.1%} vs {pick['original']['architecture']}"
+        if pick["duration_change"] is not None:
+            line += f", duration {pick['duration_change']:+.1%}"
+        out.write(line)
+    if comparison["reason"]:
+        out.write(f"  {comparison['reason']}")
+    out.write("  apply sets memory only: switching architecture needs a code deploy")
 
 
 class Command(BaseCommand):

@@ -1,5 +1,6 @@
 """``python manage.py sweep FUNCTION --power 128,512,1024 --num 10 ...``: start a sweep from a
-terminal or CI; with ``--wait``, follow it (progress on stderr) and exit 0 only on SUCCEEDED.
+terminal or CI; with ``--wait``, follow it (progress on stderr) and exit 0 only on SUCCEEDED
+(with ``--compare-architectures``: when the companion run on the copy succeeded too).
 
 Exit codes: 0 queued (without --wait) or SUCCEEDED; 1 FAILED; 2 invalid arguments;
 3 refused (the function already has an active sweep); 4 CANCELLED; 5 --timeout reached;
@@ -84,13 +85,18 @@ class Command(BaseCommand):
         if not options["wait"]:
             print_run(self.stdout, run, as_json=options["json"])
             return
+        copy = TuningRun.objects.filter(copy_of=run).first()
         try:
             run = self._follow(run, options["timeout"])
+            if copy is not None and run.status not in (RunStatus.PENDING, RunStatus.RUNNING):
+                copy = self._follow(copy, options["timeout"])
         except KeyboardInterrupt:
             self.stderr.write("interrupted: cancelling the sweep (it cleans up after itself)")
             runs.request_cancel(TuningRun.objects.get(pk=run.pk))
             sys.exit(130)
         print_run(self.stdout, run, as_json=options["json"])
+        if copy is not None and run.status == RunStatus.SUCCEEDED:
+            run = copy  # the comparison succeeds only when the copy's run does too
         if run.status != RunStatus.SUCCEEDED:
             code = EXIT_CANCELLED if run.status == RunStatus.CANCELLED else EXIT_FAILED
             if run.status in (RunStatus.PENDING, RunStatus.RUNNING):
