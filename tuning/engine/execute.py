@@ -109,22 +109,34 @@ class _Batch:
     def execute(self, sequences: list[int]) -> None:
         if not sequences:
             return
-        threads = min(batch_threads(self.run), len(sequences))
         queue = iter(sequences)
         with self.recorded:  # stores what is left when the lanes end, however they end
-            if threads == 1:
+            if not self.run.parallel:
                 self._lane(queue, threaded=False)
             else:
-                workers = [
-                    threading.Thread(target=self._lane, args=(queue, True), daemon=True)
-                    for _ in range(threads)
-                ]
-                for worker in workers:
-                    worker.start()
-                for worker in workers:
-                    worker.join()
+                # One lane per concurrency slot, taken together for the whole batch and
+                # released when it ends: the run's row is not updated per invocation.
+                slots = self._acquire(min(batch_threads(self.run), len(sequences)))
+                try:
+                    self._lanes(queue, slots)
+                finally:
+                    if slots:
+                        self.run.release_slots(slots)
         if self.error is not None:
             raise self.error
+
+    def _lanes(self, queue, count: int) -> None:
+        if count == 1:
+            self._lane(queue, threaded=False)
+            return
+        workers = [
+            threading.Thread(target=self._lane, args=(queue, True), daemon=True)
+            for _ in range(count)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
 
     def _next(self, queue):
         with self._lock:
@@ -187,18 +199,17 @@ class _Batch:
                 self._stopping = True
         return stopping
 
-    def _acquire(self) -> bool:
-        """Wait for one of the run's concurrency slots; False when the run must stop."""
-        if not self.run.parallel:
-            return True
+    def _acquire(self, wanted: int) -> int:
+        """Wait until some of the run's concurrency slots are free and take up to ``wanted``:
+        how many were taken (0 when the run must stop)."""
         last_check = time.monotonic()
-        while not self.run.acquire_slot():
+        while not (slots := self.run.acquire_slots(wanted)):
             if time.monotonic() - last_check > 0.5:
                 if self._should_stop():
-                    return False
+                    return 0
                 last_check = time.monotonic()
             time.sleep(0.005 + random.random() * 0.02)
-        return True
+        return slots
 
     def _qualifier(self, seq: int) -> str:
         if self.run.cold_starts_only:
@@ -240,14 +251,7 @@ class _Batch:
     def _one(self, seq: int) -> None:
         index = self.plan[seq] if seq < len(self.plan) else 0
         payload = self.payloads[min(index, len(self.payloads) - 1)]
-        if not self._acquire():
-            self.stop.set()
-            return
-        try:
-            outcome = self._around_processors(seq, payload)
-        finally:
-            if self.run.parallel:
-                self.run.release_slot()
+        outcome = self._around_processors(seq, payload)
         self.recorded.add(invocation_row(self.run, self.result, seq, index, outcome))
         if outcome.failed:
             self._judge_failure(outcome)
