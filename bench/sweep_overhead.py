@@ -46,18 +46,21 @@ WAITER_DELAY_S = 0.1  # the same poll delay as tuning.aws
 # ----------------------------------------------------------------------------- direct script
 
 
-def direct_sweep(pipelined: bool) -> None:
+def direct_sweep(
+    pipelined: bool, sizes=tuple(SIZES), num: int = NUM, concurrency: int = CONCURRENCY
+) -> None:
     """The AWS calls of a sweep, nothing else (run in a child process by --direct)."""
     import boto3
     from botocore.config import Config
 
     client = boto3.client(
-        "lambda", config=Config(retries={"mode": "standard"}, max_pool_connections=50)
+        "lambda",
+        config=Config(retries={"mode": "standard"}, max_pool_connections=max(50, concurrency)),
     )
     marker = f"direct bench {os.getpid()} {time.time()}"
     original = client.get_function_configuration(FunctionName=FUNCTION)["MemorySize"]
     waiter = client.get_waiter("function_updated_v2")
-    pool = ThreadPoolExecutor(max_workers=CONCURRENCY)
+    pool = ThreadPoolExecutor(max_workers=concurrency)
     futures = []
     aliases, versions = [], []
 
@@ -67,7 +70,7 @@ def direct_sweep(pipelined: bool) -> None:
         )
         answer["Payload"].read()
 
-    for mb in SIZES:
+    for mb in sizes:
         client.update_function_configuration(FunctionName=FUNCTION, MemorySize=mb)
         waiter.wait(FunctionName=FUNCTION, WaiterConfig={"Delay": WAITER_DELAY_S})
         version = client.publish_version(FunctionName=FUNCTION, Description=f"{marker} {mb}")
@@ -76,10 +79,10 @@ def direct_sweep(pipelined: bool) -> None:
         aliases.append(alias)
         versions.append(version["Version"])
         if pipelined:
-            futures += [pool.submit(invoke, alias) for _ in range(NUM)]
+            futures += [pool.submit(invoke, alias) for _ in range(num)]
     client.update_function_configuration(FunctionName=FUNCTION, MemorySize=original)
     if not pipelined:
-        futures = [pool.submit(invoke, alias) for alias in aliases for _ in range(NUM)]
+        futures = [pool.submit(invoke, alias) for alias in aliases for _ in range(num)]
     wait(futures)
     for future in futures:
         future.result()
@@ -153,9 +156,14 @@ def main() -> None:
     parser.add_argument("--services", choices=["embedded", "local"], default="embedded")
     parser.add_argument("--worker-concurrency", type=int, default=6)
     parser.add_argument("--direct", choices=["pipelined", "serial"], help=argparse.SUPPRESS)
+    # The direct script's shape, so other benches (sweep_scale.py) can time it at theirs.
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help=argparse.SUPPRESS)
+    parser.add_argument("--num", type=int, default=NUM, help=argparse.SUPPRESS)
+    parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.direct:
-        direct_sweep(args.direct == "pipelined")
+        sizes = [int(mb) for mb in args.sizes.split(",")]
+        direct_sweep(args.direct == "pipelined", sizes, args.num, args.concurrency)
         return
     # Imported only here: the direct script must not pay for importing Celery.
     sys.path.insert(0, str(ROOT))

@@ -267,6 +267,11 @@ CELERY_BEAT_SCHEDULE = {
 TUNEBOARD_DEFAULT_REGION = envstr("AWS_DEFAULT_REGION", "us-east-1")
 # A run whose heartbeat is older than this is considered dead and cleaned up by the reaper.
 TUNEBOARD_STALE_RUN_SECONDS = envint("TUNEBOARD_STALE_RUN_SECONDS", 120)
+# An executor batch stores its invocations every this many ms or rows, whichever comes first
+# (tuning.engine.recording): the run page's progress lags by at most the interval; a killed
+# worker makes again at most that many invocations (never records one twice).
+TUNEBOARD_RECORD_FLUSH_MS = envint("TUNEBOARD_RECORD_FLUSH_MS", 250)
+TUNEBOARD_RECORD_FLUSH_ROWS = envint("TUNEBOARD_RECORD_FLUSH_ROWS", 50)
 # Function name patterns sweeps with the workers' own credentials may touch (shell-style,
 # comma-separated); empty = every function. Accounts have their own list in the admin.
 TUNEBOARD_ALLOWED_FUNCTIONS = envlist("TUNEBOARD_ALLOWED_FUNCTIONS")

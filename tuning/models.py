@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.timesince import timesince
 
@@ -958,17 +959,26 @@ class TuningRun(models.Model):
             heartbeat_at=timezone.now()
         )
 
-    def acquire_slot(self) -> bool:
-        """Take one of the run's `concurrency` invocation slots (parallel mode)."""
-        return (
-            TuningRun.objects.filter(pk=self.pk, in_flight__lt=self.concurrency).update(
-                in_flight=F("in_flight") + 1
-            )
-            == 1
-        )
+    def acquire_slots(self, wanted: int) -> int:
+        """Take up to ``wanted`` of the run's `concurrency` invocation slots at once (parallel
+        mode): how many were taken, 0 when none is free. One executor batch takes its lanes'
+        slots together, so the run's row is not updated per invocation."""
+        for _ in range(3):  # another batch took some between the read and the update
+            in_flight = TuningRun.objects.values_list("in_flight", flat=True).get(pk=self.pk)
+            take = min(wanted, self.concurrency - in_flight)
+            if take <= 0:
+                return 0
+            taken = TuningRun.objects.filter(
+                pk=self.pk, in_flight__lte=self.concurrency - take
+            ).update(in_flight=F("in_flight") + take)
+            if taken:
+                return take
+        return 0
 
-    def release_slot(self) -> None:
-        TuningRun.objects.filter(pk=self.pk, in_flight__gt=0).update(in_flight=F("in_flight") - 1)
+    def release_slots(self, count: int) -> None:
+        TuningRun.objects.filter(pk=self.pk).update(
+            in_flight=Greatest(F("in_flight") - count, 0, output_field=models.IntegerField())
+        )
 
 
 @dataclass(frozen=True)

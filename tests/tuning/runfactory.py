@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from tuning import runs
 from tuning.aws import InvokeOutcome
-from tuning.engine.execute import record_invocation
 from tuning.engine.finish import finalize_size
+from tuning.engine.recording import record_invocation
 from tuning.models import Phase, RunStatus, TuningRun
 from tuning.params import SweepParams
 from tuning.reports import Report

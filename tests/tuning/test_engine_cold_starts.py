@@ -11,8 +11,8 @@ from django.core.management import call_command
 from tests.tuning.runfactory import start_run
 from tuning import pricing
 from tuning.aws import InvokeOutcome
-from tuning.engine.execute import record_invocation
 from tuning.engine.finish import finalize_size
+from tuning.engine.recording import record_invocation
 from tuning.models import Invocation, Phase, RunStatus, TuningRun
 from tuning.reports import Report, parse_report
 

@@ -10,7 +10,7 @@ from django.test import Client
 from tests.tuning.runfactory import make_run
 from tuning import sharing
 from tuning.aws import InvokeOutcome
-from tuning.engine.execute import record_invocation
+from tuning.engine.recording import record_invocation
 from tuning.exports import CSV_COLUMNS, csv_response, json_response
 from tuning.reports import parse_report
 from tuning.serializers import run_to_dict

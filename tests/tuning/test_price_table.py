@@ -11,7 +11,7 @@ from prices.models import Price
 from prices.refresh import refresh_prices
 from tests.tuning.runfactory import _outcome, make_run
 from tuning import price_table, pricing
-from tuning.engine.execute import record_invocation
+from tuning.engine.recording import record_invocation
 from tuning.models import Invocation, TuningRun
 
 pytestmark = pytest.mark.django_db

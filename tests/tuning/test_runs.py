@@ -233,11 +233,14 @@ def test_the_first_stop_reason_wins():
 
 
 def test_the_concurrency_slots_never_exceed_the_cap():
-    run = start(parallel=True, concurrency=2)
-    assert run.acquire_slot() and run.acquire_slot()
-    assert run.acquire_slot() is False
-    run.release_slot()
-    assert run.acquire_slot() is True
+    run = start(parallel=True, concurrency=5)
+    assert run.acquire_slots(3) == 3
+    assert run.acquire_slots(3) == 2  # what is left
+    assert run.acquire_slots(1) == 0
+    run.release_slots(2)
+    assert run.acquire_slots(4) == 2
+    run.release_slots(9)  # never below zero
+    assert TuningRun.objects.get(pk=run.pk).in_flight == 0
 
 
 def run_with_cleanup_pending(function="tuneboard-cpu"):

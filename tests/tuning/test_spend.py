@@ -11,7 +11,7 @@ from dashboard.templatetags.units import format_usd
 from tests.tuning.runfactory import make_run
 from tuning import pricing, spend
 from tuning.aws import InvokeOutcome
-from tuning.engine.execute import record_invocation
+from tuning.engine.recording import record_invocation
 from tuning.models import Invocation
 
 FEE = Decimal("0.0000002")

@@ -1,7 +1,9 @@
 """Executors: invoke one size's alias for a range of sequence numbers and store every invocation.
 
 A batch skips the sequence numbers it already recorded, so a redelivered or retried batch
-never records one twice."""
+never records one twice. Invocations are stored in batches (see tuning.engine.recording): a
+worker killed mid-batch loses no committed invocation; the few it had not stored yet are
+invoked again when the batch is redelivered or resent, and recorded once."""
 
 from __future__ import annotations
 
@@ -13,17 +15,17 @@ import threading
 import time
 import uuid
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.db.models import F
-from django.utils import timezone
 
 from aws.retry import Backoff
 from dashboard.logging import current_run_id
-from tuning import aws, costing, price_table, pricing, s3payload
+from tuning import aws, s3payload
 from tuning.aws import PermanentAwsError, TransientAwsError
 from tuning.engine.finish import finalize_size, stop_from, try_finish
 from tuning.engine.latest import FunctionChanged, check_code
 from tuning.engine.liveness import Heartbeat, run_context, stop_requested
+from tuning.engine.recording import InvocationBuffer, invocation_row
 from tuning.models import (
     BatchLease,
     Invocation,
@@ -102,25 +104,39 @@ class _Batch:
         self._last_code_check = time.monotonic()
         self._last_state_check = 0.0
         self._stopping = False
+        self.recorded = InvocationBuffer(run, result)
 
     def execute(self, sequences: list[int]) -> None:
         if not sequences:
             return
-        threads = min(batch_threads(self.run), len(sequences))
         queue = iter(sequences)
-        if threads == 1:
-            self._lane(queue, threaded=False)
-        else:
-            workers = [
-                threading.Thread(target=self._lane, args=(queue, True), daemon=True)
-                for _ in range(threads)
-            ]
-            for worker in workers:
-                worker.start()
-            for worker in workers:
-                worker.join()
+        with self.recorded:  # stores what is left when the lanes end, however they end
+            if not self.run.parallel:
+                self._lane(queue, threaded=False)
+            else:
+                # One lane per concurrency slot, taken together for the whole batch and
+                # released when it ends: the run's row is not updated per invocation.
+                slots = self._acquire(min(batch_threads(self.run), len(sequences)))
+                try:
+                    self._lanes(queue, slots)
+                finally:
+                    if slots:
+                        self.run.release_slots(slots)
         if self.error is not None:
             raise self.error
+
+    def _lanes(self, queue, count: int) -> None:
+        if count == 1:
+            self._lane(queue, threaded=False)
+            return
+        workers = [
+            threading.Thread(target=self._lane, args=(queue, True), daemon=True)
+            for _ in range(count)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
 
     def _next(self, queue):
         with self._lock:
@@ -183,18 +199,17 @@ class _Batch:
                 self._stopping = True
         return stopping
 
-    def _acquire(self) -> bool:
-        """Wait for one of the run's concurrency slots; False when the run must stop."""
-        if not self.run.parallel:
-            return True
+    def _acquire(self, wanted: int) -> int:
+        """Wait until some of the run's concurrency slots are free and take up to ``wanted``:
+        how many were taken (0 when the run must stop)."""
         last_check = time.monotonic()
-        while not self.run.acquire_slot():
+        while not (slots := self.run.acquire_slots(wanted)):
             if time.monotonic() - last_check > 0.5:
                 if self._should_stop():
-                    return False
+                    return 0
                 last_check = time.monotonic()
             time.sleep(0.005 + random.random() * 0.02)
-        return True
+        return slots
 
     def _qualifier(self, seq: int) -> str:
         if self.run.cold_starts_only:
@@ -236,15 +251,8 @@ class _Batch:
     def _one(self, seq: int) -> None:
         index = self.plan[seq] if seq < len(self.plan) else 0
         payload = self.payloads[min(index, len(self.payloads) - 1)]
-        if not self._acquire():
-            self.stop.set()
-            return
-        try:
-            outcome = self._around_processors(seq, payload)
-        finally:
-            if self.run.parallel:
-                self.run.release_slot()
-        record_invocation(self.run, self.result, seq, index, outcome)
+        outcome = self._around_processors(seq, payload)
+        self.recorded.add(invocation_row(self.run, self.result, seq, index, outcome))
         if outcome.failed:
             self._judge_failure(outcome)
         self._maybe_check_code()
@@ -284,8 +292,7 @@ class _Batch:
         elif outcome.timed_out:
             self._fail_size(f"Timed out at {mb} MB: {outcome.error_message}")
         elif outcome.error_type not in self.run.allowed_exceptions:
-            counts = PowerResult.objects.filter(pk=self.result.pk)
-            count = counts.values_list(F("errors") - F("allowed_errors"), flat=True).first() or 0
+            count = self.recorded.errors()  # stored by every batch + buffered by this one
             allowed = self.run.max_error_share * self.run.invocations_per_size
             if count > allowed:
                 self._fail_size(
@@ -300,78 +307,6 @@ class _Batch:
                 return
             self._last_code_check = time.monotonic()
         check_code(self.run)
-
-
-def record_invocation(run, result, seq: int, payload_index: int, outcome, prices=None) -> bool:
-    """Store one invocation (once per (result, sequence)); update progress and heartbeat.
-    Its cost uses ``prices`` (default: the prices the run recorded, see tuning.price_table)."""
-    report = outcome.report
-    error_type = outcome.error_type
-    error_message = outcome.error_message
-    if report is None and not error_type:
-        error_type = "ReportMissing"
-        error_message = "The log tail held no REPORT line, so the invocation was not measured."
-    cost = None
-    billed_restore = getattr(report, "billed_restore_duration_ms", None)
-    if report is not None:
-        prices = prices or price_table.for_run(run)
-        # Billed Duration holds the init of a cold start (billed since 2025-08-01); a SnapStart
-        # restore is billed on its own line (Billed Restore Duration + a per-GB charge).
-        cost = costing.invocation_cost(  # None when the region has no known price
-            result.memory_mb,
-            report.billed_duration_ms,
-            architecture=run.architecture,
-            region=run.region,
-            ephemeral_storage_mb=run.ephemeral_storage_mb,
-            prices=prices,
-        )
-        if billed_restore is not None and cost is not None:
-            cost += pricing.restore_cost(
-                result.memory_mb,
-                billed_restore,
-                architecture=run.architecture,
-                region=run.region,
-                prices=prices,
-            )
-    # A new execution environment: initialised (Init Duration) or restored from a SnapStart
-    # snapshot (Restore Duration).
-    cold = bool(
-        report is not None
-        and (report.init_duration_ms is not None or report.restore_duration_ms is not None)
-    )
-    try:
-        with transaction.atomic():
-            Invocation.objects.create(
-                result=result,
-                sequence=seq,
-                run_id=run.pk,
-                memory_mb=result.memory_mb,
-                payload_index=payload_index,
-                request_id=(getattr(report, "request_id", None) or "")[:64],
-                duration_ms=getattr(report, "duration_ms", None),
-                billed_duration_ms=getattr(report, "billed_duration_ms", None),
-                init_duration_ms=getattr(report, "init_duration_ms", None),
-                restore_duration_ms=getattr(report, "restore_duration_ms", None),
-                billed_restore_duration_ms=billed_restore,
-                max_memory_used_mb=getattr(report, "max_memory_used_mb", None),
-                cold_start=cold,
-                cost_usd=cost,
-                error_type=error_type,
-                error_message=error_message,
-            )
-            PowerResult.objects.filter(pk=result.pk).update(
-                invocations_done=F("invocations_done") + 1,
-                errors=F("errors") + (1 if error_type else 0),
-                allowed_errors=F("allowed_errors")
-                + (1 if error_type and error_type in run.allowed_exceptions else 0),
-                cold_starts=F("cold_starts") + (1 if cold else 0),
-            )
-            TuningRun.objects.filter(pk=run.pk).update(
-                invocations_done=F("invocations_done") + 1, heartbeat_at=timezone.now()
-            )
-    except IntegrityError:
-        return False  # recorded before (a redelivered or retried batch): once is enough
-    return True
 
 
 class BatchBusy(Exception):
