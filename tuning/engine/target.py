@@ -78,8 +78,7 @@ def _check_processor_exists(run, label: str, function: str) -> None:
     except PermanentAwsError as error:
         if error.code in NOT_FOUND_CODES:
             raise TargetRefused(
-                f"{label}-processor {function} does not exist in {run.region}: nothing was "
-                "changed."
+                f"{label}-processor {function} does not exist in {run.region}: nothing was changed."
             ) from None
 
 
