@@ -6,6 +6,11 @@ app_name = "tuning"
 urlpatterns = [
     path("runs/", views.run_list, name="run_list"),
     path("runs/new/", views.run_new, name="run_new"),
+    path(
+        "runs/new/powertuning/",
+        views.run_new_from_powertuning,
+        name="run_new_from_powertuning",
+    ),
     path("runs/new/functions/", views.function_list, name="function_list"),
     path("runs/new/estimate/", views.estimate, name="estimate"),
     path("runs/compare/", views.run_compare, name="run_compare"),

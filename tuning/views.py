@@ -225,7 +225,14 @@ def run_list(request):
 # --------------------------------------------------------------------------- new sweep
 
 
+#: Session key of the new-sweep form values filled from a Power Tuning input.
+PREFILLED_SWEEP = "tuning:prefilled_sweep"
+
+
 def _initial_from_query(request) -> dict:
+    prefilled = request.session.pop(PREFILLED_SWEEP, None)
+    if prefilled:
+        return prefilled
     initial = {}
     source = request.GET.get("from")
     if source:
@@ -239,26 +246,11 @@ def _initial_from_query(request) -> dict:
     return initial
 
 
-def _filled_from_powertuning(request):
-    """The new-sweep form filled from a pasted Power Tuning input (nothing starts)."""
-    paste = PowerTuningInputForm(request.POST)
-    if not paste.is_valid():
-        return paste, SweepForm(initial=_initial_from_query(request), user=request.user), 400
-    initial, notes = paste.sweep_initial()
-    messages.info(request, "The form below is filled from the Power Tuning input: check it.")
-    for note in notes:
-        messages.warning(request, note)
-    return PowerTuningInputForm(), SweepForm(initial=initial, user=request.user), 200
-
-
 @require_http_methods(["GET", "POST"])
 def run_new(request):
     user = request.user
     status = 200
-    paste = PowerTuningInputForm()
-    if request.method == "POST" and "powertuning_input" in request.POST:
-        paste, form, status = _filled_from_powertuning(request)
-    elif request.method == "POST":
+    if request.method == "POST":
         form = SweepForm(request.POST, user=user)
         if form.is_valid():
             try:
@@ -274,6 +266,25 @@ def run_new(request):
         status = 400
     else:
         form = SweepForm(initial=_initial_from_query(request), user=user)
+    return _run_new_page(request, form, PowerTuningInputForm(), status)
+
+
+@require_POST
+def run_new_from_powertuning(request):
+    """Fill the new-sweep form from a pasted Power Tuning input (nothing starts) and show it."""
+    paste = PowerTuningInputForm(request.POST)
+    if not paste.is_valid():
+        form = SweepForm(initial=_initial_from_query(request), user=request.user)
+        return _run_new_page(request, form, paste, 400)
+    initial, notes = paste.sweep_initial()
+    messages.info(request, "The form below is filled from the Power Tuning input: check it.")
+    for note in notes:
+        messages.warning(request, note)
+    request.session[PREFILLED_SWEEP] = initial  # shown once by the page it redirects to
+    return redirect("tuning:run_new")
+
+
+def _run_new_page(request, form, paste, status: int):
     return render(
         request,
         "tuning/run_new.html",

@@ -52,6 +52,7 @@ JSON_POSTS = {"tuning_api:run_list", "tuning_api:run_cancel"}
 #: Where the run pages' POST forms post to; each form is found in its page's HTML.
 FORM_TARGETS = (
     "run_new",
+    "run_new_from_powertuning",
     "run_import",
     "run_rerun",
     "run_cancel",
@@ -200,6 +201,7 @@ def test_every_tuning_page_that_takes_a_post_is_a_fuzzed_form_target(world):
 #: What a user types where the page leaves a field empty (the rest is as the page fills it).
 TYPED = {
     "run_new": {"function": "tuneboard-cpu"},
+    "run_new_from_powertuning": {"powertuning_input": '{"lambdaARN": "tuneboard-cpu"}'},
     "run_import": {"function": "tuneboard-cpu", "source": json.dumps(POWER_TUNING_OUTPUT)},
     "run_apply": {"confirm": "on"},
 }

@@ -141,7 +141,10 @@ def browser(django_user_model):
 
 def paste(client, text: str):
     return client.post(
-        "/runs/new/", {"powertuning_input": text}, HTTP_X_CSRFTOKEN=client.csrf, follow=True
+        "/runs/new/powertuning/",
+        {"powertuning_input": text},
+        HTTP_X_CSRFTOKEN=client.csrf,
+        follow=True,
     )
 
 
@@ -154,6 +157,7 @@ def test_a_pasted_input_fills_the_form_and_starts_nothing(browser):
     response = paste(browser, json.dumps(FULL_INPUT))
     assert response.status_code == 200
     page = response.content.decode()
+    assert response.redirect_chain == [("/runs/new/", 302)]
     assert not TuningRun.objects.exists()
     assert field_value(page, "function") == ARN
     assert field_value(page, "memory_sizes") == "128, 512, 1024"
@@ -162,6 +166,7 @@ def test_a_pasted_input_fills_the_form_and_starts_nothing(browser):
     assert re.search(r'<input[^>]*name="parallel"[^>]*checked', page)
     assert "filled from the Power Tuning input" in page
     assert "includeOutputResults: not needed" in page
+    assert 'value="orders"' not in browser.get("/runs/new/").content.decode()  # shown once
 
 
 def test_a_bad_value_is_named_and_the_rest_still_filled(browser):
@@ -179,7 +184,7 @@ def test_a_paste_that_is_not_an_input_is_a_field_error(browser):
 
 
 def test_the_paste_form_needs_the_csrf_token(browser):
-    response = browser.post("/runs/new/", {"powertuning_input": json.dumps(FULL_INPUT)})
+    response = browser.post("/runs/new/powertuning/", {"powertuning_input": json.dumps(FULL_INPUT)})
     assert response.status_code == 403
 
 
