@@ -31,9 +31,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from aws.models import AwsAccount
-from cachemetrics import catalog
+from cachemetrics import catalog, packing
 from cachemetrics import cloudwatch as cw
-from cachemetrics import packing
 from cachemetrics.models import (
     POINT_RETENTION,
     CachedTable,
