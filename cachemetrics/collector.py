@@ -27,11 +27,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from aws.models import AwsAccount
-from cachemetrics import catalog, packing
+from cachemetrics import catalog, packing, upsert
 from cachemetrics import cloudwatch as cw
 from cachemetrics.models import (
     POINT_RETENTION,
@@ -53,7 +52,6 @@ DEFAULT_FIRST_RUN = timedelta(hours=24)
 LATE_DATA_OVERLAP = timedelta(minutes=10)  # CloudWatch datapoints can arrive a few minutes late
 WINDOW = timedelta(minutes=packing.WINDOW_MINUTES)
 DEFAULT_TTL_MS = 300_000  # DAX default item and query TTL (default.* parameter groups)
-UPSERT_BATCH = 5000
 
 _STATUS = {
     "creating": ClusterStatus.CREATING,
@@ -428,30 +426,29 @@ def store_window(
     w_end: datetime,
 ) -> None:
     minutes = int((w_end - w_start).total_seconds() // 60)
-    points: list[MetricPoint] = []
+    stamps = [w_start + timedelta(minutes=m) for m in range(minutes)]
+    rows: list[tuple[int, datetime, float]] = []
     for s in batch:
-        values: dict[datetime, float] = {}
-        for ts, value in data.get(f"s{s.pk}", []):
-            ts = floor_minute(ts)
-            if w_start <= ts < w_end:
-                values[ts] = float(value)
-        run.received += len(values)
+        slots = minute_slots(data.get(f"s{s.pk}", ()), w_start, minutes)
+        run.received += minutes - slots.count(None)
         if s.zero_when_missing:
-            for m in range(minutes):
-                ts = w_start + timedelta(minutes=m)
-                points.append(MetricPoint(series=s, ts=ts, value=values.get(ts, 0.0)))
+            values = [0.0 if v is None else v for v in slots]
+            rows.extend(zip([s.pk] * minutes, stamps, values, strict=True))
         else:
-            points.extend(MetricPoint(series=s, ts=ts, value=v) for ts, v in values.items())
-    upsert_points(points)
-    run.written += len(points)
+            rows.extend((s.pk, stamps[m], v) for m, v in enumerate(slots) if v is not None)
+    upsert.upsert_rows(MetricPoint, ("series_id", "ts"), ("value",), rows)
+    run.written += len(rows)
 
 
-def upsert_points(points: list[MetricPoint]) -> None:
-    with transaction.atomic():
-        for i in range(0, len(points), UPSERT_BATCH):
-            MetricPoint.objects.bulk_create(
-                points[i : i + UPSERT_BATCH],
-                update_conflicts=True,
-                unique_fields=["series", "ts"],
-                update_fields=["value"],
-            )
+def minute_slots(
+    datapoints: Iterable[tuple[datetime, float]], start: datetime, minutes: int
+) -> list[float | None]:
+    """The value of each minute of [start, start + minutes) (None where none was published);
+    a datapoint is placed by the minute it falls in, the last one wins."""
+    slots: list[float | None] = [None] * minutes
+    origin = start.timestamp()
+    for ts, value in datapoints:
+        m = int((ts.timestamp() - origin) // 60)
+        if 0 <= m < minutes:
+            slots[m] = float(value)
+    return slots

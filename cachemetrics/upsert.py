@@ -1,0 +1,65 @@
+"""Bulk upsert of plain rows (tuples) into a table with a composite primary key.
+
+The collector writes millions of 1-minute points per first collection of a fleet. Building a
+model instance per point and letting ``bulk_create(update_conflicts=True)`` render every value
+into the SQL costs far more than the database's own work, so on PostgreSQL the rows go through
+``COPY`` into a temporary table and one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` per
+batch. A row whose values did not change is not rewritten (a re-collection of the same minutes
+leaves the table as it is). Other databases (the embedded SQLite default) use
+``bulk_create``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import connection, transaction
+
+BATCH = 200_000  # rows per COPY + INSERT: bounds the temporary table and the memory used
+ORM_BATCH = 5_000
+
+
+def upsert_rows(model, keys: Sequence[str], values: Sequence[str], rows: list[tuple]) -> None:
+    """Insert ``rows`` (tuples of the ``keys`` then ``values`` columns, by attname) into
+    ``model``'s table; a row whose keys exist updates the values."""
+    if not rows:
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            for i in range(0, len(rows), BATCH):
+                _copy_upsert(model._meta.db_table, keys, values, rows[i : i + BATCH])
+        else:
+            _orm_upsert(model, keys, values, rows)
+
+
+def _copy_upsert(table: str, keys: Sequence[str], values: Sequence[str], rows: list[tuple]):
+    columns = [*keys, *values]
+    names = ", ".join(f'"{c}"' for c in columns)
+    changed = " OR ".join(f'"{table}"."{c}" IS DISTINCT FROM EXCLUDED."{c}"' for c in values)
+    updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in values)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'CREATE TEMP TABLE IF NOT EXISTS "tmp_{table}" '
+            f'(LIKE "{table}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS'
+        )
+        with cursor.cursor.copy(f'COPY "tmp_{table}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f'INSERT INTO "{table}" ({names}) SELECT {names} FROM "tmp_{table}" '  # noqa: S608
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates} WHERE {changed}"
+        )
+        cursor.execute(f'TRUNCATE "tmp_{table}"')
+
+
+def _orm_upsert(model, keys: Sequence[str], values: Sequence[str], rows: list[tuple]) -> None:
+    columns = [*keys, *values]
+    objects = [model(**dict(zip(columns, row, strict=True))) for row in rows]
+    fields = [model._meta.get_field(c.removesuffix("_id")).name for c in columns]
+    model.objects.bulk_create(
+        objects,
+        batch_size=ORM_BATCH,
+        update_conflicts=True,
+        unique_fields=fields[: len(keys)],
+        update_fields=fields[len(keys) :],
+    )
