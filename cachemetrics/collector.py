@@ -436,7 +436,12 @@ def store_window(
             rows.extend(zip([s.pk] * minutes, stamps, values, strict=True))
         else:
             rows.extend((s.pk, stamps[m], v) for m, v in enumerate(slots) if v is not None)
-    upsert.upsert_rows(MetricPoint, ("series_id", "ts"), ("value",), rows)
+    stored = MetricPoint.objects.filter(
+        series_id__in=[s.pk for s in batch], ts__gte=w_start, ts__lt=w_end
+    )
+    upsert.upsert_rows(
+        MetricPoint, ("series_id", "ts"), ("value",), rows, fresh=not stored.exists()
+    )
     run.written += len(rows)
 
 

@@ -19,9 +19,13 @@ BATCH = 200_000  # rows per COPY + INSERT: bounds the temporary table and the me
 ORM_BATCH = 5_000
 
 
-def upsert_rows(model, keys: Sequence[str], values: Sequence[str], rows: list[tuple]) -> None:
+def upsert_rows(
+    model, keys: Sequence[str], values: Sequence[str], rows: list[tuple], fresh: bool = False
+) -> None:
     """Insert ``rows`` (tuples of the ``keys`` then ``values`` columns, by attname) into
-    ``model``'s table; a row whose keys exist updates the values."""
+    ``model``'s table; a row whose keys exist updates the values. ``fresh``: the caller
+    checked that none of the keys exist (on PostgreSQL the rows are then copied straight in,
+    about twice as fast; a key that exists after all fails the whole transaction)."""
     if not rows:
         return
     with transaction.atomic():
@@ -31,10 +35,24 @@ def upsert_rows(model, keys: Sequence[str], values: Sequence[str], rows: list[tu
             # these too, and until then a crash only means the minutes are collected again.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            table = model._meta.db_table
             for i in range(0, len(rows), BATCH):
-                _copy_upsert(model._meta.db_table, keys, values, rows[i : i + BATCH])
+                if fresh:
+                    _copy(table, [*keys, *values], rows[i : i + BATCH])
+                else:
+                    _copy_upsert(table, keys, values, rows[i : i + BATCH])
         else:
             _orm_upsert(model, keys, values, rows)
+
+
+def _copy(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    names = ", ".join(f'"{c}"' for c in columns)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
 
 
 def _copy_upsert(table: str, keys: Sequence[str], values: Sequence[str], rows: list[tuple]):
@@ -47,9 +65,7 @@ def _copy_upsert(table: str, keys: Sequence[str], values: Sequence[str], rows: l
             f'CREATE TEMP TABLE IF NOT EXISTS "tmp_{table}" '
             f'(LIKE "{table}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS'
         )
-        with cursor.cursor.copy(f'COPY "tmp_{table}" ({names}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(row)
+        _copy(f"tmp_{table}", columns, rows)
         cursor.execute(
             f'INSERT INTO "{table}" ({names}) SELECT {names} FROM "tmp_{table}" '  # noqa: S608
             f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates} WHERE {changed}"
