@@ -192,7 +192,7 @@ def main() -> None:
     parser.add_argument("--clusters", type=int, default=100)
     parser.add_argument("--nodes", type=int, default=3)
     parser.add_argument("--hours", type=int, default=24)
-    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--requests", type=int, default=30, help="per page; 0: no pages")
     parser.add_argument("--profile", help="write a cProfile of the collection to this file")
     args = parser.parse_args()
 
@@ -205,12 +205,9 @@ def main() -> None:
     empty_cache_tables()
 
     from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.test import Client
 
     from aws import clients
     from cachemetrics import collector, rollup
-    from cachemetrics.models import DaxCluster
 
     settings.TUNEBOARD_DAX_REGIONS = [REGION]
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
@@ -268,21 +265,30 @@ def main() -> None:
         f"written/s"
     )
 
+    if args.requests:
+        measure_pages(args.requests)
+    if collection.metric_data_calls != expected:
+        sys.exit("GetMetricData calls differ from ceil(series x windows / 500)")
+
+
+def measure_pages(requests: int) -> None:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from cachemetrics.models import DaxCluster
+
     user, _ = get_user_model().objects.get_or_create(username="bench-viewer")
     client = Client()
     client.force_login(user)
     cluster = DaxCluster.objects.order_by("name").first()
-    print(f"\npages over that data, {args.requests} requests each (median server time):")
+    print(f"\npages over that data, {requests} requests each (median server time):")
     for label, url in (
         ("cache overview /cache/", "/cache/"),
         (f"cluster page ({cluster.name}, 24 h)", f"/cache/clusters/{cluster.pk}/"),
     ):
-        median, queries = measure(client, url, args.requests)
+        median, queries = measure(client, url, requests)
         counts = ",".join(str(q) for q in sorted(queries))
         print(f"  {label:<36} {median:7.1f} ms  {counts} queries")
-
-    if collection.metric_data_calls != expected:
-        sys.exit("GetMetricData calls differ from ceil(series x windows / 500)")
 
 
 if __name__ == "__main__":
