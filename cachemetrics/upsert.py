@@ -12,6 +12,7 @@ leaves the table as it is). Other databases (the embedded SQLite default) use
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from django.db import connection, transaction
 
@@ -51,8 +52,29 @@ def _copy(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
         connection.cursor() as cursor,
         cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy,
     ):
-        for row in rows:
-            copy.write_row(row)
+        copy.write(copy_text(rows))
+
+
+def copy_text(rows: list[tuple]) -> str:
+    """``rows`` of numbers and datetimes in COPY's text format. Written here rather than by
+    psycopg's ``write_row`` (4x slower per row); each distinct timestamp is formatted once
+    (a batch holds hundreds of series over the same minutes). Nothing here needs escaping."""
+    stamps: dict[datetime, str] = {}
+    lines = [
+        "\t".join(
+            [
+                (stamps.get(v) or stamps.setdefault(v, v.isoformat()))
+                if isinstance(v, datetime)
+                else "\\N"
+                if v is None
+                else str(v)
+                for v in row
+            ]
+        )
+        for row in rows
+    ]
+    lines.append("")
+    return "\n".join(lines)
 
 
 def _copy_upsert(table: str, keys: Sequence[str], values: Sequence[str], rows: list[tuple]):
