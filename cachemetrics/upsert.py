@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 BATCH = 200_000  # rows per COPY + INSERT: bounds the temporary table and the memory used
 ORM_BATCH = 5_000
@@ -26,7 +26,7 @@ def upsert_rows(
     """Insert ``rows`` (tuples of the ``keys`` then ``values`` columns, by attname) into
     ``model``'s table; a row whose keys exist updates the values. ``fresh``: the caller
     checked that none of the keys exist (on PostgreSQL the rows are then copied straight in,
-    about twice as fast; a key that exists after all fails the whole transaction)."""
+    about twice as fast; if some exist after all, the batch is upserted instead)."""
     if not rows:
         return
     with transaction.atomic():
@@ -38,10 +38,15 @@ def upsert_rows(
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
             table = model._meta.db_table
             for i in range(0, len(rows), BATCH):
+                batch = rows[i : i + BATCH]
                 if fresh:
-                    _copy(table, [*keys, *values], rows[i : i + BATCH])
-                else:
-                    _copy_upsert(table, keys, values, rows[i : i + BATCH])
+                    try:
+                        with transaction.atomic():
+                            _copy(table, [*keys, *values], batch)
+                        continue
+                    except IntegrityError:  # another collection wrote some of them meanwhile
+                        pass
+                _copy_upsert(table, keys, values, batch)
         else:
             _orm_upsert(model, keys, values, rows)
 
