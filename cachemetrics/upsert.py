@@ -53,7 +53,9 @@ def upsert_rows(
 
 def _copy(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
     names = ", ".join(f'"{c}"' for c in columns)
+    # psycopg's own cursor (Django's has no COPY): its errors wrapped as Django's
     with (
+        connection.wrap_database_errors,
         connection.cursor() as cursor,
         cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy,
     ):
