@@ -8,8 +8,9 @@ worker's own credentials in the default region):
 2. ``describe_table`` for the fronted tables (billing mode, provisioned reads, item size).
 3. ``GetMetricData``: every series (cluster, node and table metrics, exact dimensions) from
    its own watermark (``collected_until`` minus a late-data overlap; first run: the last
-   24 h or ``since``) up to the current minute, in windows of ``WINDOW`` with up to 500
-   queries per call, following NextToken. Count metrics missing from a minute are stored as
+   24 h or ``since``) up to the current minute, cut into calls by ``packing.plan_calls``
+   (up to 500 queries and 90,000 datapoints each: ceil(series x windows / 500) calls for
+   180-minute windows), following NextToken. Count metrics missing from a minute are stored as
    0 (DAX publishes only non-zero values); gauges are stored only when published.
 4. Upsert on (series, ts): a re-run changes nothing.
 
@@ -20,18 +21,16 @@ failing does not stop the others.
 from __future__ import annotations
 
 import logging
-import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from aws.models import AwsAccount
-from cachemetrics import catalog
+from cachemetrics import catalog, packing, upsert
 from cachemetrics import cloudwatch as cw
 from cachemetrics.models import (
     POINT_RETENTION,
@@ -51,11 +50,8 @@ log = logging.getLogger(__name__)
 TABLES_TAG = "tuneboard:tables"
 DEFAULT_FIRST_RUN = timedelta(hours=24)
 LATE_DATA_OVERLAP = timedelta(minutes=10)  # CloudWatch datapoints can arrive a few minutes late
-# 500 queries x 180 one-minute periods = 90,000 datapoints: under the 100,800 a single
-# GetMetricData call returns, so a full batch needs no NextToken page.
-WINDOW = timedelta(minutes=180)
+WINDOW = timedelta(minutes=packing.WINDOW_MINUTES)
 DEFAULT_TTL_MS = 300_000  # DAX default item and query TTL (default.* parameter groups)
-UPSERT_BATCH = 5000
 
 _STATUS = {
     "creating": ClusterStatus.CREATING,
@@ -69,19 +65,9 @@ def floor_minute(ts: datetime) -> datetime:
     return ts.astimezone(UTC).replace(second=0, microsecond=0)
 
 
-def windows(start: datetime, end: datetime, size: timedelta = WINDOW):
-    """[start, end) cut into consecutive windows of at most ``size``."""
-    cursor = start
-    while cursor < end:
-        upper = min(cursor + size, end)
-        yield cursor, upper
-        cursor = upper
-
-
 def expected_metric_data_calls(series_count: int, start: datetime, end: datetime) -> int:
     """GetMetricData calls for ``series_count`` series over [start, end) (no NextToken)."""
-    n_windows = sum(1 for _ in windows(start, end))
-    return n_windows * math.ceil(series_count / cw.MAX_QUERIES_PER_CALL)
+    return len(packing.plan_calls(series_count, start, end))
 
 
 @dataclass
@@ -411,23 +397,22 @@ def collect_metrics(run: Run, series: list[MetricSeries]) -> datetime | None:
             groups[start].append(s)
     failed: set[int] = set()
     for start, group in sorted(groups.items(), key=lambda item: item[0]):
-        for w_start, w_end in windows(start, end):
-            for i in range(0, len(group), cw.MAX_QUERIES_PER_CALL):
-                batch = group[i : i + cw.MAX_QUERIES_PER_CALL]
-                try:
-                    data = cw.get_metric_data(
-                        run.target,
-                        [query_for(s) for s in batch],
-                        w_start,
-                        w_end,
-                        run.stats,
-                        run.backoff,
-                    )
-                except cw.AwsError as exc:
-                    run.error(f"GetMetricData {w_start:%Y-%m-%d %H:%M}", exc)
-                    failed.update(s.pk for s in batch)
-                    continue
-                store_window(run, batch, data, w_start, w_end)
+        for call in packing.plan_calls(len(group), start, end):
+            batch = group[call.first : call.first + call.count]
+            try:
+                data = cw.get_metric_data(
+                    run.target,
+                    [query_for(s) for s in batch],
+                    call.start,
+                    call.end,
+                    run.stats,
+                    run.backoff,
+                )
+            except cw.AwsError as exc:
+                run.error(f"GetMetricData {call.start:%Y-%m-%d %H:%M}", exc)
+                failed.update(s.pk for s in batch)
+                continue
+            store_window(run, batch, data, call.start, call.end)
     done = [s.pk for s in series if s.pk not in failed]
     MetricSeries.objects.filter(pk__in=done).update(collected_until=end)
     return min(groups) if groups else None
@@ -441,30 +426,34 @@ def store_window(
     w_end: datetime,
 ) -> None:
     minutes = int((w_end - w_start).total_seconds() // 60)
-    points: list[MetricPoint] = []
+    stamps = [w_start + timedelta(minutes=m) for m in range(minutes)]
+    rows: list[tuple[int, datetime, float]] = []
     for s in batch:
-        values: dict[datetime, float] = {}
-        for ts, value in data.get(f"s{s.pk}", []):
-            ts = floor_minute(ts)
-            if w_start <= ts < w_end:
-                values[ts] = float(value)
-        run.received += len(values)
+        slots = minute_slots(data.get(f"s{s.pk}", ()), w_start, minutes)
+        run.received += minutes - slots.count(None)
         if s.zero_when_missing:
-            for m in range(minutes):
-                ts = w_start + timedelta(minutes=m)
-                points.append(MetricPoint(series=s, ts=ts, value=values.get(ts, 0.0)))
+            values = [0.0 if v is None else v for v in slots]
+            rows.extend(zip([s.pk] * minutes, stamps, values, strict=True))
         else:
-            points.extend(MetricPoint(series=s, ts=ts, value=v) for ts, v in values.items())
-    upsert_points(points)
-    run.written += len(points)
+            rows.extend((s.pk, stamps[m], v) for m, v in enumerate(slots) if v is not None)
+    stored = MetricPoint.objects.filter(
+        series_id__in=[s.pk for s in batch], ts__gte=w_start, ts__lt=w_end
+    )
+    upsert.upsert_rows(
+        MetricPoint, ("series_id", "ts"), ("value",), rows, fresh=not stored.exists()
+    )
+    run.written += len(rows)
 
 
-def upsert_points(points: list[MetricPoint]) -> None:
-    with transaction.atomic():
-        for i in range(0, len(points), UPSERT_BATCH):
-            MetricPoint.objects.bulk_create(
-                points[i : i + UPSERT_BATCH],
-                update_conflicts=True,
-                unique_fields=["series", "ts"],
-                update_fields=["value"],
-            )
+def minute_slots(
+    datapoints: Iterable[tuple[datetime, float]], start: datetime, minutes: int
+) -> list[float | None]:
+    """The value of each minute of [start, start + minutes) (None where none was published);
+    a datapoint is placed by the minute it falls in, the last one wins."""
+    slots: list[float | None] = [None] * minutes
+    origin = start.timestamp()
+    for ts, value in datapoints:
+        m = int((ts.timestamp() - origin) // 60)
+        if 0 <= m < minutes:
+            slots[m] = float(value)
+    return slots

@@ -3,6 +3,7 @@ for TUNEBOARD_RETENTION_DAYS when longer, for ever when it is 0)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -18,9 +19,11 @@ from cachemetrics.models import (
     MetricRollup,
     MetricSeries,
 )
+from cachemetrics.upsert import upsert_rows
 
 # Late datapoints (and the collector's late-data overlap) can still change recent hours.
 REROLL = timedelta(hours=2)
+SERIES_PER_QUERY = 1000
 
 
 def floor_hour(ts: datetime) -> datetime:
@@ -28,41 +31,44 @@ def floor_hour(ts: datetime) -> datetime:
 
 
 def rollup(now: datetime | None = None) -> int:
-    """Upsert the rollups of every complete collected hour; returns rollup rows written."""
+    """Upsert the rollups of every complete collected hour; returns rollup rows written.
+
+    Series that need the same hours (after a collection: nearly all of them) are rolled up
+    together, ``SERIES_PER_QUERY`` at a time: one aggregate query and one bulk upsert each.
+    """
     now = now or timezone.now()
-    written = 0
+    groups: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
     series = MetricSeries.objects.filter(collected_until__isnull=False)
-    for s in series.only("pk", "collected_until", "rolled_up_until").iterator():
-        end = floor_hour(min(s.collected_until, now))
-        start = s.rolled_up_until - REROLL if s.rolled_up_until else end - POINT_RETENTION
-        if start >= end:
-            continue
-        rows = (
-            MetricPoint.objects.filter(series_id=s.pk, ts__gte=start, ts__lt=end)
-            .annotate(hour=TruncHour("ts", tzinfo=UTC))
-            .values("hour")
-            .annotate(n=Count("value"), total=Sum("value"), lo=Min("value"), hi=Max("value"))
-        )
-        rollups = [
-            MetricRollup(
-                series_id=s.pk,
-                hour=row["hour"],
-                count=row["n"],
-                total=row["total"],
-                minimum=row["lo"],
-                maximum=row["hi"],
+    for pk, collected_until, rolled_up_until in series.values_list(
+        "pk", "collected_until", "rolled_up_until"
+    ).iterator():
+        end = floor_hour(min(collected_until, now))
+        start = rolled_up_until - REROLL if rolled_up_until else end - POINT_RETENTION
+        if start < end:
+            groups[(start, end)].append(pk)
+    written = 0
+    for (start, end), ids in sorted(groups.items()):
+        for i in range(0, len(ids), SERIES_PER_QUERY):
+            chunk = ids[i : i + SERIES_PER_QUERY]
+            hours = (
+                MetricPoint.objects.filter(series_id__in=chunk, ts__gte=start, ts__lt=end)
+                .annotate(hour=TruncHour("ts", tzinfo=UTC))
+                .values("series_id", "hour")
+                .annotate(n=Count("value"), total=Sum("value"), lo=Min("value"), hi=Max("value"))
+                .order_by()
             )
-            for row in rows
-        ]
-        with transaction.atomic():
-            MetricRollup.objects.bulk_create(
-                rollups,
-                update_conflicts=True,
-                unique_fields=["series", "hour"],
-                update_fields=["count", "total", "minimum", "maximum"],
-            )
-            MetricSeries.objects.filter(pk=s.pk).update(rolled_up_until=end)
-        written += len(rollups)
+            rows = [
+                (h["series_id"], h["hour"], h["n"], h["total"], h["lo"], h["hi"]) for h in hours
+            ]
+            with transaction.atomic():
+                upsert_rows(
+                    MetricRollup,
+                    ("series_id", "hour"),
+                    ("count", "total", "minimum", "maximum"),
+                    rows,
+                )
+                MetricSeries.objects.filter(pk__in=chunk).update(rolled_up_until=end)
+            written += len(rows)
     return written
 
 

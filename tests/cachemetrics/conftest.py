@@ -1,12 +1,16 @@
 """A moto server of our own (exact control over what is seeded), one per test module.
 
 ``aws`` points botocore's standard environment variables at it for the module and resets
-``aws.clients`` so the application's clients talk to it.
+``aws.clients`` so the application's clients talk to it. Its CloudWatch answers from
+``sandbox.cloudwatch_index``, as the sandbox's does: stock moto scans every datapoint per
+query and period, which made these modules the slowest of the suite.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -50,41 +54,60 @@ def _post(url: str) -> None:
         response.read()
 
 
+@contextmanager
+def indexed_cloudwatch() -> Iterator[None]:
+    """moto's CloudWatch answering from the sandbox's index while open; moto's own after (the
+    patch is process-wide)."""
+    from moto.cloudwatch.models import CloudWatchBackend
+
+    from sandbox import cloudwatch_index
+
+    names = ("put_metric_data", "get_metric_data", "get_metric_statistics", "list_metrics")
+    before = {name: CloudWatchBackend.__dict__[name] for name in names}
+    cloudwatch_index.install()
+    try:
+        yield
+    finally:
+        for name, method in before.items():
+            setattr(CloudWatchBackend, name, method)
+
+
 @pytest.fixture(scope="module")
 def aws():
     from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    env = {f"AWS_ENDPOINT_URL_{service}": url for service in SERVICES}
-    env.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION=REGION,
-    )
-    saved = {key: os.environ.get(key) for key in [*env, "AWS_SESSION_TOKEN", "AWS_PROFILE"]}
-    os.environ.pop("AWS_SESSION_TOKEN", None)
-    os.environ.pop("AWS_PROFILE", None)
-    os.environ.update(env)
-    awsclients.clear()
-    try:
-        from sandbox.seed_dax import make_dax_immediate
-
-        # moto's backends are global to the process: start every module from nothing
-        _post(f"{url}/moto-api/reset")
-        make_dax_immediate(url)
-        yield MotoAws(url)
-    finally:
-        _post(f"{url}/moto-api/reset")
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with indexed_cloudwatch():
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        url = f"http://{host}:{port}"
+        env = {f"AWS_ENDPOINT_URL_{service}": url for service in SERVICES}
+        env.update(
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_DEFAULT_REGION=REGION,
+        )
+        saved = {key: os.environ.get(key) for key in [*env, "AWS_SESSION_TOKEN", "AWS_PROFILE"]}
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+        os.environ.pop("AWS_PROFILE", None)
+        os.environ.update(env)
         awsclients.clear()
-        server.stop()
+        try:
+            from sandbox.seed_dax import make_dax_immediate
+
+            # moto's backends are global to the process: start every module from nothing
+            _post(f"{url}/moto-api/reset")
+            make_dax_immediate(url)
+            yield MotoAws(url)
+        finally:
+            _post(f"{url}/moto-api/reset")
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            awsclients.clear()
+            server.stop()
 
 
 @pytest.fixture

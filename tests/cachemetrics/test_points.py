@@ -51,7 +51,27 @@ def test_a_long_window_reads_the_rollups_and_the_minutes_after_the_last_rolled_u
     assert totals[series.pk][None].total == 71 * 60 * 1.0 + 60 * 2.0
 
 
-def test_a_short_window_reads_only_the_minutes(series):
+def test_a_short_window_reads_its_rolled_up_hours_from_the_rollups_and_the_rest_from_minutes(
+    series,
+):
+    # (the fixture's rollups stand for minutes it does not store: which one was read shows)
+    totals = aggregates([series.pk], T0 - timedelta(hours=24), T0)
+
+    assert totals[series.pk][None].total == 23 * 60 * 1.0 + 60 * 2.0
+
+
+def test_partial_hours_at_both_ends_of_a_short_window_come_from_the_minutes(series):
+    totals = aggregates([series.pk], T0 - 150 * MINUTE, T0 - 30 * MINUTE)
+
+    # 30 minutes, one rolled-up hour (T0 - 2 h), 30 minutes of the hour not rolled up
+    assert totals[series.pk][None].total == 30 * 1.0 + 60 * 1.0 + 30 * 2.0
+    assert totals[series.pk][None].count == 30 + 60 + 30
+
+
+def test_a_short_window_reads_only_minutes_while_a_series_has_no_rollup(series):
+    series.rolled_up_until = None
+    series.save()
+
     totals = aggregates([series.pk], T0 - timedelta(hours=24), T0)
 
     assert totals[series.pk][None].total == 120 * 1.0 + 60 * 2.0
