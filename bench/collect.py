@@ -52,7 +52,7 @@ def empty_cache_tables() -> None:
         cursor.execute(
             "TRUNCATE cachemetrics_metricpoint, cachemetrics_metricrollup, "
             "cachemetrics_metricseries, cachemetrics_cachedtable_clusters, "
-            "cachemetrics_cachedtable, cachemetrics_daxcluster, cachemetrics_collection"
+            "cachemetrics_cachedtable, cachemetrics_daxcluster, cachemetrics_collection CASCADE"
         )
 
 
