@@ -96,6 +96,7 @@ def test_cancelling_either_run_cancels_both_and_a_re_run_of_the_copy_repeats_the
 def test_the_copy_run_is_never_applied_and_says_why(client, starter):
     run = make_run(function="orders")
     copy = make_run(function="orders")
+    TuningRun.objects.filter(pk=run.pk).update(compare_architectures=True)
     TuningRun.objects.filter(pk=copy.pk).update(
         copy_of=run, copy_function="tuneboard-1a2b3c4d-arm64-orders"
     )
@@ -115,6 +116,7 @@ def test_one_recommendation_across_both_architectures_with_the_saving_vs_the_own
     # Same durations on both: arm64's lower price per GB-second makes it the cheaper pick.
     run = make_run(function="orders", sizes=(128, 512, 1024))
     copy = make_run(function="orders", sizes=(128, 512, 1024))
+    TuningRun.objects.filter(pk=run.pk).update(compare_architectures=True)
     TuningRun.objects.filter(pk=copy.pk).update(
         copy_of=run,
         copy_function="tuneboard-1a2b3c4d-arm64-orders",
