@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from benchdb import setup_django
+from collect import empty_cache_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -174,17 +175,6 @@ def measure(client, url: str, requests: int) -> tuple[float, set[int]]:
 
 
 # --------------------------------------------------------------------------- main
-
-
-def empty_cache_tables() -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE cachemetrics_metricpoint, cachemetrics_metricrollup, "
-            "cachemetrics_metricseries, cachemetrics_cachedtable_clusters, "
-            "cachemetrics_cachedtable, cachemetrics_daxcluster, cachemetrics_collection CASCADE"
-        )
 
 
 def main() -> None:

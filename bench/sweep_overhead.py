@@ -150,6 +150,28 @@ def timed(cmd: list[str], env: dict) -> float:
     return elapsed
 
 
+def start_worker(processes: int, env: dict, name: str) -> subprocess.Popen:
+    """A Celery worker of ``processes`` processes on the sweep queues, once it answers."""
+    from dashboard.celery import worker_command
+
+    worker = subprocess.Popen(
+        worker_command("sweeps,invocations", processes, name, "WARNING"),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "probe_worker", "--timeout", "60"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return worker
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -167,7 +189,6 @@ def main() -> None:
         return
     # Imported only here: the direct script must not pay for importing Celery.
     sys.path.insert(0, str(ROOT))
-    from dashboard.celery import worker_command
 
     data_dir = Path(tempfile.mkdtemp(prefix="tb-bench-"))
     sandbox, exports = start_sandbox()
@@ -185,26 +206,7 @@ def main() -> None:
             env=env,
             check=True,
         )
-        worker = subprocess.Popen(
-            worker_command(
-                "sweeps,invocations",
-                args.worker_concurrency,
-                f"bench-{os.getpid()}@tuneboard",
-                loglevel="WARNING",
-            ),
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        subprocess.run(
-            [sys.executable, "manage.py", "probe_worker", "--timeout", "60"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        worker = start_worker(args.worker_concurrency, env, f"bench-{os.getpid()}@tuneboard")
         tuneboard_cmd = [
             sys.executable,
             "manage.py",

@@ -24,13 +24,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from benchdb import setup_django
-from sweep_overhead import start_sandbox, stop, timed
+from sweep_overhead import start_sandbox, start_worker, stop, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -40,29 +39,6 @@ FUNCTION = "tuneboard-io"
 SIZES = [128, 256, 384, 512, 640, 768, 896, 1024, 1536, 2048]
 NUM = 500
 CONCURRENCY = 100
-
-
-def start_worker(processes: int, env: dict) -> subprocess.Popen:
-    from dashboard.celery import worker_command
-
-    worker = subprocess.Popen(
-        worker_command(
-            "sweeps,invocations", processes, f"scale-{os.getpid()}@tuneboard", "WARNING"
-        ),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "probe_worker", "--timeout", "60"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    return worker
 
 
 def inserted_rows() -> int:
@@ -146,7 +122,7 @@ def main() -> None:
             times["direct"].append(timed(direct_cmd, env))
             print(f"round {round_}: direct {times['direct'][-1]:.1f} s", flush=True)
             for n in counts:
-                worker = start_worker(n, env)
+                worker = start_worker(n, env, f"scale-{os.getpid()}@tuneboard")
                 try:
                     before = inserted_rows()
                     times[f"{n} proc"].append(timed(sweep_cmd, env))
