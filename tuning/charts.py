@@ -513,7 +513,7 @@ def run_figures(run, results, recommended_mb, *, private: bool = True) -> list[s
         return stored[0]
     if not run.is_active:
         html = _build(run, results, recommended_mb, private)
-        RunFigures.objects.update_or_create(run=run, key=state, defaults={"html": html})
+        _keep(run, state, html)
         return html
     key = f"tb:charts:{run.id}:{state}"
     html = cache.get(key)
@@ -532,8 +532,14 @@ def store_figures(run) -> None:
     best = run.winner()
     recommended_mb = best.memory_mb if best else None
     for private in (True, False):
-        RunFigures.objects.update_or_create(
-            run=run,
-            key=_state(results, recommended_mb, private),
-            defaults={"html": _build(run, results, recommended_mb, private)},
-        )
+        state = _state(results, recommended_mb, private)
+        if not RunFigures.objects.filter(run=run, key=state).exists():
+            _keep(run, state, _build(run, results, recommended_mb, private))
+
+
+def _keep(run, state: str, html) -> None:
+    """Store figures once: the same state always draws the same figures, so when a viewer
+    and the worker build them at the same moment, whichever is stored first stays."""
+    RunFigures.objects.bulk_create(
+        [RunFigures(run=run, key=state, html=html)], ignore_conflicts=True
+    )

@@ -116,8 +116,8 @@ def test_a_full_sweep_of_the_cpu_function_gets_faster_with_memory_and_leaves_not
     assert set(data["recommendation"]) == {"cost", "speed", "balanced"}
     assert data["recommendation"]["speed"]["memory_mb"] in (1024, 1769, 3008)
     assert data["progress"] == {"done": 15, "total": 15, "percent": 100}
-    # The worker built the page's and the share page's figures when the run finished.
-    assert run.figures.count() == 2
+    # The worker builds the page's and the share page's figures right after the run is final.
+    wait_for(lambda: run.figures.count() == 2, "the run's figures")
     assert all(len(figures.html) == 3 for figures in run.figures.all())
 
     after = function_state(lambda_client, "tuneboard-cpu")

@@ -92,3 +92,16 @@ def test_no_figures_means_no_chart():
     assert charts.duration_and_cost([]) is None
     assert charts.duration_distribution([], []) is None
     assert charts.monthly_cost([], invocations=1, assumed=True) is None
+
+
+def test_a_finished_runs_figures_are_built_once_whoever_comes_first():
+    """The worker builds a finished run's figures just after the run is final; a viewer who
+    comes sooner builds them on its page. Either way one set per audience is kept, and the
+    page shows what is kept."""
+    run = make_run(sizes=(128, 512))
+    results, winner = list(run.results.all()), run.winner().memory_mb
+    viewed = charts.run_figures(run, results, winner)  # the first viewer was first
+    charts.store_figures(run)  # the worker comes after: builds only the share page's
+    charts.store_figures(run)  # and a retried finish changes nothing
+    assert run.figures.count() == 2
+    assert charts.run_figures(run, results, winner) == viewed

@@ -101,6 +101,7 @@ class _Batch:
         self.stop = threading.Event()
         self.error: BaseException | None = None
         self._lock = threading.Lock()
+        self._left = 0  # sequence numbers not yet taken by a lane
         self._last_code_check = time.monotonic()
         self._last_state_check = 0.0
         self._stopping = False
@@ -109,38 +110,42 @@ class _Batch:
     def execute(self, sequences: list[int]) -> None:
         if not sequences:
             return
+        self._left = len(sequences)
         queue = iter(sequences)
         with self.recorded:  # stores what is left when the lanes end, however they end
             if not self.run.parallel:
                 self._lane(queue, threaded=False)
             else:
-                # One lane per concurrency slot, taken together for the whole batch and
-                # released when it ends: the run's row is not updated per invocation.
-                slots = self._acquire(min(batch_threads(self.run), len(sequences)))
-                try:
-                    self._lanes(queue, slots)
-                finally:
-                    if slots:
-                        self.run.release_slots(slots)
+                self._lanes(queue, min(batch_threads(self.run), len(sequences)))
         if self.error is not None:
             raise self.error
 
-    def _lanes(self, queue, count: int) -> None:
-        if count == 1:
-            self._lane(queue, threaded=False)
-            return
-        workers = [
-            threading.Thread(target=self._lane, args=(queue, True), daemon=True)
-            for _ in range(count)
-        ]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
+    def _lanes(self, queue, wanted: int) -> None:
+        """Up to ``wanted`` lanes, each holding one of the run's concurrency slots. Slots are
+        taken as they come free (several per UPDATE on the run's row, not one per invocation)
+        and each lane gives its slot back as soon as the batch has no work left for it, so
+        another size's batch can use it while this one's last invocations finish."""
+        lanes: list[threading.Thread] = []
+        while len(lanes) < wanted and (taken := self._acquire(wanted - len(lanes))):
+            for _ in range(taken):
+                lane = threading.Thread(target=self._slot_lane, args=(queue,), daemon=True)
+                lane.start()
+                lanes.append(lane)
+        for lane in lanes:
+            lane.join()
+
+    def _slot_lane(self, queue) -> None:
+        try:
+            self._lane(queue, threaded=True)
+        finally:
+            self.run.release_slots(1)
 
     def _next(self, queue):
         with self._lock:
-            return next(queue, None)
+            seq = next(queue, None)
+            if seq is not None:
+                self._left -= 1
+            return seq
 
     def _lane(self, queue, threaded: bool) -> None:
         token = current_run_id.set(str(self.run.id))
@@ -201,9 +206,12 @@ class _Batch:
 
     def _acquire(self, wanted: int) -> int:
         """Wait until some of the run's concurrency slots are free and take up to ``wanted``:
-        how many were taken (0 when the run must stop)."""
+        how many were taken (0 when the batch has no work left for another lane or the run
+        must stop)."""
         last_check = time.monotonic()
         while not (slots := self.run.acquire_slots(wanted)):
+            if self._left <= 0 or self.stop.is_set():
+                return 0
             if time.monotonic() - last_check > 0.5:
                 if self._should_stop():
                     return 0

@@ -235,11 +235,12 @@ def cleanup_and_finish(run, status: str, message: str) -> None:
         message = f"{message} {note}".strip() if message else note
         if status == RunStatus.SUCCEEDED:
             status = RunStatus.FAILED
-    try:  # before the run says it is finished: its first viewer finds them ready
-        if not run.dry_run:
-            charts.store_figures(run)
-    except Exception:  # its page builds them when first viewed
-        log.exception("could not build the figures of run %s", run.id)
     if run.finish(status, message, left=left):
         announce_finished(run)
     log.info("sweep finished: %s %s", status, message)
+    try:  # after the run is final (whoever waits for it does not wait for plotly), before
+        # most first viewers; a viewer who comes sooner has its page build them
+        if not run.dry_run:
+            charts.store_figures(run)
+    except Exception:
+        log.exception("could not build the figures of run %s", run.id)
