@@ -54,6 +54,7 @@ from tuning.forms import (
     SweepForm,
     initial_from_run,
 )
+from tuning.history_rows import history_row
 from tuning.models import (
     ACTIVE_STATUSES,
     PowerResult,
@@ -206,18 +207,20 @@ def run_list(request):
     query = request.GET.copy()
     for key in ("before", "after", "page"):
         query.pop(key, None)
+    any_runs = bool(shown.rows) or TuningRun.objects.exists()
     return render(
         request,
         "tuning/run_list.html",
         {
             "filters": filters,
-            "rows": [{"run": run, "winner": run.recommendation()} for run in shown.rows],
+            "rows": [history_row(run) for run in shown.rows],
             "page": shown,
             "cursor_error": cursor_error,
             "query": query.urlencode(),
             "filtered": any(value for value in query.values()),
-            "any_runs": bool(shown.rows) or TuningRun.objects.exists(),
-            "can_start": runs.can_start(request.user),
+            "any_runs": any_runs,
+            # Only the empty history offers to start a sweep: no permission queries otherwise.
+            "can_start": not any_runs and runs.can_start(request.user),
         },
     )
 
