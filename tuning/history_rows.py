@@ -15,6 +15,28 @@ from django.utils import formats, timezone
 
 from dashboard.templatetags.units import format_elapsed, format_mb, format_sizes_mb, format_usd
 
+#: The run fields a row reads (``TuningRun.objects.only``): the run's bulky fields (payloads,
+#: events, configuration) stay in the database. A field read that is not here costs a query
+#: per row.
+FIELDS = (
+    "id",
+    "function_name",
+    "qualifier",
+    "region",
+    "account__name",
+    "imported_from",
+    "copy_of_id",
+    "compare_architectures",
+    "status",
+    "memory_sizes",
+    "analysis",
+    "strategy",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "created_by__username",
+)
+
 
 @dataclass(frozen=True)
 class Companion:

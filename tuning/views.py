@@ -34,6 +34,7 @@ from tuning import (
     costing,
     exports,
     history,
+    history_rows,
     monthly,
     powertuning,
     price_table,
@@ -54,7 +55,6 @@ from tuning.forms import (
     SweepForm,
     initial_from_run,
 )
-from tuning.history_rows import history_row
 from tuning.models import (
     ACTIVE_STATUSES,
     PowerResult,
@@ -191,10 +191,8 @@ def _results_context(run, *, private: bool, share_token: str = "") -> dict:
 @require_GET
 def run_list(request):
     filters = RunFilterForm(request.GET or None)
-    # The winner comes from the stored analysis: no per-size rows, no bulky fields unused here.
-    queryset = TuningRun.objects.select_related("account", "created_by").defer(
-        "events", "original_config", "payload", "weighted_payloads", "error_message"
-    )
+    # The winner comes from the stored analysis: no per-size rows, only the fields shown.
+    queryset = TuningRun.objects.select_related("account", "created_by").only(*history_rows.FIELDS)
     filtered = filters.filter(queryset) if request.GET else queryset
     cursor_error = ""
     try:
@@ -213,7 +211,7 @@ def run_list(request):
         "tuning/run_list.html",
         {
             "filters": filters,
-            "rows": [history_row(run) for run in shown.rows],
+            "rows": [history_rows.history_row(run) for run in shown.rows],
             "page": shown,
             "cursor_error": cursor_error,
             "query": query.urlencode(),

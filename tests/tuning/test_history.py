@@ -122,6 +122,35 @@ def test_the_query_count_is_the_same_on_every_page(client, member):
     assert queries("/runs/" + link(third, "prev"))[0] == first_count
 
 
+def test_rows_add_no_query_whatever_they_show(client, member):
+    """A row reads only what the page's one query loaded: accounts, users, winners, companion
+    runs and imports shown on it cost no query per row."""
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            html = client.get("/runs/").content.decode()
+        return len(captured), html
+
+    make_run(function="fn-alone", status=RunStatus.CANCELLED)
+    alone, _ = queries()
+    account = AwsAccount.objects.create(name="Payments prod")
+    finished = [
+        make_run(function=f"fn-{i}", sizes=(128, 512), num=2, user=member, strategy=strategy)
+        for i, strategy in enumerate(("cost", "speed", "balanced"))
+    ]
+    TuningRun.objects.filter(pk=finished[0].pk).update(account=account, qualifier="live")
+    TuningRun.objects.filter(pk=finished[1].pk).update(copy_of=finished[2])
+    TuningRun.objects.filter(pk=finished[2].pk).update(
+        compare_architectures=True, imported_from="powertuning"
+    )
+    cancelled_runs(8)
+    count, html = queries()
+    assert len(names_on(html)) == 12
+    assert "Payments prod" in html and 'data-role="copy-of"' in html and "imported" in html
+    assert html.count("<strong>") >= 3  # the winners
+    assert count == alone
+
+
 def test_search_finds_runs_by_name_arn_region_error_user_account_and_id(client, member):
     account = AwsAccount.objects.create(name="Payments prod")
     by_name = make_run(function="orders-api", status=RunStatus.CANCELLED)
