@@ -92,6 +92,20 @@ TEMPLATES = [
     },
 ]
 
+# In each process's memory: a restart (a deploy) starts empty, so a changed template never
+# meets HTML rendered by the old one.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Rendered rows of the run history (tuning.history_rows), about 1.5 kB each: keyed by all
+    # they show, never stale, so kept until the least recently used go.
+    "history-rows": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "history-rows",
+        "TIMEOUT": None,
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
+}
+
 DATABASES = {
     "default": dj_database_url.parse(
         envstr("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'tuneboard.sqlite3'}",

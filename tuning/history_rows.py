@@ -1,17 +1,25 @@
-"""What the run history shows of each run, formatted once per row in Python.
+"""What the run history shows of each run: its row, formatted once in Python and rendered
+once per process.
 
 A history page lists 25 runs; each template filter, tag and lookup in its row used to cost
 more than the page's query (three date filters per row alone: a third of the page's time).
-The template only places these values; ``dashboard.templatetags.units`` formats them the
-way every other page does.
+The row's values are formatted here (``dashboard.templatetags.units`` formats them the way
+every other page does) and ``tuning/_history_row.html`` places them. The HTML of a row is
+then kept (cache ``history-rows``) under a key made of everything the row shows: every field
+in :data:`FIELDS`, the viewer's timezone and language. A changed run, account name or
+username is a new key, so nothing is ever invalidated; only the row of a running run, whose
+run time grows, is rendered every time.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
+from django.core.cache import caches
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 
 from dashboard.templatetags.units import format_elapsed, format_mb, format_sizes_mb, format_usd
 
@@ -111,3 +119,37 @@ def _cost(winner: dict | None) -> str:
     if winner.get("avg_cost_usd") is None:
         return "price unknown"
     return format_usd(winner["avg_cost_usd"])
+
+
+def rendered_rows(runs) -> list[str]:
+    """The HTML row of each of ``runs``, from the cache when it has them."""
+    cache = caches["history-rows"]
+    keys = [_cache_key(run) for run in runs]
+    found = cache.get_many([key for key in keys if key])
+    rows, rendered = [], {}
+    for run, key in zip(runs, keys, strict=True):
+        html = found.get(key)
+        if html is None:
+            html = render_to_string("tuning/_history_row.html", {"row": history_row(run)})
+            if key:
+                rendered[key] = html
+        rows.append(html)
+    cache.set_many(rendered)
+    return rows
+
+
+def _cache_key(run) -> str | None:
+    """Everything the row shows, hashed; None for a running run (its run time grows)."""
+    if run.started_at and not run.finished_at:
+        return None
+    shown = [translation.get_language(), timezone.get_current_timezone_name()]
+    shown += [_value(run, path) for path in FIELDS]
+    return "run-row:" + hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()
+
+
+def _value(run, path: str):
+    """``run.account.name`` for "account__name"; None past an empty relation."""
+    value = run
+    for name in path.split("__"):
+        value = getattr(value, name) if value is not None else None
+    return value

@@ -211,7 +211,7 @@ def run_list(request):
         "tuning/run_list.html",
         {
             "filters": filters,
-            "rows": [history_rows.history_row(run) for run in shown.rows],
+            "rows": history_rows.rendered_rows(shown.rows),
             "page": shown,
             "cursor_error": cursor_error,
             "query": query.urlencode(),

@@ -1,15 +1,17 @@
 """Run history: keyset pages that stay put while runs are added, and indexed search."""
 
 import re
+from datetime import timedelta
 
 import psycopg
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from aws.models import AwsAccount
 from tests.tuning.runfactory import make_run
-from tuning import history, search
+from tuning import history, history_rows, search
 from tuning.models import RunStatus, TuningRun
 
 pytestmark = pytest.mark.django_db
@@ -149,6 +151,49 @@ def test_rows_add_no_query_whatever_they_show(client, member):
     assert "Payments prod" in html and 'data-role="copy-of"' in html and "imported" in html
     assert html.count("<strong>") >= 3  # the winners
     assert count == alone
+
+
+def count_row_renders(monkeypatch) -> list:
+    renders = []
+    render = history_rows.render_to_string
+
+    def counted(*args, **kwargs):
+        renders.append(args[0])
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(history_rows, "render_to_string", counted)
+    return renders
+
+
+def elapsed_on(html: str) -> list[str]:
+    return re.findall(r'<td class="num">([^<]*)</td>\s*<td>[^<]*</td>\s*</tr>', html)
+
+
+def test_a_row_is_rendered_again_only_when_something_it_shows_changes(client, member, monkeypatch):
+    account = AwsAccount.objects.create(name="Payments prod")
+    run = make_run(function="orders-api", sizes=(128, 512), num=2, user=member)
+    TuningRun.objects.filter(pk=run.pk).update(account=account)
+    renders = count_row_renders(monkeypatch)
+    first = client.get("/runs/").content.decode()
+    assert names_on(client.get("/runs/").content.decode()) == names_on(first) == ["orders-api"]
+    assert len(renders) == 1
+    account.name = "Payments live"
+    account.save()
+    renamed = client.get("/runs/").content.decode()
+    assert "Payments live" in renamed and "Payments prod" not in renamed
+    client.cookies["tz"] = "Asia/Tokyo"
+    assert " JST</time>" in client.get("/runs/").content.decode()
+    assert len(renders) == 3
+
+
+def test_a_running_runs_row_shows_its_run_time_as_it_grows(client, member, monkeypatch):
+    started = timezone.now()
+    running = make_run(function="busy", status=RunStatus.RUNNING)
+    TuningRun.objects.filter(pk=running.pk).update(started_at=started)
+    for seconds, shown in ((30, "30 s"), (330, "5 min 30 s")):
+        now = started + timedelta(seconds=seconds)
+        monkeypatch.setattr(timezone, "now", lambda now=now: now)
+        assert elapsed_on(client.get("/runs/").content.decode()) == [shown]
 
 
 def test_search_finds_runs_by_name_arn_region_error_user_account_and_id(client, member):
