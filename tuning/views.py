@@ -484,7 +484,9 @@ def estimate(request):
 
 @require_GET
 def run_detail(request, pk):
-    run = _get_run(pk)
+    # The sizes are read by the progress, the summary, the recommendations and the figures:
+    # loaded once.
+    run = get_object_or_404(_runs_with_results(), pk=pk)
     if request.GET.get("fragment") == "results":
         context = {"run": run, **_results_context(run, private=True)}
         return render(request, "tuning/_results.html", context)

@@ -145,6 +145,16 @@ def test_the_run_detail_query_count_does_not_grow_with_sizes_or_invocations(clie
     assert _queries_for(client, f"/runs/{large.id}/") == _queries_for(client, f"/runs/{small.id}/")
 
 
+def test_the_run_detail_reads_the_runs_sizes_once(client, member):
+    """Progress, summary, recommendations and figures all show the sizes: one query."""
+    client.force_login(member)
+    run = make_run(sizes=(128, 512), num=2)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(f"/runs/{run.id}/").status_code == 200
+    reads = [q for q in captured if 'FROM "tuning_powerresult"' in q["sql"]]
+    assert len(reads) == 1
+
+
 def test_the_home_page_card_lists_the_latest_runs(rf, member):
     from django.template.loader import render_to_string
 
