@@ -3,7 +3,8 @@
 Seeds 100,000 runs × 6 sizes × 10 invocations into a dedicated PostgreSQL database
 (``tb_bench_pages`` on the server of DATABASE_URL, default postgres://postgres@127.0.0.1:5432;
 seeding takes several minutes and about 4 GB), then requests the history (first page, the page
-5,000 runs deep through its cursor, a filtered search), one /runs/<uuid>/ and its progress
+5,000 runs deep through its cursor, a filtered search; the first page also with every row
+rendered anew instead of from the rendered-rows cache), one /runs/<uuid>/ and its progress
 fragment 50 times each through Django's test client and prints median and p95 wall time, the
 median CPU time of this process (not waiting for a core on a busy machine; PostgreSQL's own time
 is not in it) and the SQL query count per page.
@@ -140,10 +141,14 @@ def fill_analysis() -> None:
             missing.update(analysis=model._compute_analysis())
 
 
-def measure(client, url: str, requests: int) -> tuple[list[float], list[float], set[int]]:
+def measure(
+    client, url: str, requests: int, fresh_rows: bool = False
+) -> tuple[list[float], list[float], set[int]]:
     """Wall-clock and this process's CPU time (ms) of each request, and the query counts seen.
     On a busy machine the wall time includes waiting for a core; the CPU time does not (nor
-    PostgreSQL's own time, which runs in its server process)."""
+    PostgreSQL's own time, which runs in its server process). ``fresh_rows``: every history
+    row rendered anew (as on a page nobody opened since the process started)."""
+    from django.core.cache import caches
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -152,6 +157,8 @@ def measure(client, url: str, requests: int) -> tuple[list[float], list[float], 
     timings, cpu = [], []
     queries = set()
     for _ in range(requests):
+        if fresh_rows:
+            caches["history-rows"].clear()
         with CaptureQueriesContext(connection) as captured:
             started, started_cpu = time.perf_counter(), time.process_time()
             response = client.get(url)
@@ -218,14 +225,15 @@ def main() -> None:
     total = TuningRun.objects.count()
     print(f"\nDatabase {BENCH_DB}: {total:,} runs; {args.requests} requests per page")
     print(f"{'page':<44} {'median':>9} {'p95':>9} {'CPU med.':>9} {'queries':>8}")
-    for label, page_url in (
-        ("/runs/", "/runs/"),
-        ("/runs/?before=… (5,000 runs deep)", f"/runs/?before={history.cursor_of(deep)}"),
-        ("/runs/?q=orders&status=SUCCEEDED", "/runs/?q=orders&status=SUCCEEDED"),
-        ("/runs/<uuid>/ (6 sizes, 60 invocations)", f"/runs/{run.id}/"),
-        ("/runs/<uuid>/progress/", f"/runs/{run.id}/progress/"),
+    for label, page_url, fresh_rows in (
+        ("/runs/", "/runs/", False),
+        ("/runs/ (rows rendered anew)", "/runs/", True),
+        ("/runs/?before=… (5,000 runs deep)", f"/runs/?before={history.cursor_of(deep)}", False),
+        ("/runs/?q=orders&status=SUCCEEDED", "/runs/?q=orders&status=SUCCEEDED", False),
+        ("/runs/<uuid>/ (6 sizes, 60 invocations)", f"/runs/{run.id}/", False),
+        ("/runs/<uuid>/progress/", f"/runs/{run.id}/progress/", False),
     ):
-        timings, cpu, queries = measure(client, page_url, args.requests)
+        timings, cpu, queries = measure(client, page_url, args.requests, fresh_rows)
         counts = ",".join(str(q) for q in sorted(queries))
         print(
             f"{label:<44} {statistics.median(timings):>6.1f} ms {p95(timings):>6.1f} ms "

@@ -17,7 +17,7 @@ import hashlib
 from dataclasses import dataclass
 
 from django.core.cache import caches
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
@@ -124,13 +124,15 @@ def _cost(winner: dict | None) -> str:
 def rendered_rows(runs) -> list[str]:
     """The HTML row of each of ``runs``, from the cache when it has them."""
     cache = caches["history-rows"]
-    keys = [_cache_key(run) for run in runs]
+    viewer = [translation.get_language(), timezone.get_current_timezone_name()]
+    keys = [_cache_key(run, viewer) for run in runs]
     found = cache.get_many([key for key in keys if key])
+    template = get_template("tuning/_history_row.html")
     rows, rendered = [], {}
     for run, key in zip(runs, keys, strict=True):
         html = found.get(key)
         if html is None:
-            html = render_to_string("tuning/_history_row.html", {"row": history_row(run)})
+            html = template.render({"row": history_row(run)})
             if key:
                 rendered[key] = html
         rows.append(html)
@@ -138,12 +140,12 @@ def rendered_rows(runs) -> list[str]:
     return rows
 
 
-def _cache_key(run) -> str | None:
-    """Everything the row shows, hashed; None for a running run (its run time grows)."""
+def _cache_key(run, viewer: list) -> str | None:
+    """Everything the row shows (to this viewer: language and timezone), hashed; None for a
+    running run (its run time grows)."""
     if run.started_at and not run.finished_at:
         return None
-    shown = [translation.get_language(), timezone.get_current_timezone_name()]
-    shown += [_value(run, path) for path in FIELDS]
+    shown = viewer + [_value(run, path) for path in FIELDS]
     return "run-row:" + hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()
 
 

@@ -155,13 +155,13 @@ def test_rows_add_no_query_whatever_they_show(client, member):
 
 def count_row_renders(monkeypatch) -> list:
     renders = []
-    render = history_rows.render_to_string
+    history_row = history_rows.history_row
 
-    def counted(*args, **kwargs):
-        renders.append(args[0])
-        return render(*args, **kwargs)
+    def counted(run):
+        renders.append(run.pk)
+        return history_row(run)
 
-    monkeypatch.setattr(history_rows, "render_to_string", counted)
+    monkeypatch.setattr(history_rows, "history_row", counted)
     return renders
 
 
