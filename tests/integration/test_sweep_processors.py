@@ -258,7 +258,7 @@ def recorder(sandbox):
 
 
 def test_the_sweep_cost_holds_the_processor_calls_at_their_own_memory_and_architecture(
-    sandbox, start_celery_worker, recorder, lambda_client, make_function, capsys
+    sandbox, start_celery_worker, recorder, make_function, capsys, client, django_user_model
 ):
     worker = start_celery_worker(concurrency=2, env={"AWS_ENDPOINT_URL_LAMBDA": recorder.url})
     name = make_function(seeded="tuneboard-io", Timeout=10)
@@ -295,6 +295,10 @@ def test_the_sweep_cost_holds_the_processor_calls_at_their_own_memory_and_archit
     assert f"{format_usd(Decimal(spent['processors']['usd']))} for 12 processor calls" in sentence
     call_command("show_run", str(run.id))
     assert sentence in capsys.readouterr().out
+    client.force_login(django_user_model.objects.create_user("viewer"))
+    page = client.get(f"/runs/{run.id}/").content.decode()
+    assert f'<dd id="sweep-cost">{sentence}</dd>' in page
+    assert client.get(f"/api/runs/{run.id}/").json()["sweep_cost"] == spent
 
 
 def test_a_processor_whose_configuration_cannot_be_read_counts_its_request_fees(
