@@ -52,19 +52,28 @@ class DeliveryFailed(Exception):
 
 def notify_run(run_id) -> list[Delivery]:
     """A run ended: its creator (unless they opted out) and the creator's teams that want this
-    kind of ending."""
+    kind of ending. The two runs of an architecture comparison are one notification, sent when
+    the second of them ends, about the comparison and linking to the run on the function."""
     run = TuningRun.objects.select_related("created_by").filter(pk=run_id).first()
     if run is None or summaries.run_event(run) is None:
         return []
-    event = summaries.run_event(run)
+    partner = run.architecture_partner()
+    if partner is not None and partner.is_active:
+        return []  # told when the partner ends
+    if partner is not None:
+        original, copy = (partner, run) if run.copy_of_id else (run, partner)
+        run, message = original, summaries.comparison_message(original, copy)
+    else:
+        message = summaries.run_message(run)
     creator = run.created_by
-    teams = teams_wanting(event, Group.objects.filter(user=creator)) if creator else []
+    teams = teams_wanting(message.event, Group.objects.filter(user=creator)) if creator else []
     addresses = []
     if creator and creator.email and UserPreference.emails_creator(creator):
         addresses.append(creator.email)
     if not teams and not addresses:
         return []
-    notification = record(f"run:{run.pk}", summaries.run_message(run))
+    # Keyed on the run on the function: both runs' endings may see the comparison complete.
+    notification = record(f"run:{run.pk}", message)
     return deliveries(notification, teams, addresses)
 
 

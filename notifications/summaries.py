@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 
-from dashboard.templatetags.units import format_ms, format_usd
+from dashboard.templatetags.units import format_ms, format_pct, format_usd
 from notifications.models import Event
 from tuning.models import RunStatus
 from tuning.sharing import public_error
@@ -22,6 +22,8 @@ _RUN_EVENTS = {
     RunStatus.CANCELLED: Event.SWEEP_CANCELLED,
 }
 _VERBS = {"cost": "is cheapest", "speed": "is fastest", "balanced": "is the best balance"}
+#: A comparison ends as the worse of its two runs.
+_COMPARISON_OUTCOMES = (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.SUCCEEDED)
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,7 @@ def run_event(run) -> str | None:
 
 def run_message(run) -> Message:
     status = run.get_status_display().lower()
-    sizes = ", ".join(f"{mb} MB" for mb in run.memory_sizes)
-    lines = [f"{run.function_name} in {run.region}, {sizes}: sweep {status}."]
+    lines = [f"{run.function_name} in {run.region}, {_sizes(run)}: sweep {status}."]
     best = run.winner() if run.status == RunStatus.SUCCEEDED else None
     if best is not None:
         lines.append(
@@ -64,6 +65,65 @@ def run_message(run) -> Message:
         text=" ".join(lines),
         url=absolute_url(reverse("tuning:run_detail", args=[run.id])),
     )
+
+
+def comparison_message(original, copy) -> Message:
+    """The end of an architecture comparison: ``original`` swept the function, ``copy`` a
+    temporary copy of it with the other architecture. The recommendation across both for the
+    run's strategy and how it compares with the function's own architecture's pick; a link to
+    ``original``."""
+    statuses = {original.status, copy.status}
+    status = next(s for s in _COMPARISON_OUTCOMES if s in statuses)
+    label = RunStatus(status).label.lower()
+    comparison = original.architecture_comparison()
+    compared = " and ".join(r["architecture"] for r in comparison["runs"] if r["architecture"])
+    lines = [
+        f"{original.function_name} in {original.region}, {_sizes(original)}: "
+        f"{compared or 'both architectures'} compared, {label}."
+    ]
+    pick = (comparison["recommendation"] or {}).get(original.strategy)
+    if pick is not None:
+        verb = _VERBS.get(original.strategy, "is recommended")
+        lines.append(f"{_pick(pick)} {verb} across both.")
+        own = pick["original"]
+        if own is not None and (own["run_id"], own["memory_mb"]) != (
+            pick["run_id"],
+            pick["memory_mb"],
+        ):
+            changes = [
+                f"{what} {_signed_pct(pick[key])}"
+                for what, key in (("cost", "cost_change"), ("duration", "duration_change"))
+                if pick[key] is not None
+            ]
+            lines.append(
+                f"Best on the function's own architecture: {_pick(own)}"
+                + (f"; the pick across both changes {', '.join(changes)}." if changes else ".")
+            )
+    for run, which in ((original, "function"), (copy, "copy")):
+        if run.status == RunStatus.FAILED:
+            lines.append(f"The {which}'s run failed: {public_error(run.error_message) or 'error'}.")
+    return Message(
+        event=_RUN_EVENTS[status],
+        title=f"Architecture comparison {label}: {original.function_name}",
+        text=" ".join(lines),
+        url=absolute_url(reverse("tuning:run_detail", args=[original.id])),
+    )
+
+
+def _sizes(run) -> str:
+    return ", ".join(f"{mb} MB" for mb in run.memory_sizes)
+
+
+def _pick(pick: dict) -> str:
+    """ "arm64 at 512 MB ($0.0000021 per call, 12.3 ms)"; without the cost when unknown."""
+    figures = [format_ms(pick["avg_duration_ms"])]
+    if pick["avg_cost_usd"] is not None:
+        figures.insert(0, f"{format_usd(pick['avg_cost_usd'], 2)} per call")
+    return f"{pick['architecture']} at {pick['memory_mb']} MB ({', '.join(figures)})"
+
+
+def _signed_pct(ratio: float) -> str:
+    return ("+" if ratio > 0 else "") + format_pct(ratio)
 
 
 def flag_message(cluster, flag) -> Message:

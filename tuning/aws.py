@@ -501,14 +501,7 @@ def invoke(account, region: str, function: str, qualifier: str, payload: bytes) 
             Payload=payload,
         )
         body = answer["Payload"].read()
-    tail = ""
-    report = None
-    if answer.get("LogResult"):
-        try:
-            tail = decode_log_result(answer["LogResult"])
-            report = parse_report(tail)
-        except (ReportNotFound, ValueError):
-            report = None
+    tail, report = _log_tail(answer)
     error_type = error_message = ""
     if answer.get("FunctionError"):
         error_type = answer["FunctionError"]
@@ -531,25 +524,46 @@ def invoke(account, region: str, function: str, qualifier: str, payload: bytes) 
     )
 
 
-def invoke_processor(account, region: str, function: str, payload: bytes) -> tuple[bytes, str]:
-    """``Invoke(RequestResponse)`` of a pre-/post-processor (a name or ARN, qualified or not):
-    (its response payload, "" or its error as "Type: message")."""
+def _log_tail(answer: dict) -> tuple[str, object | None]:
+    """The decoded log tail of an Invoke answer and its parsed REPORT (None without one)."""
+    if not answer.get("LogResult"):
+        return "", None
+    try:
+        tail = decode_log_result(answer["LogResult"])
+    except ValueError:
+        return "", None
+    try:
+        return tail, parse_report(tail)
+    except (ReportNotFound, ValueError):
+        return tail, None
+
+
+def invoke_processor(
+    account, region: str, function: str, payload: bytes
+) -> tuple[bytes, str, object | None]:
+    """``Invoke(RequestResponse, LogType=Tail)`` of a pre-/post-processor (a name or ARN,
+    qualified or not): (its response payload, "" or its error as "Type: message", the REPORT
+    it was billed by or None)."""
     client = lambda_client(account, region)
     with _Call("lambda:InvokeFunction", function, account, region):
         answer = client.invoke(
-            FunctionName=function, InvocationType="RequestResponse", Payload=payload
+            FunctionName=function,
+            InvocationType="RequestResponse",
+            LogType="Tail",
+            Payload=payload,
         )
         body = answer["Payload"].read() or b""
+    report = _log_tail(answer)[1]
     if not answer.get("FunctionError"):
-        return body, ""
+        return body, "", report
     try:
         data = json.loads(body or b"null")
     except ValueError:
         data = None
     if isinstance(data, dict):
         kind = data.get("errorType") or answer["FunctionError"]
-        return body, f"{kind}: {data.get('errorMessage')}"
-    return body, f"{answer['FunctionError']}: {body.decode(errors='replace')[:500]}"
+        return body, f"{kind}: {data.get('errorMessage')}", report
+    return body, f"{answer['FunctionError']}: {body.decode(errors='replace')[:500]}", report
 
 
 # --------------------------------------------------------------------------- CloudWatch

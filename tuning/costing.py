@@ -52,6 +52,23 @@ def invocation_cost(
     )
 
 
+def billed_cost(
+    report, memory_mb, architecture, region, ephemeral_storage_mb=512, prices=None
+) -> Decimal | None:
+    """What Lambda billed for one invocation by its REPORT line (a ``tuning.reports.Report``):
+    its Billed Duration at ``memory_mb`` (the init of a cold start is in it, billed since
+    2025-08-01), request fee and ephemeral storage included, plus a SnapStart restore, billed
+    on its own line (Billed Restore Duration + a per-GB charge). None without a known price."""
+    cost = invocation_cost(
+        memory_mb, report.billed_duration_ms, architecture, region, ephemeral_storage_mb, prices
+    )
+    if cost is not None and report.billed_restore_duration_ms is not None:
+        cost += pricing.restore_cost(
+            memory_mb, report.billed_restore_duration_ms, architecture, region, prices=prices
+        )
+    return cost
+
+
 def monthly_cost(
     memory_mb, billed_duration_ms, invocations, architecture, region, prices=None, **options
 ) -> Decimal | None:

@@ -235,6 +235,18 @@ class TuningRun(models.Model):
     invocations_skipped = models.PositiveIntegerField(
         default=0, help_text="Planned invocations not made (size failed early, cancel)."
     )
+    # What the pre-/post-processor calls cost (billed, never measured): added by the
+    # executors with each store of invocations (tuning.engine.recording).
+    processor_invocations = models.PositiveIntegerField(default=0)
+    processor_unpriced = models.PositiveIntegerField(
+        default=0, help_text="Processor calls counted at their request fee only."
+    )
+    processor_cost_usd = models.DecimalField(
+        max_digits=20,
+        decimal_places=12,
+        default=0,
+        help_text="What the other processor calls cost, request fees included.",
+    )
     in_flight = models.PositiveIntegerField(
         default=0, help_text="Invocations in progress (parallel mode: at most `concurrency`)."
     )
@@ -478,7 +490,13 @@ class TuningRun(models.Model):
 
     def store_sweep_cost(self) -> None:
         """Store with the analysis what the sweep spent in Lambda charges: every invocation it
-        made (errors and cold starts included), when the run finishes."""
+        made (errors and cold starts included) and, apart, its processors' calls, when the run
+        finishes."""
+        processors = None
+        if self.pre_processor or self.post_processor:
+            processors = TuningRun.objects.values_list(
+                "processor_invocations", "processor_unpriced", "processor_cost_usd"
+            ).get(pk=self.pk)
         rows = list(
             self.invocations.values_list(
                 "cost_usd", "billed_duration_ms", "error_type", "cold_start"
@@ -495,6 +513,7 @@ class TuningRun(models.Model):
             unmeasured=sum(1 for _cost, billed, _error, _cold in rows if billed is None),
             errors=sum(1 for _cost, _billed, error, _cold in rows if error),
             cold_starts=sum(1 for _cost, _billed, _error, cold in rows if cold),
+            processors=processors,
         )
         with transaction.atomic():
             row = TuningRun.objects.select_for_update().only("analysis").get(pk=self.pk)

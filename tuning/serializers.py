@@ -35,9 +35,12 @@ return, and what public share pages may show (``private=False``).
       "created_by": "alice" | null, "imported_from": "",
       "created_at", "started_at", "finished_at", "heartbeat_at": ISO 8601 | null,
       "sweep_cost": null | {"usd": "0.000412" | null (price unknown), "invocations": 60,
-                    "unmeasured": 0, "errors": 1, "cold_starts": 3},
+                    "unmeasured": 0, "errors": 1, "cold_starts": 3,
+                    "processors": {"invocations": 120, "unpriced": 0, "usd": "0.000105"}},
           # what the finished sweep spent in Lambda charges: every invocation it made,
-          # request fees, errors, cold starts and ephemeral storage included (tuning.spend)
+          # request fees, errors, cold starts and ephemeral storage included (tuning.spend);
+          # "processors" (runs with pre-/post-processors only): what their calls cost, in
+          # "usd" too; "unpriced" of them count their request fee only
       "compare_architectures": false,  # a companion run measures the other architecture
       "copy_of": null | "uuid",  # set on that companion run: the run whose function it copied
       "copy_function": null | "tuneboard-1a2b3c4d-arm64-orders",  # the companion's copy

@@ -1,10 +1,21 @@
 """Pre-/post-processor functions (Power Tuning's preProcessorARN / postProcessorARN) in real
 sweeps: a Celery worker, Redis, PostgreSQL and the sandbox Lambda running every handler."""
 
-import pytest
+import base64
+import http.client
+import re
+import threading
+import urllib.parse
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
+from django.core.management import call_command
+
+from dashboard.templatetags.units import format_usd
 from tests.integration.test_sweep import function_state, leftovers_of, wait_finished
 from tests.tuning.runfactory import start_run
+from tuning import spend
 from tuning.models import Invocation, ResultStatus, RunStatus
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -154,3 +165,169 @@ def test_a_processor_of_another_account_is_refused_before_anything_changes(
     assert not Invocation.objects.filter(run=run).exists()
     assert invokes(sandbox) == calls
     assert function_state(lambda_client, name) == before
+
+
+# --------------------------------------------------------------------------- what they cost
+
+#: us-east-1's prices (offline table and the sandbox's Price List alike).
+PER_GB_SECOND = {"x86_64": Decimal("0.0000166667"), "arm64": Decimal("0.0000133334")}
+REQUEST_FEE = Decimal("0.0000002")
+REPORT = re.compile(r"REPORT RequestId: .*?Billed Duration: (\d+) ms\s+Memory Size: (\d+) MB")
+SLEEPS = """
+import time
+
+def handler(event, context):
+    time.sleep(0.05)
+    return event
+"""
+
+
+class ReportRecorder:
+    """Stands between the worker and the sandbox's Lambda endpoint, passing every request on
+    unchanged, and keeps the REPORT line of each Invoke answer by the function it named: what
+    Lambda billed, read off the wire rather than from what Tuneboard stored."""
+
+    def __init__(self, upstream: str):
+        self.reports: dict[str, list[tuple[int, int]]] = {}  # function -> [(billed ms, MB)]
+        self._lock = threading.Lock()
+        host, port = urllib.parse.urlsplit(upstream).netloc.split(":")
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def forward(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                upstream = http.client.HTTPConnection(host, int(port), timeout=120)
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                answer = upstream.getresponse()
+                data = answer.read()
+                upstream.close()
+                recorder.keep(self.path, answer.getheader("X-Amz-Log-Result"))
+                self.send_response(answer.status)
+                for key, value in answer.getheaders():
+                    if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = forward
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def keep(self, path: str, log_result: str | None) -> None:
+        called = re.fullmatch(r"/2015-03-31/functions/([^/]+)/invocations(\?.*)?", path)
+        if not called or not log_result:
+            return
+        function = urllib.parse.unquote(called.group(1)).split(":function:")[-1].split(":")[0]
+        tail = base64.b64decode(log_result).decode(errors="replace")
+        with self._lock:
+            self.reports.setdefault(function, []).extend(
+                (int(billed), int(mb)) for billed, mb in REPORT.findall(tail)
+            )
+
+    def cost(self, function: str, architecture: str) -> Decimal:
+        """What every call of ``function`` cost by its REPORT lines: GB-seconds at the
+        architecture's price, plus one request fee each."""
+        return sum(
+            (
+                Decimal(billed) * mb / 1024 / 1000 * PER_GB_SECOND[architecture] + REQUEST_FEE
+                for billed, mb in self.reports.get(function, [])
+            ),
+            Decimal(0),
+        )
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def recorder(sandbox):
+    proxy = ReportRecorder(sandbox.lambda_client().meta.endpoint_url)
+    yield proxy
+    proxy.stop()
+
+
+def test_the_sweep_cost_holds_the_processor_calls_at_their_own_memory_and_architecture(
+    sandbox, start_celery_worker, recorder, make_function, capsys, client, django_user_model
+):
+    worker = start_celery_worker(concurrency=2, env={"AWS_ENDPOINT_URL_LAMBDA": recorder.url})
+    name = make_function(seeded="tuneboard-io", Timeout=10)
+    # Each processor is billed at its own size and architecture, not the function's.
+    pre = make_function(SLEEPS, Timeout=10, MemorySize=1024, Architectures=["arm64"])
+    post = make_function(SLEEPS, Timeout=10, MemorySize=512)
+
+    run = start_run(
+        function=name,
+        memory_sizes=[128, 256],
+        invocations_per_size=3,
+        payload={"wait_s": 0.01},
+        pre_processor=pre,
+        post_processor=f"arn:aws:lambda:us-east-1:123456789012:function:{post}",
+    )
+    run = wait_finished(run, worker=worker)
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+
+    assert len(recorder.reports[pre]) == len(recorder.reports[post]) == 6
+    assert {mb for _billed, mb in recorder.reports[pre]} == {1024}
+    helpers = recorder.cost(pre, "arm64") + recorder.cost(post, "x86_64")
+    measured = recorder.cost(name, "x86_64")
+    # Each cost is stored to 12 decimals (the measured calls' one by one, the processors' at
+    # each store of a batch's calls).
+    recorded = sum(i.cost_usd for i in Invocation.objects.filter(run=run))
+    assert abs(recorded - measured) <= 6 * Decimal("1e-12")
+    spent = run.sweep_cost
+    assert spent["processors"]["invocations"] == 12 and spent["processors"]["unpriced"] == 0
+    assert abs(Decimal(spent["processors"]["usd"]) - helpers) <= 12 * Decimal("1e-12")
+    assert abs(Decimal(spent["usd"]) - (measured + helpers)) <= 12 * Decimal("1e-12")
+    assert spent["invocations"] == 6  # the function's own calls, counted as before
+
+    sentence = spend.sentence(spent, format_usd)
+    assert f"{format_usd(Decimal(spent['processors']['usd']))} for 12 processor calls" in sentence
+    call_command("show_run", str(run.id))
+    assert sentence in capsys.readouterr().out
+    client.force_login(django_user_model.objects.create_user("viewer"))
+    page = client.get(f"/runs/{run.id}/").content.decode()
+    assert f'<dd id="sweep-cost">{sentence}</dd>' in page
+    assert client.get(f"/api/runs/{run.id}/").json()["sweep_cost"] == spent
+
+
+def test_a_processor_whose_configuration_cannot_be_read_counts_its_request_fees(
+    sandbox, worker, make_function
+):
+    name = make_function(seeded="tuneboard-io", Timeout=10)
+    pre = make_function(SLEEPS, Timeout=10)
+    # Allowed to invoke it, not to read it: the sweep runs; the calls' duration cannot be priced.
+    sandbox.inject_fault(
+        "GetFunctionConfiguration", function=pre, times=0, error="AccessDeniedException"
+    )
+
+    run = wait_finished(
+        start_run(
+            function=name,
+            memory_sizes=[128],
+            invocations_per_size=3,
+            payload={"wait_s": 0.01},
+            pre_processor=pre,
+        ),
+        worker=worker,
+    )
+
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    helpers = run.sweep_cost["processors"]
+    assert (helpers["invocations"], helpers["unpriced"]) == (3, 3)
+    assert Decimal(helpers["usd"]) == 3 * REQUEST_FEE
+    measured = sum(i.cost_usd for i in Invocation.objects.filter(run=run))
+    assert Decimal(run.sweep_cost["usd"]) == measured + 3 * REQUEST_FEE
+    assert "3 processor calls returned no REPORT line or the processor's configuration could " in (
+        spend.sentence(run.sweep_cost, format_usd)
+    )

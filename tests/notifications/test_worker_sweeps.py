@@ -4,6 +4,7 @@ creator and the team exactly once, with nothing of the account in the message.""
 from __future__ import annotations
 
 import json
+import re
 import time
 from email import message_from_string
 
@@ -123,3 +124,34 @@ def test_a_failed_sweep_sends_only_the_class_of_its_error(
     for secret in (SANDBOX_ACCOUNT, "arn:aws", "payments-db", "hunter2", "RuntimeError"):
         assert secret not in raw
         assert all(secret not in m.as_string() for m in sent_mails(worker.mail_dir))
+
+
+def test_an_architecture_comparison_run_by_the_worker_is_told_once_with_its_pick(
+    team, worker, webhook_server, make_function
+):
+    name = make_function("def handler(event, context):\n    return {}\n", Timeout=10)
+    run = start_run(
+        created_by=team,
+        function=name,
+        memory_sizes=[128, 256],
+        invocations_per_size=2,
+        compare_architectures=True,
+    )
+    copy = TuningRun.objects.get(copy_of=run)
+    run, copy = finished(run), finished(copy)
+    assert (run.status, copy.status) == (RunStatus.SUCCEEDED, RunStatus.SUCCEEDED)
+
+    # Each run's end is announced; both announcements have been handled.
+    handled = re.compile(r"notify_run_task\[[0-9a-f-]+\] succeeded")
+    wait_for(lambda: len(handled.findall(worker.log())) == 2, "both runs' notify tasks")
+    wait_for(lambda: len(sent_mails(worker.mail_dir)) >= 2, "two e-mails", timeout=60)
+    [request] = webhook_server.requests
+    text = json.loads(request["body"])["text"]
+    assert text.startswith(f"Architecture comparison succeeded: {name}: {name} in us-east-1")
+    assert "x86_64 and arm64 compared" in text and "is cheapest across both" in text
+    assert f"{BASE}/runs/{run.pk}/" in text and str(copy.pk) not in text
+    assert sorted(m["To"] for m in sent_mails(worker.mail_dir)) == [
+        "ana@example.com",
+        "payments@example.com",
+    ]
+    assert [n.key for n in Notification.objects.all()] == [f"run:{run.pk}"]

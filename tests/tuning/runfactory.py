@@ -134,3 +134,21 @@ def make_run(
 def start_run(created_by=None, **values):
     """``runs.start_run`` with parameters given as the API would send them."""
     return runs.start_run(SweepParams.parse(values), created_by=created_by)
+
+
+def make_comparison(
+    function="orders", status="SUCCEEDED", copy_status="SUCCEEDED", copy_durations=None, **options
+):
+    """A finished architecture comparison: the run on ``function`` (x86_64) and its companion
+    run, which measured a temporary arm64 copy (at arm64 prices; ``copy_durations``, by default
+    the same durations): (run, copy)."""
+    copy_options = {**options, "durations": copy_durations or options.get("durations")}
+    copy = make_run(function=function, status=copy_status, architecture="arm64", **copy_options)
+    run = make_run(function=function, status=status, **options)
+    TuningRun.objects.filter(pk=run.pk).update(compare_architectures=True)
+    TuningRun.objects.filter(pk=copy.pk).update(
+        copy_of=run, copy_function=f"tuneboard-{copy.id.hex[:8]}-arm64-{function}"
+    )
+    run.refresh_from_db()
+    copy.refresh_from_db()
+    return run, copy

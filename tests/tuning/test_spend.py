@@ -8,11 +8,11 @@ from django.core.management import call_command
 from django.test import Client
 
 from dashboard.templatetags.units import format_usd
-from tests.tuning.runfactory import make_run
+from tests.tuning.runfactory import _outcome, make_run
 from tuning import pricing, spend
 from tuning.aws import InvokeOutcome
 from tuning.engine.recording import record_invocation
-from tuning.models import Invocation
+from tuning.models import Invocation, TuningRun
 
 FEE = Decimal("0.0000002")
 
@@ -150,3 +150,56 @@ def test_a_sweep_in_a_region_without_a_price_says_its_cost_is_unknown(capsys):
         "This sweep made 6 invocations, of which 2 cold starts; what they cost is unknown"
         in capsys.readouterr().out
     )
+
+
+def test_processor_calls_are_in_the_total_and_told_apart():
+    spent = spend.sweep_cost([Decimal("0.000010")] * 2, FEE, processors=(4, 1, Decimal("0.000003")))
+    # 3 priced processor calls cost $0.000003; the 4th counts its request fee only.
+    assert spent["processors"] == {"invocations": 4, "unpriced": 1, "usd": "0.0000032"}
+    assert (spent["usd"], spent["invocations"]) == ("0.0000232", 2)
+    text = spend.sentence(spent, format_usd)
+    assert text.startswith(
+        "This sweep cost $0.0000232 in Lambda charges: $0.0000200 for its 2 invocations and "
+        "$0.00000320 for 4 processor calls (pre-/post-processors, not measured)."
+    ), text
+    assert "1 processor call returned no REPORT line or the processor's configuration" in text
+    unknown = spend.sweep_cost([None], None, processors=(2, 2, Decimal(0)))
+    assert unknown["usd"] is None and unknown["processors"]["usd"] is None
+    assert spend.sentence(unknown, format_usd) == (
+        "This sweep made 1 invocation, and 2 processor calls; what they cost is unknown (no "
+        "Lambda price for its region)."
+    )
+
+
+@pytest.mark.django_db(transaction=True)  # the buffer stores from its own thread
+def test_a_batch_adds_its_processor_calls_to_the_run_with_its_invocations():
+    from tuning.engine.recording import InvocationBuffer, invocation_row
+
+    run = make_run(sizes=(512,), num=2, status="RUNNING")
+    TuningRun.objects.filter(pk=run.pk).update(pre_processor="prepare")
+    run.refresh_from_db()
+    result = run.results.get()
+    made = [invocation_row(run, result, seq, 0, _outcome(512, 10.0, seq, None)) for seq in (0, 1)]
+    with InvocationBuffer(run, result) as buffer:
+        for row in made:
+            buffer.add_processor_call(Decimal("0.000001"))
+            buffer.add(row)
+    # A redelivered batch: the invocations are stored already, its processor calls were made.
+    with InvocationBuffer(run, result) as again:
+        again.add_processor_call(None)
+        again.add(invocation_row(run, result, 0, 0, _outcome(512, 10.0, 0, None)))
+    run.refresh_from_db()
+    assert (run.invocations_done, run.processor_invocations, run.processor_unpriced) == (2, 3, 1)
+    assert run.processor_cost_usd == Decimal("0.000002")
+    run.store_sweep_cost()
+    spent = run.sweep_cost
+    assert spent["invocations"] == 2 and spent["processors"]["invocations"] == 3
+    stored = sum(i.cost_usd for i in Invocation.objects.filter(run=run))
+    assert Decimal(spent["usd"]) == stored + Decimal("0.000002") + FEE
+
+
+@pytest.mark.django_db
+def test_a_run_without_processors_says_nothing_of_them():
+    run = make_run(sizes=(512,), num=2)
+    assert "processors" not in run.sweep_cost
+    assert "processor" not in spend.sentence(run.sweep_cost, format_usd)

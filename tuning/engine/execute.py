@@ -25,6 +25,7 @@ from tuning.aws import PermanentAwsError, TransientAwsError
 from tuning.engine.finish import finalize_size, stop_from, try_finish
 from tuning.engine.latest import FunctionChanged, check_code
 from tuning.engine.liveness import Heartbeat, run_context, stop_requested
+from tuning.engine.processors import ProcessorPricing
 from tuning.engine.recording import InvocationBuffer, invocation_row
 from tuning.models import (
     BatchLease,
@@ -106,6 +107,7 @@ class _Batch:
         self._last_state_check = 0.0
         self._stopping = False
         self.recorded = InvocationBuffer(run, result)
+        self.processor_pricing = ProcessorPricing(run, self._retrying)
 
     def execute(self, sequences: list[int]) -> None:
         if not sequences:
@@ -246,14 +248,17 @@ class _Batch:
 
     def _process(self, which: str, payload: bytes) -> tuple[bytes, str]:
         """Invoke the run's pre- or post-processor (Power Tuning's preProcessorARN and
-        postProcessorARN; not measured): (its output, "" or a failure naming it)."""
+        postProcessorARN; not measured, but what the call cost goes to the run's total): (its
+        output, "" or a failure naming it)."""
         run, function = self.run, getattr(self.run, f"{which}_processor")
         try:
-            output, error = self._retrying(
+            output, error, report = self._retrying(
                 lambda: aws.invoke_processor(run.account, run.region, function, payload)
             )
-        except PermanentAwsError as exc:
+        except PermanentAwsError as exc:  # not invoked, so not billed
             output, error = b"", str(exc)
+        else:
+            self.recorded.add_processor_call(self.processor_pricing.cost(function, report))
         return output, error and f"{which.capitalize()}-processor {function} failed: {error}"
 
     def _one(self, seq: int) -> None:

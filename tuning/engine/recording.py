@@ -5,6 +5,8 @@ An executor batch does not write per invocation: its lanes hand outcomes to an
 ``InvocationBuffer``, whose own thread stores them with one INSERT (``bulk_create``) and one
 counter UPDATE per table every ``TUNEBOARD_RECORD_FLUSH_MS`` or ``TUNEBOARD_RECORD_FLUSH_ROWS``
 outcomes, whichever comes first, and always when the batch ends (done, stopped or crashed).
+The pre-/post-processor calls made meanwhile (how many, what they cost) are added to the run's
+counters by the same UPDATE.
 
 What a dying worker loses: nothing that was committed. Outcomes still buffered when the
 process is killed were never recorded, so the batch's redelivery (or the reaper's resend)
@@ -14,15 +16,17 @@ made twice on AWS, and each is still recorded exactly once.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from tuning import costing, price_table, pricing
+from tuning import costing, price_table
 from tuning.models import Invocation, PowerResult, TuningRun
 
 log = logging.getLogger(__name__)
@@ -38,27 +42,15 @@ def invocation_row(run, result, seq: int, payload_index: int, outcome, prices=No
         error_type = "ReportMissing"
         error_message = "The log tail held no REPORT line, so the invocation was not measured."
     cost = None
-    billed_restore = getattr(report, "billed_restore_duration_ms", None)
     if report is not None:
-        prices = prices or price_table.for_run(run)
-        # Billed Duration holds the init of a cold start (billed since 2025-08-01); a SnapStart
-        # restore is billed on its own line (Billed Restore Duration + a per-GB charge).
-        cost = costing.invocation_cost(  # None when the region has no known price
+        cost = costing.billed_cost(  # None when the region has no known price
+            report,
             result.memory_mb,
-            report.billed_duration_ms,
             architecture=run.architecture,
             region=run.region,
             ephemeral_storage_mb=run.ephemeral_storage_mb,
-            prices=prices,
+            prices=prices or price_table.for_run(run),
         )
-        if billed_restore is not None and cost is not None:
-            cost += pricing.restore_cost(
-                result.memory_mb,
-                billed_restore,
-                architecture=run.architecture,
-                region=run.region,
-                prices=prices,
-            )
     # A new execution environment: initialised (Init Duration) or restored from a SnapStart
     # snapshot (Restore Duration).
     cold = bool(
@@ -76,7 +68,7 @@ def invocation_row(run, result, seq: int, payload_index: int, outcome, prices=No
         billed_duration_ms=getattr(report, "billed_duration_ms", None),
         init_duration_ms=getattr(report, "init_duration_ms", None),
         restore_duration_ms=getattr(report, "restore_duration_ms", None),
-        billed_restore_duration_ms=billed_restore,
+        billed_restore_duration_ms=getattr(report, "billed_restore_duration_ms", None),
         max_memory_used_mb=getattr(report, "max_memory_used_mb", None),
         cold_start=cold,
         cost_usd=cost,
@@ -90,19 +82,54 @@ def counts_as_error(run, row: Invocation) -> bool:
     return bool(row.error_type) and row.error_type not in run.allowed_exceptions
 
 
-def store_invocations(run, result, rows: list[Invocation]) -> int:
-    """Store ``rows`` (of one size) and move the counters, once per (result, sequence): one
-    INSERT and one UPDATE per table; when a row was recorded before (a redelivered batch), row
-    by row so the others are still stored. Returns how many rows were stored."""
-    if not rows:
+@dataclasses.dataclass
+class ProcessorCalls:
+    """Pre-/post-processor calls made and not yet added to the run's counters: ``calls`` in
+    all, ``unpriced`` of them without a cost (no REPORT line, or the processor's configuration
+    could not be read: their request fee only), and ``usd``, what the others cost."""
+
+    calls: int = 0
+    unpriced: int = 0
+    usd: Decimal = Decimal(0)
+
+    def add(self, cost: Decimal | None) -> None:
+        self.calls += 1
+        if cost is None:
+            self.unpriced += 1
+        else:
+            self.usd += cost
+
+    def increments(self) -> dict:
+        """The run's counter updates (``TuningRun.objects.update(**…)``)."""
+        if not self.calls:
+            return {}
+        return {
+            "processor_invocations": F("processor_invocations") + self.calls,
+            "processor_unpriced": F("processor_unpriced") + self.unpriced,
+            "processor_cost_usd": F("processor_cost_usd") + self.usd,
+        }
+
+
+def store_invocations(
+    run, result, rows: list[Invocation], processors: ProcessorCalls | None = None
+) -> int:
+    """Store ``rows`` (of one size) and move the counters, once per (result, sequence), and
+    add the ``processors`` calls to the run's: one INSERT and one UPDATE per table; when a row
+    was recorded before (a redelivered batch), row by row so the others are still stored (the
+    processor calls were made all the same: they are counted). Returns how many rows were
+    stored."""
+    if not rows and not (processors and processors.calls):
         return 0
     try:
         with transaction.atomic():
             Invocation.objects.bulk_create(rows)
-            _count(run, result, rows)
+            _count(run, result, rows, processors)
         return len(rows)
     except IntegrityError:
-        return sum(_store_one(run, result, row) for row in rows)
+        stored = sum(_store_one(run, result, row) for row in rows)
+        if processors and processors.calls:
+            _count(run, result, [], processors)
+        return stored
 
 
 def _store_one(run, result, row: Invocation) -> int:
@@ -116,16 +143,19 @@ def _store_one(run, result, row: Invocation) -> int:
     return 1
 
 
-def _count(run, result, rows: list[Invocation]) -> None:
+def _count(run, result, rows: list[Invocation], processors: ProcessorCalls | None = None) -> None:
     allowed = set(run.allowed_exceptions)
-    PowerResult.objects.filter(pk=result.pk).update(
-        invocations_done=F("invocations_done") + len(rows),
-        errors=F("errors") + sum(1 for r in rows if r.error_type),
-        allowed_errors=F("allowed_errors") + sum(1 for r in rows if r.error_type in allowed),
-        cold_starts=F("cold_starts") + sum(1 for r in rows if r.cold_start),
-    )
+    if rows:
+        PowerResult.objects.filter(pk=result.pk).update(
+            invocations_done=F("invocations_done") + len(rows),
+            errors=F("errors") + sum(1 for r in rows if r.error_type),
+            allowed_errors=F("allowed_errors") + sum(1 for r in rows if r.error_type in allowed),
+            cold_starts=F("cold_starts") + sum(1 for r in rows if r.cold_start),
+        )
     TuningRun.objects.filter(pk=run.pk).update(
-        invocations_done=F("invocations_done") + len(rows), heartbeat_at=timezone.now()
+        invocations_done=F("invocations_done") + len(rows),
+        heartbeat_at=timezone.now(),
+        **(processors.increments() if processors else {}),
     )
 
 
@@ -146,6 +176,7 @@ class InvocationBuffer:
         self.flush_rows = max(1, int(settings.TUNEBOARD_RECORD_FLUSH_ROWS))
         self.flush_s = max(1, int(settings.TUNEBOARD_RECORD_FLUSH_MS)) / 1000
         self._rows: list[Invocation] = []
+        self._processors = ProcessorCalls()  # made since the last store
         # Errors counting against the share that are buffered or being stored, not yet in the
         # size's counters; changed only under _store_lock, together with the commit.
         self._unstored_errors = 0
@@ -179,6 +210,12 @@ class InvocationBuffer:
         if full:
             self._wake.set()
 
+    def add_processor_call(self, cost: Decimal | None) -> None:
+        """A pre-/post-processor call was made: ``cost`` (None: its request fee only) goes to
+        the run's counters with the next store."""
+        with self._lock:
+            self._processors.add(cost)
+
     def errors(self) -> int:
         """Errors of the size counting against its share: stored (all batches) + buffered
         here. Read under the store lock, so a row being committed is counted exactly once."""
@@ -209,9 +246,10 @@ class InvocationBuffer:
         with self._store_lock:
             with self._lock:
                 rows, self._rows = self._rows, []
-            if not rows:
+                processors, self._processors = self._processors, ProcessorCalls()
+            if not rows and not processors.calls:
                 return
-            store_invocations(self.run, self.result, rows)
+            store_invocations(self.run, self.result, rows, processors)
             errors = sum(1 for row in rows if counts_as_error(self.run, row))
             with self._lock:
                 self._unstored_errors -= errors
