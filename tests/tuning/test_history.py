@@ -148,7 +148,8 @@ def test_rows_add_no_query_whatever_they_show(client, member):
     cancelled_runs(8)
     count, html = queries()
     assert len(names_on(html)) == 12
-    assert "Payments prod" in html and 'data-role="copy-of"' in html and "imported" in html
+    assert "Payments prod" in html and 'data-role="copy-of"' in html
+    assert '<span class="tb-tag">imported</span>' in html
     assert html.count("<strong>") >= 3  # the winners
     assert count == alone
 
