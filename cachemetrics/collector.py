@@ -13,6 +13,7 @@ worker's own credentials in the default region):
    180-minute windows), following NextToken. Count metrics missing from a minute are stored as
    0 (DAX publishes only non-zero values); gauges are stored only when published.
 4. Upsert on (series, ts): a re-run changes nothing.
+5. Store each present cluster's summary (``cachemetrics.summaries``: what the overview shows).
 
 Every (account, region) gets a ``Collection`` row with calls, points and errors; one account
 failing does not stop the others.
@@ -30,7 +31,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from aws.models import AwsAccount
-from cachemetrics import catalog, packing, upsert
+from cachemetrics import catalog, packing, summaries, upsert
 from cachemetrics import cloudwatch as cw
 from cachemetrics.models import (
     POINT_RETENTION,
@@ -155,6 +156,7 @@ def collect_target(
         collection.series_count = len(series)
         collection.window_end = floor_minute(now)
         collection.window_start = collect_metrics(run, series)
+        summaries.write(clusters)
     except cw.AwsError as exc:
         run.error(exc.operation or "collect", exc)
         status = CollectionStatus.FAILED

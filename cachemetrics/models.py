@@ -239,6 +239,22 @@ class MetricRollup(models.Model):
         return self.total / self.count if self.count else 0.0
 
 
+class ClusterSummary(models.Model):
+    """What the cache overview, the home card and ``/api/cache/clusters/`` show of a cluster:
+    its figures over the last 24 h of collected data, computed when a collection of its account
+    and region finishes (``cachemetrics.summaries``) so that no page computes a report per
+    cluster. ``figures`` is ``summaries.figures`` of the cluster's 24 h report (unrounded)."""
+
+    cluster = models.OneToOneField(
+        DaxCluster, primary_key=True, on_delete=models.CASCADE, related_name="summary"
+    )
+    computed_at = models.DateTimeField()
+    figures = models.JSONField()
+
+    def __str__(self):
+        return f"{self.cluster} as of {self.computed_at:%Y-%m-%d %H:%M}"
+
+
 class CollectionStatus(models.TextChoices):
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
