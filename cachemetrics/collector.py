@@ -12,7 +12,8 @@ worker's own credentials in the default region):
    (up to 500 queries and 90,000 datapoints each: ceil(series x windows / 500) calls for
    180-minute windows), following NextToken. Count metrics missing from a minute are stored as
    0 (DAX publishes only non-zero values); gauges are stored only when published.
-4. Upsert on (series, ts): a re-run changes nothing.
+4. Upsert on (series, ts): a re-run changes nothing. Then the 15-minute rollups of the
+   quarters the run touched (``rollup.roll_quarters``).
 5. Store each present cluster's summary (``cachemetrics.summaries``: what the overview shows).
 
 Every (account, region) gets a ``Collection`` row with calls, points and errors; one account
@@ -31,7 +32,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from aws.models import AwsAccount
-from cachemetrics import catalog, packing, summaries, upsert
+from cachemetrics import catalog, packing, rollup, summaries, upsert
 from cachemetrics import cloudwatch as cw
 from cachemetrics.models import (
     POINT_RETENTION,
@@ -415,6 +416,8 @@ def collect_metrics(run: Run, series: list[MetricSeries]) -> datetime | None:
                 failed.update(s.pk for s in batch)
                 continue
             store_window(run, batch, data, call.start, call.end)
+    for start, group in groups.items():
+        rollup.roll_quarters([s.pk for s in group if s.pk not in failed], start, end)
     done = [s.pk for s in series if s.pk not in failed]
     MetricSeries.objects.filter(pk__in=done).update(collected_until=end)
     return min(groups) if groups else None

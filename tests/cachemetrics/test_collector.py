@@ -16,6 +16,7 @@ from cachemetrics.models import (
     Collection,
     DaxCluster,
     MetricPoint,
+    MetricQuarter,
     MetricRollup,
     MetricSeries,
 )
@@ -359,8 +360,11 @@ def test_retention_drops_minutes_after_15_days_and_rollups_after_15_months(seede
     rollup.rollup(now=T0)
     points, rollups = MetricPoint.objects.count(), MetricRollup.objects.count()
 
-    assert rollup.purge(now=T0 + timedelta(days=14)) == {"points": 0, "rollups": 0}
+    quarters = MetricQuarter.objects.count()
+
+    assert rollup.purge(now=T0 + timedelta(days=14)) == {"points": 0, "quarters": 0, "rollups": 0}
     assert rollup.purge(now=T0 + timedelta(days=16))["points"] == points
+    assert quarters and not MetricQuarter.objects.exists()
     assert MetricRollup.objects.count() == rollups
     assert rollup.purge(now=T0 + timedelta(days=457))["rollups"] == rollups
 
@@ -429,7 +433,7 @@ def test_the_tasks_run_the_collector_and_the_rollup(seeded):
     }
     assert DaxCluster.objects.count() == 3
     result = rollup_cache_metrics_task.apply().get()
-    assert set(result) == {"rollups_written", "purged_points", "purged_rollups"}
+    assert set(result) == {"rollups_written", "purged_points", "purged_quarters", "purged_rollups"}
 
 
 # --------------------------------------------------------------------------- more DAX metrics

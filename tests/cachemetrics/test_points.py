@@ -1,5 +1,6 @@
 """Reading stored points: minutes for short windows, hourly rollups plus newer minutes for long
-ones, and windows that end where collection stopped."""
+ones, 15-minute rollups for buckets made of quarters, and windows that end where collection
+stopped."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from cachemetrics import catalog
-from cachemetrics.models import DaxCluster, MetricPoint, MetricRollup, MetricSeries
+from cachemetrics import catalog, rollup
+from cachemetrics.models import DaxCluster, MetricPoint, MetricQuarter, MetricRollup, MetricSeries
 from cachemetrics.points import aggregates, window_end
 from tests.cachemetrics.conftest import T0
 
@@ -89,3 +90,65 @@ def test_buckets_start_at_the_window_start(series):
 
 def test_windows_end_at_the_last_collected_minute(series):
     assert window_end([series]) == T0
+
+
+QUARTER = timedelta(minutes=15)
+
+
+def test_15_minute_rollups_hold_the_count_sum_minimum_and_maximum_of_their_minutes(series):
+    MetricPoint.objects.filter(series=series, ts=T0 - 7 * MINUTE).update(value=5.0)
+
+    # the quarter T0 - 22 min falls in and every quarter after it, the last one up to T0 - 1 min
+    written = rollup.roll_quarters([series.pk], T0 - 22 * MINUTE, T0 - MINUTE)
+
+    rows = {
+        q.start: (q.count, q.total, q.minimum, q.maximum)
+        for q in MetricQuarter.objects.filter(series=series)
+    }
+    assert written == 2
+    assert rows == {T0 - 30 * MINUTE: (15, 30.0, 2.0, 2.0), T0 - QUARTER: (14, 31.0, 2.0, 5.0)}
+    series.refresh_from_db()
+    assert series.quarters_from == T0 - 30 * MINUTE
+
+    rollup.roll_quarters([series.pk], T0 - 12 * MINUTE, T0)  # the next collection, up to T0
+    last = MetricQuarter.objects.get(series=series, start=T0 - QUARTER)
+    assert (last.count, last.total) == (15, 33.0)
+    series.refresh_from_db()
+    assert series.quarters_from == T0 - 30 * MINUTE  # where the rollups began
+
+
+def test_quarter_buckets_read_the_15_minute_rollups_and_the_minutes_around_them(series):
+    MetricQuarter.objects.bulk_create(  # stand for minutes: which one was read shows
+        MetricQuarter(
+            series=series, start=T0 - q * QUARTER, count=15, total=100.0, minimum=1.0, maximum=9.0
+        )
+        for q in range(1, 5)
+    )
+    series.quarters_from = T0 - HOUR
+    series.save()
+
+    # from 7 minutes into a quarter (those 8 minutes are read) to 5 minutes into the last one
+    start, end = T0 - HOUR - 8 * MINUTE, T0 - 10 * MINUTE
+    per_quarter = aggregates([series.pk], start, end, 900, origin=T0 - HOUR - QUARTER)
+
+    assert {b: a.total for b, a in per_quarter[series.pk].items()} == {
+        T0 - HOUR - QUARTER: 8 * 1.0,
+        T0 - HOUR: 100.0,
+        T0 - 45 * MINUTE: 100.0,
+        T0 - 30 * MINUTE: 100.0,
+        T0 - QUARTER: 5 * 2.0,
+    }
+    assert per_quarter[series.pk][T0 - HOUR].maximum == 9.0
+
+
+def test_quarter_buckets_read_minutes_before_the_first_15_minute_rollup(series):
+    rollup.roll_quarters([series.pk], T0 - HOUR, T0)
+    start = T0 - 2 * HOUR
+
+    with_rollups = aggregates([series.pk], start, T0, 900)
+    series.quarters_from = None
+    series.save()
+    from_minutes = aggregates([series.pk], start, T0, 900)
+
+    assert with_rollups == from_minutes
+    assert len(from_minutes[series.pk]) == 8
