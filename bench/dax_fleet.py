@@ -232,7 +232,6 @@ def main() -> None:
     )
 
     summaries.write = summarizing = Stopwatch(summaries.write)
-    rollup.roll_quarters = quartering = Stopwatch(rollup.roll_quarters)
     profiler = None
     if args.profile:
         import cProfile
@@ -268,7 +267,6 @@ def main() -> None:
     print(
         f"  summaries time (apart)      {summarizing.wall_s:.1f} s, {summarizing.cpu_s:.1f} s CPU"
     )
-    print(f"  15-minute rollups           {quartering.wall_s:.1f} s (in the collection)")
     print(f"  hourly rollup time          {rollup_s:.1f} s")
     print(f"  our processing              {ours_s:.1f} s (PostgreSQL's work included)")
     print(f"    of which collector CPU    {ours_cpu_s:.1f} s (this process, CloudWatch apart)")

@@ -26,8 +26,8 @@ from cachemetrics.models import (
     MetricRollup,
     MetricSeries,
 )
+from cachemetrics.quarters import QUARTER, floor_quarter
 from cachemetrics.ranges import ROLLUP_FROM
-from cachemetrics.rollup import QUARTER, floor_quarter
 
 HOUR_S = 3600
 QUARTER_S = 900

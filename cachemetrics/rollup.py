@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, DateTimeField, Func, Max, Min, Sum
+from django.db.models import Count, Max, Min, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
@@ -25,61 +25,23 @@ from cachemetrics.upsert import upsert_rows
 # Late datapoints (and the collector's late-data overlap) can still change recent hours.
 REROLL = timedelta(hours=2)
 SERIES_PER_QUERY = 1000
-QUARTER = timedelta(minutes=15)
 _AGGREGATES = {"n": Count("value"), "total": Sum("value"), "lo": Min("value"), "hi": Max("value")}
+# the same figures from 15-minute rollups
+_REAGGREGATES = {
+    "n": Sum("count"),
+    "total": Sum("total"),
+    "lo": Min("minimum"),
+    "hi": Max("maximum"),
+}
 
 
 def floor_hour(ts: datetime) -> datetime:
     return ts.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def floor_quarter(ts: datetime) -> datetime:
-    ts = ts.astimezone(UTC)
-    return ts.replace(minute=ts.minute - ts.minute % 15, second=0, microsecond=0)
-
-
-class TruncQuarter(Func):
-    """The quarter-hour (UTC) a timestamp falls in."""
-
-    output_field = DateTimeField()
-
-    def as_postgresql(self, compiler, connection):
-        template = "date_bin('15 minutes', %(expressions)s, TIMESTAMPTZ '2000-01-01 00:00Z')"
-        return self.as_sql(compiler, connection, template=template)
-
-    def as_sqlite(self, compiler, connection):
-        template = "datetime(unixepoch(%(expressions)s) / 900 * 900, 'unixepoch')"
-        return self.as_sql(compiler, connection, template=template)
-
-
-def roll_quarters(series_ids: list[int], start: datetime, end: datetime) -> int:
-    """Upsert the 15-minute rollups of the quarters [start, end) touches (whole quarters from
-    the stored minutes; the last one holds the minutes up to ``end`` until the next collection,
-    which reads from before it, rolls it again); returns rows written."""
-    start = floor_quarter(start)
-    written = 0
-    for i in range(0, len(series_ids), SERIES_PER_QUERY):
-        chunk = series_ids[i : i + SERIES_PER_QUERY]
-        rows = list(
-            MetricPoint.objects.filter(series_id__in=chunk, ts__gte=start, ts__lt=end)
-            .annotate(quarter=TruncQuarter("ts"))
-            .values("series_id", "quarter")
-            .annotate(**_AGGREGATES)
-            .values_list("series_id", "quarter", *_AGGREGATES)
-            .order_by()
-        )
-        with transaction.atomic():
-            upsert_rows(
-                MetricQuarter,
-                ("series_id", "start"),
-                ("count", "total", "minimum", "maximum"),
-                rows,
-            )
-            MetricSeries.objects.filter(pk__in=chunk, quarters_from__isnull=True).update(
-                quarters_from=start
-            )
-        written += len(rows)
-    return written
+def ceil_hour(ts: datetime) -> datetime:
+    hour = floor_hour(ts)
+    return hour if hour == ts else hour + timedelta(hours=1)
 
 
 def rollup(now: datetime | None = None) -> int:
@@ -87,29 +49,25 @@ def rollup(now: datetime | None = None) -> int:
 
     Series that need the same hours (after a collection: nearly all of them) are rolled up
     together, ``SERIES_PER_QUERY`` at a time: one aggregate query and one bulk upsert each.
+    Hours are summed from the 15-minute rollups (4 rows an hour instead of 60 points) from the
+    first whole hour a series has them on, from the points before.
     """
     now = now or timezone.now()
-    groups: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
+    groups: dict[tuple[datetime, datetime, datetime], list[int]] = defaultdict(list)
     series = MetricSeries.objects.filter(collected_until__isnull=False)
-    for pk, collected_until, rolled_up_until in series.values_list(
-        "pk", "collected_until", "rolled_up_until"
+    for pk, collected_until, rolled_up_until, quarters_from in series.values_list(
+        "pk", "collected_until", "rolled_up_until", "quarters_from"
     ).iterator():
         end = floor_hour(min(collected_until, now))
         start = rolled_up_until - REROLL if rolled_up_until else end - POINT_RETENTION
         if start < end:
-            groups[(start, end)].append(pk)
+            split = end if quarters_from is None else ceil_hour(quarters_from)
+            groups[(start, min(max(split, start), end), end)].append(pk)
     written = 0
-    for (start, end), ids in sorted(groups.items()):
+    for (start, split, end), ids in sorted(groups.items()):
         for i in range(0, len(ids), SERIES_PER_QUERY):
             chunk = ids[i : i + SERIES_PER_QUERY]
-            rows = list(
-                MetricPoint.objects.filter(series_id__in=chunk, ts__gte=start, ts__lt=end)
-                .annotate(hour=TruncHour("ts", tzinfo=UTC))
-                .values("series_id", "hour")
-                .annotate(**_AGGREGATES)
-                .values_list("series_id", "hour", *_AGGREGATES)
-                .order_by()
-            )
+            rows = _hours(chunk, start, split, end)
             with transaction.atomic():
                 upsert_rows(
                     MetricRollup,
@@ -120,6 +78,27 @@ def rollup(now: datetime | None = None) -> int:
                 MetricSeries.objects.filter(pk__in=chunk).update(rolled_up_until=end)
             written += len(rows)
     return written
+
+
+def _hours(ids: list[int], start: datetime, split: datetime, end: datetime) -> list[tuple]:
+    """(series, hour, count, total, minimum, maximum) of each hour of [start, end): from the
+    points before ``split`` (a whole hour), from the 15-minute rollups after."""
+    rows = []
+    for model, when, lo, hi, aggregates in (
+        (MetricPoint, "ts", start, split, _AGGREGATES),
+        (MetricQuarter, "start", split, end, _REAGGREGATES),
+    ):
+        if lo >= hi:
+            continue
+        rows += (
+            model.objects.filter(series_id__in=ids, **{f"{when}__gte": lo, f"{when}__lt": hi})
+            .annotate(hour=TruncHour(when, tzinfo=UTC))
+            .values("series_id", "hour")
+            .annotate(**aggregates)
+            .values_list("series_id", "hour", *aggregates)
+            .order_by()
+        )
+    return rows
 
 
 def rollup_retention(days: int) -> timedelta | None:
@@ -134,9 +113,8 @@ def purge(
     now: datetime | None = None, days: int | None = None, dry_run: bool = False
 ) -> dict[str, int]:
     """Delete points and 15-minute rollups older than 15 days (rolled up by the hour by then)
-    and hourly rollups older than
-    ``rollup_retention(days)`` (``days`` defaults to TUNEBOARD_RETENTION_DAYS); with ``dry_run``
-    only count them.
+    and hourly rollups older than ``rollup_retention(days)`` (``days`` defaults to
+    TUNEBOARD_RETENTION_DAYS); with ``dry_run`` only count them.
 
     Series by series, so each DELETE walks the (series, ts) primary key: there is no index on
     the timestamp alone (it would add ~30 % to the biggest table).

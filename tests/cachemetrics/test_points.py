@@ -11,6 +11,7 @@ import pytest
 from cachemetrics import catalog, rollup
 from cachemetrics.models import DaxCluster, MetricPoint, MetricQuarter, MetricRollup, MetricSeries
 from cachemetrics.points import aggregates, window_end
+from cachemetrics.quarters import QuarterRollups
 from tests.cachemetrics.conftest import T0
 
 pytestmark = pytest.mark.django_db
@@ -95,26 +96,18 @@ def test_windows_end_at_the_last_collected_minute(series):
 QUARTER = timedelta(minutes=15)
 
 
-def test_15_minute_rollups_hold_the_count_sum_minimum_and_maximum_of_their_minutes(series):
-    MetricPoint.objects.filter(series=series, ts=T0 - 7 * MINUTE).update(value=5.0)
-
-    # the quarter T0 - 22 min falls in and every quarter after it, the last one up to T0 - 1 min
-    written = rollup.roll_quarters([series.pk], T0 - 22 * MINUTE, T0 - MINUTE)
-
-    rows = {
-        q.start: (q.count, q.total, q.minimum, q.maximum)
-        for q in MetricQuarter.objects.filter(series=series)
-    }
-    assert written == 2
-    assert rows == {T0 - 30 * MINUTE: (15, 30.0, 2.0, 2.0), T0 - QUARTER: (14, 31.0, 2.0, 5.0)}
-    series.refresh_from_db()
-    assert series.quarters_from == T0 - 30 * MINUTE
-
-    rollup.roll_quarters([series.pk], T0 - 12 * MINUTE, T0)  # the next collection, up to T0
-    last = MetricQuarter.objects.get(series=series, start=T0 - QUARTER)
-    assert (last.count, last.total) == (15, 33.0)
-    series.refresh_from_db()
-    assert series.quarters_from == T0 - 30 * MINUTE  # where the rollups began
+def roll_quarters(series: MetricSeries, start, end) -> None:
+    """The 15-minute rollups a collection of [start, end) (from a quarter-hour on) writes."""
+    stored = dict(series.points.filter(ts__gte=start, ts__lt=end).values_list("ts", "value"))
+    minutes = [stored.get(start + m * MINUTE) for m in range((end - start) // MINUTE)]
+    quarters = QuarterRollups()
+    rows = quarters.add(series.pk, start, minutes) + quarters.rest({series.pk})
+    MetricQuarter.objects.bulk_create(
+        MetricQuarter(series=series, start=at, count=n, total=t, minimum=lo, maximum=hi)
+        for _, at, n, t, lo, hi in rows
+    )
+    series.quarters_from = start
+    series.save()
 
 
 def test_quarter_buckets_read_the_15_minute_rollups_and_the_minutes_around_them(series):
@@ -142,7 +135,7 @@ def test_quarter_buckets_read_the_15_minute_rollups_and_the_minutes_around_them(
 
 
 def test_quarter_buckets_read_minutes_before_the_first_15_minute_rollup(series):
-    rollup.roll_quarters([series.pk], T0 - HOUR, T0)
+    roll_quarters(series, T0 - HOUR, T0)
     start = T0 - 2 * HOUR
 
     with_rollups = aggregates([series.pk], start, T0, 900)
@@ -152,3 +145,25 @@ def test_quarter_buckets_read_minutes_before_the_first_15_minute_rollup(series):
 
     assert with_rollups == from_minutes
     assert len(from_minutes[series.pk]) == 8
+
+
+def test_hours_are_rolled_up_from_the_15_minute_rollups_from_the_first_whole_hour_with_them(
+    series,
+):
+    MetricRollup.objects.all().delete()
+    series.rolled_up_until = None
+    series.save()
+    roll_quarters(series, T0 - 105 * MINUTE, T0)
+    # a minute changed after its quarter was rolled up: which one was read shows
+    MetricPoint.objects.filter(series=series, ts=T0 - 5 * MINUTE).update(value=100.0)
+
+    written = rollup.rollup(now=T0)
+
+    hours = {
+        r.hour: (r.count, r.total, r.minimum, r.maximum)
+        for r in MetricRollup.objects.filter(series=series)
+    }
+    assert written == len(hours) == 3  # the minutes kept: T0 - 3 h to T0
+    assert hours[T0 - 3 * HOUR] == (60, 60.0, 1.0, 1.0)  # from minutes
+    assert hours[T0 - 2 * HOUR] == (60, 60.0, 1.0, 1.0)  # from minutes: quarters begin in it
+    assert hours[T0 - HOUR] == (60, 120.0, 2.0, 2.0)  # from the four quarters
