@@ -161,7 +161,6 @@ def collect_target(
         collection.series_count = len(series)
         collection.window_end = floor_minute(now)
         collection.window_start = collect_metrics(run, series)
-        summaries.write(clusters)
     except cw.AwsError as exc:
         run.error(exc.operation or "collect", exc)
         status = CollectionStatus.FAILED
@@ -169,6 +168,12 @@ def collect_target(
         log.exception("cache collection crashed for %s/%s", run.account_label, region)
         run.error("collect", exc)
         status = CollectionStatus.FAILED
+    if status == CollectionStatus.SUCCEEDED:
+        try:
+            summaries.write(clusters)
+        except Exception as exc:  # the metrics are stored: the overview keeps older figures
+            log.exception("cache summaries failed for %s/%s", run.account_label, region)
+            run.error("summaries", exc)
     if status == CollectionStatus.SUCCEEDED and run.errors:
         status = CollectionStatus.PARTIAL
     collection.status = status

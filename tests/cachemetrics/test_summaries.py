@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cachemetrics import collector, summaries
-from cachemetrics.models import CachedTable, ClusterSummary, DaxCluster
+from cachemetrics.models import CachedTable, ClusterSummary, DaxCluster, MetricSeries
 from cachemetrics.reports import cluster_report
 from cachemetrics.timeseries import hourly_item_ratio
 from dashboard.templatetags.units import format_pct, format_signed_usd, format_usd
@@ -51,6 +51,25 @@ def test_a_collection_stores_each_clusters_24h_figures_as_a_report_computes_them
     assert orders["hit_ratio"]["item"] is not None
     assert [t["name"] for t in orders["tables"]] == ["Orders"]
     assert len(orders["item_hit_ratio_hourly"]) == 24
+
+
+def test_a_failed_summary_leaves_the_metrics_collected_and_the_last_figures_shown(
+    seeded, monkeypatch
+):
+    collector.collect_all(now=T0 - timedelta(minutes=30), since=timedelta(hours=1))
+    before = ClusterSummary.objects.get(cluster__name="orders-cache").computed_at
+
+    def fail(clusters):
+        raise RuntimeError("summary failed")
+
+    monkeypatch.setattr(summaries, "write", fail)
+    [collection] = collector.collect_all(now=T0)
+
+    assert collection.status == "partial"
+    assert collection.errors[0]["stage"] == "summaries"
+    assert collection.points_written > 0
+    assert set(MetricSeries.objects.values_list("collected_until", flat=True)) == {T0}
+    assert ClusterSummary.objects.get(cluster__name="orders-cache").computed_at == before
 
 
 def test_the_overview_shows_the_figures_of_the_report_and_when_they_were_computed(
