@@ -50,9 +50,11 @@ def empty_cache_tables() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE cachemetrics_metricpoint, cachemetrics_metricrollup, "
-            "cachemetrics_metricseries, cachemetrics_cachedtable_clusters, "
-            "cachemetrics_cachedtable, cachemetrics_daxcluster, cachemetrics_collection CASCADE"
+            "TRUNCATE cachemetrics_metricpoint, cachemetrics_metricquarter, "
+            "cachemetrics_metricrollup, cachemetrics_metricseries, "
+            "cachemetrics_cachedtable_clusters, cachemetrics_cachedtable, "
+            "cachemetrics_clustersummary, cachemetrics_daxcluster, cachemetrics_collection "
+            "CASCADE"
         )
 
 

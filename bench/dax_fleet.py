@@ -13,7 +13,9 @@ Timed apart:
 * CloudWatch time: from each GetMetricData's parameter building to its parsed answer (the
   generated answer included);
 * our processing: the rest of the collection (inventory, series, shaping the answers, zero
-  fill, upserts) plus the hourly rollup -> datapoints per second;
+  fill, upserts, 15-minute rollups) plus the hourly rollup -> datapoints per second;
+* the clusters' summaries (the overview's figures, written at the end of the collection):
+  timed apart, they do not grow with the datapoints;
 
 then the median server time and SQL query count of the cache overview and of one cluster page
 over that data (Django test client, ``--requests`` each, after a warm-up). Uses its own
@@ -153,25 +155,43 @@ class FakeFleet:
             events.register("after-call", self.stop_clock)
 
 
+class Stopwatch:
+    """Wall and CPU time spent in a function, wrapped in place of it."""
+
+    def __init__(self, function):
+        self.function = function
+        self.wall_s = self.cpu_s = 0.0
+
+    def __call__(self, *args, **kwargs):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        try:
+            return self.function(*args, **kwargs)
+        finally:
+            self.wall_s += time.perf_counter() - started
+            self.cpu_s += time.process_time() - started_cpu
+
+
 # --------------------------------------------------------------------------- pages
 
 
-def measure(client, url: str, requests: int) -> tuple[float, set[int]]:
+def measure(client, url: str, requests: int) -> tuple[float, float, set[int]]:
+    """Median wall and CPU milliseconds of ``requests`` GETs of ``url``, and the query counts."""
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
     for _ in range(3):  # warm-up: imports, templates, connection
         assert client.get(url).status_code == 200
-    timings, queries = [], set()
+    timings, cpu, queries = [], [], set()
     for _ in range(requests):
         reset_queries()  # a full query log (9,000) would make the count wrong
         with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             response = client.get(url)
             timings.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
         assert response.status_code == 200, response.status_code
         queries.add(len(captured))
-    return statistics.median(timings), queries
+    return statistics.median(timings), statistics.median(cpu), queries
 
 
 # --------------------------------------------------------------------------- main
@@ -197,7 +217,7 @@ def main() -> None:
     from django.conf import settings
 
     from aws import clients
-    from cachemetrics import collector, rollup
+    from cachemetrics import collector, rollup, summaries
 
     settings.TUNEBOARD_DAX_REGIONS = [REGION]
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
@@ -211,6 +231,7 @@ def main() -> None:
         f"{args.hours} h of per-minute metrics ending {now:%Y-%m-%d %H:%M} UTC"
     )
 
+    summaries.write = summarizing = Stopwatch(summaries.write)
     profiler = None
     if args.profile:
         import cProfile
@@ -224,7 +245,7 @@ def main() -> None:
     rollups = rollup.rollup(now=now)
     rollup_s = time.perf_counter() - started
     # CPU of this process only: the collector's Python work, not PostgreSQL's
-    ours_cpu_s = time.process_time() - started_cpu - fleet.cloudwatch_cpu_s
+    ours_cpu_s = time.process_time() - started_cpu - fleet.cloudwatch_cpu_s - summarizing.cpu_s
     if profiler:
         profiler.disable()
         profiler.dump_stats(args.profile)
@@ -232,7 +253,7 @@ def main() -> None:
     series = collection.series_count
     windows = math.ceil(since / collector.WINDOW)
     expected = math.ceil(series * windows / 500)
-    ours_s = collect_s - fleet.cloudwatch_s + rollup_s
+    ours_s = collect_s - fleet.cloudwatch_s - summarizing.wall_s + rollup_s
     print(f"\ncollection [{collection.status}] {collection.errors or ''}")
     print(f"  series                      {series:,}  ({windows} windows of 180 min)")
     print(f"  GetMetricData calls         {collection.metric_data_calls:,}")
@@ -243,7 +264,10 @@ def main() -> None:
     print(f"  rollup rows written         {rollups:,}")
     print(f"  collection wall time        {collect_s:.1f} s")
     print(f"  CloudWatch time (apart)     {fleet.cloudwatch_s:.1f} s")
-    print(f"  rollup time                 {rollup_s:.1f} s")
+    print(
+        f"  summaries time (apart)      {summarizing.wall_s:.1f} s, {summarizing.cpu_s:.1f} s CPU"
+    )
+    print(f"  hourly rollup time          {rollup_s:.1f} s")
     print(f"  our processing              {ours_s:.1f} s (PostgreSQL's work included)")
     print(f"    of which collector CPU    {ours_cpu_s:.1f} s (this process, CloudWatch apart)")
     print(
@@ -276,9 +300,9 @@ def measure_pages(requests: int) -> None:
         ("cache overview /cache/", "/cache/"),
         (f"cluster page ({cluster.name}, 24 h)", f"/cache/clusters/{cluster.pk}/"),
     ):
-        median, queries = measure(client, url, requests)
+        median, cpu, queries = measure(client, url, requests)
         counts = ",".join(str(q) for q in sorted(queries))
-        print(f"  {label:<36} {median:7.1f} ms  {counts} queries")
+        print(f"  {label:<36} {median:7.1f} ms ({cpu:.1f} ms CPU)  {counts} queries")
 
 
 if __name__ == "__main__":

@@ -6,11 +6,12 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from cachemetrics import summaries
 from cachemetrics.models import DaxCluster
 from cachemetrics.ranges import DEFAULT_RANGE, RANGES
-from cachemetrics.reports import ClusterReport, cluster_report
+from cachemetrics.reports import cluster_report
 from cachemetrics.timeseries import cluster_timeseries
-from cachemetrics.views import overview_rows, range_form
+from cachemetrics.views import range_form
 from dashboard.api import api_error, api_view
 
 
@@ -26,19 +27,20 @@ def _savings(s):
     if s is None:
         return None
     return {
-        "window_hours": s.window_hours,
-        "cache_hits": s.hits,
-        "read_units_saved": _round(s.read_units_saved, 3),
-        "monthly_saving_usd": _round(s.monthly_saving_usd, 4),
-        "monthly_cost_usd": _round(s.monthly_cost_usd, 4),
-        "net_monthly_usd": _round(s.net_monthly_usd, 4),
-        "break_even_hit_ratio": _round(s.break_even_hit_ratio),
-        "caveats": list(s.caveats),
+        "window_hours": s["window_hours"],
+        "cache_hits": s["hits"],
+        "read_units_saved": _round(s["read_units_saved"], 3),
+        "monthly_saving_usd": _round(s["monthly_saving_usd"], 4),
+        "monthly_cost_usd": _round(s["monthly_cost_usd"], 4),
+        "net_monthly_usd": _round(s["net_monthly_usd"], 4),
+        "break_even_hit_ratio": _round(s["break_even_hit_ratio"]),
+        "caveats": s["caveats"],
     }
 
 
-def _cluster(report: ClusterReport, request) -> dict:
-    c = report.cluster
+def _cluster(cluster, figures: dict, request) -> dict:
+    """A cluster and its figures (``summaries.figures``; empty before its first summary)."""
+    c, f = cluster, figures
     return {
         "id": c.pk,
         "name": c.name,
@@ -52,42 +54,29 @@ def _cluster(report: ClusterReport, request) -> dict:
         "node_type": c.node_type,
         "node_count": c.node_count,
         "url": request.build_absolute_uri(reverse("cachemetrics:cluster_detail", args=[c.pk])),
-        "range": report.range.key,
-        "bucket_seconds": report.range.bucket_s,
-        "window": {"start": _iso(report.start), "end": _iso(report.end)},
-        "current_hit_ratio": {
-            "item": _round(report.current.item),
-            "query": _round(report.current.query),
-        },
-        "hit_ratio": {k: _round(v) for k, v in report.counts.ratios().items()},
-        "counts": {
-            "item_hits": report.counts.item_hits,
-            "item_misses": report.counts.item_misses,
-            "query_hits": report.counts.query_hits,
-            "query_misses": report.counts.query_misses,
-            "scan_hits": report.counts.scan_hits,
-            "scan_misses": report.counts.scan_misses,
-        },
-        "node_hourly_usd": report.price.hourly_usd,
-        "price_source": report.price.source,
-        "price_as_of": report.price.as_of,
-        "monthly_cost_usd": _round(report.monthly_cost_usd, 4),
-        "savings": _savings(report.savings),
-        "flags": [
-            {"code": f.code, "level": f.level, "title": f.title, "reason": f.reason}
-            for f in report.flags
-        ],
+        "range": f.get("range"),
+        "bucket_seconds": f.get("bucket_seconds"),
+        "window": f.get("window"),
+        "current_hit_ratio": {k: _round(v) for k, v in f.get("current_hit_ratio", {}).items()},
+        "hit_ratio": {k: _round(v) for k, v in f.get("hit_ratio", {}).items()},
+        "counts": f.get("counts"),
+        "node_hourly_usd": f.get("node_hourly_usd"),
+        "price_source": f.get("price_source"),
+        "price_as_of": f.get("price_as_of"),
+        "monthly_cost_usd": _round(f.get("monthly_cost_usd"), 4),
+        "savings": _savings(f.get("savings")),
+        "flags": f.get("flags", []),
         "tables": [
             {
-                "id": t.table.pk,
-                "name": t.table.name,
-                "figures": t.figures.label,
-                "share": _round(t.figures.share),
-                "item_hit_ratio": _round(t.figures.hit_ratio),
-                "consumed_read_units": t.consumed_read_units,
-                "method": t.figures.method,
+                "id": t["id"],
+                "name": t["name"],
+                "figures": t["figures"],
+                "share": _round(t["share"]),
+                "item_hit_ratio": _round(t["item_hit_ratio"]),
+                "consumed_read_units": t["consumed_read_units"],
+                "method": t["method"],
             }
-            for t in report.tables
+            for t in f.get("tables", [])
         ],
     }
 
@@ -95,8 +84,12 @@ def _cluster(report: ClusterReport, request) -> dict:
 @api_view
 @require_GET
 def cluster_list(request):
-    reports, _, _ = overview_rows()
-    return JsonResponse({"clusters": [_cluster(r, request) for r in reports]})
+    """Every cluster with its last 24 h as of its summary (written by each collection)."""
+    clusters = [
+        {**_cluster(row.cluster, row.figures, request), "as_of": _iso(row.computed_at)}
+        for row in summaries.overview().clusters
+    ]
+    return JsonResponse({"clusters": clusters})
 
 
 @api_view
@@ -113,7 +106,7 @@ def cluster_detail(request, pk: int):
     cluster = get_object_or_404(DaxCluster, pk=pk)
     report = cluster_report(cluster, rng)
     ts = cluster_timeseries(cluster, rng)
-    data = _cluster(report, request)
+    data = _cluster(cluster, summaries.figures(report), request)
     data["inventory"] = {
         "endpoint": cluster.endpoint,
         "nodes": cluster.nodes,
@@ -181,18 +174,18 @@ def _table(request, table, **figures) -> dict:
 @api_view
 @require_GET
 def table_list(request):
-    _, rows, unmapped = overview_rows()
+    overview = summaries.overview()
     tables = [
         _table(
             request,
-            row["table"],
-            clusters=[c.name for c in row["clusters"]],
-            figures="exact" if row["exact"] else "estimated",
-            item_hit_ratio_24h=_round(row["hit_ratio"]),
-            reads_served_by_cache_24h=_round(row.get("served", 0.0), 3),
-            reads_reaching_table_24h=_round(row["reaching"], 3),
+            row.table,
+            clusters=[c.name for c in row.clusters],
+            figures="exact" if row.exact else "estimated",
+            item_hit_ratio_24h=_round(row.hit_ratio),
+            reads_served_by_cache_24h=_round(row.served, 3),
+            reads_reaching_table_24h=_round(row.reaching, 3),
         )
-        for row in rows
+        for row in overview.tables
     ]
-    tables += [_table(request, t, clusters=[], figures=None) for t in unmapped]
+    tables += [_table(request, t, clusters=[], figures=None) for t in overview.unmapped]
     return JsonResponse({"tables": tables})

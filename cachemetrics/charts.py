@@ -8,6 +8,7 @@ SVGs: a Plotly chart per table row would be heavy.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 import plotly.graph_objects as go
@@ -52,13 +53,37 @@ def _tz_label() -> str:
     return timezone.get_current_timezone_name()
 
 
-def _layout(fig: go.Figure, title: str, **extra) -> go.Figure:
-    """The shared theme; most cache charts are time series: one hover box per instant."""
-    return apply_layout(fig, title, height=CHART_HEIGHT, **{"hovermode": "x unified", **extra})
+@functools.cache
+def _theme() -> dict:
+    """The shared theme as a layout, built once: Plotly checks the theme's whole template each
+    time it is applied to a figure, which took most of a chart's time (~40 ms of ~45)."""
+    return apply_layout(go.Figure(), "", height=CHART_HEIGHT).to_plotly_json()["layout"]
 
 
-def _time_axis(fig: go.Figure) -> None:
-    fig.update_xaxes(title_text=f"time ({_tz_label()})", showgrid=False)
+def _merged(base: dict, extra: dict) -> dict:
+    """``base`` with ``extra`` merged in, nested dicts key by key (as ``update_layout``)."""
+    out = dict(base)
+    for key, value in extra.items():
+        nested = isinstance(value, dict) and isinstance(base.get(key), dict)
+        out[key] = _merged(base[key], value) if nested else value
+    return out
+
+
+def _chart(traces: list, div_id: str, title: str, **layout) -> str:
+    """``traces`` in the shared theme, ``layout`` merged into it; most cache charts are time
+    series: one hover box per instant. The traces were checked when they were built and the
+    theme once, so the figure is not checked again (tests check every chart against Plotly's
+    own checks)."""
+    layout = _merged(_theme(), {"title": {"text": title}, "hovermode": "x unified", **layout})
+    return figure_html(go.Figure(traces, layout=layout, _validate=False), div_id)
+
+
+def _axis(title: str, **props) -> dict:
+    return {"title": {"text": title}, **props}
+
+
+def _time_axis() -> dict:
+    return _axis(f"time ({_tz_label()})", showgrid=False)
 
 
 def _pct(values: list[float | None]) -> list[float | None]:
@@ -73,13 +98,13 @@ def _has(values: list[float | None]) -> bool:
 
 
 def hit_ratio(ts: ClusterTimeseries, div_id: str = "chart-hit-ratio") -> str:
-    fig = go.Figure()
+    traces = []
     x = _local(ts.buckets)
     for cache in ("item", "query", "scan"):
         hits, misses = catalog.CACHE_TYPES[cache]
         if not (_has(ts.cluster.get(hits, [])) or _has(ts.cluster.get(misses, []))):
             continue
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=x,
                 y=_pct(ts.ratio(cache)),
@@ -90,7 +115,7 @@ def hit_ratio(ts: ClusterTimeseries, div_id: str = "chart-hit-ratio") -> str:
                 hovertemplate="%{y:.1f} %",
             )
         )
-    fig.add_trace(
+    traces.append(
         go.Scatter(
             x=x,
             y=_pct(ts.combined_ratio()),
@@ -100,14 +125,17 @@ def hit_ratio(ts: ClusterTimeseries, div_id: str = "chart-hit-ratio") -> str:
             hovertemplate="%{y:.1f} %",
         )
     )
-    _layout(fig, "Hit ratio by cache type")
-    fig.update_yaxes(title_text="hit ratio (%)", range=[0, 101], ticksuffix=" %")
-    _time_axis(fig)
-    return figure_html(fig, div_id)
+    return _chart(
+        traces,
+        div_id,
+        "Hit ratio by cache type",
+        yaxis=_axis("hit ratio (%)", range=[0, 101], ticksuffix=" %"),
+        xaxis=_time_axis(),
+    )
 
 
 def hits_vs_misses(ts: ClusterTimeseries, div_id: str = "chart-hits-misses") -> str:
-    fig = go.Figure()
+    traces = []
     x = _local(ts.buckets)
     shades = {
         catalog.ITEM_HITS: ("item hits", HIT),
@@ -121,25 +149,28 @@ def hits_vs_misses(ts: ClusterTimeseries, div_id: str = "chart-hits-misses") -> 
         values = ts.cluster.get(metric, [])
         if not _has(values) and metric not in (catalog.ITEM_HITS, catalog.ITEM_MISSES):
             continue
-        fig.add_trace(
+        traces.append(
             go.Bar(x=x, y=values, name=name, marker_color=colour, hovertemplate="%{y:,.0f}")
         )
-    _layout(
-        fig, f"Hits vs misses (per {bucket_label(ts.range.bucket_s)})", barmode="stack", bargap=0.05
+    return _chart(
+        traces,
+        div_id,
+        f"Hits vs misses (per {bucket_label(ts.range.bucket_s)})",
+        barmode="stack",
+        bargap=0.05,
+        yaxis=_axis("requests", tickformat="~s"),
+        xaxis=_time_axis(),
     )
-    fig.update_yaxes(title_text="requests", tickformat="~s")
-    _time_axis(fig)
-    return figure_html(fig, div_id)
 
 
 def request_mix(ts: ClusterTimeseries, div_id: str = "chart-request-mix") -> str:
-    fig = go.Figure()
+    traces = []
     x = _local(ts.buckets)
     for i, (operation, metric) in enumerate(catalog.OPERATIONS.items()):
         values = ts.cluster.get(metric, [])
         if not _has(values):
             continue
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=x,
                 y=values,
@@ -150,16 +181,19 @@ def request_mix(ts: ClusterTimeseries, div_id: str = "chart-request-mix") -> str
                 hovertemplate="%{y:,.0f}",
             )
         )
-    _layout(fig, f"Request mix by operation (per {bucket_label(ts.range.bucket_s)})")
-    fig.update_yaxes(title_text="requests", tickformat="~s")
-    _time_axis(fig)
-    return figure_html(fig, div_id)
+    return _chart(
+        traces,
+        div_id,
+        f"Request mix by operation (per {bucket_label(ts.range.bucket_s)})",
+        yaxis=_axis("requests", tickformat="~s"),
+        xaxis=_time_axis(),
+    )
 
 
 def utilization(ts: ClusterTimeseries, div_id: str = "chart-utilization") -> str:
-    fig = go.Figure()
+    traces = []
     x = _local(ts.buckets)
-    fig.add_trace(
+    traces.append(
         go.Scatter(
             x=x,
             y=ts.cluster.get(catalog.CPU, []),
@@ -169,7 +203,7 @@ def utilization(ts: ClusterTimeseries, div_id: str = "chart-utilization") -> str
             hovertemplate="%{y:.1f} %",
         )
     )
-    fig.add_trace(
+    traces.append(
         go.Scatter(
             x=x,
             y=ts.cluster.get(catalog.MEMORY, []),
@@ -180,7 +214,7 @@ def utilization(ts: ClusterTimeseries, div_id: str = "chart-utilization") -> str
         )
     )
     for i, (node, metrics) in enumerate(ts.nodes.items()):
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=x,
                 y=metrics.get(catalog.CPU, []),
@@ -191,17 +225,20 @@ def utilization(ts: ClusterTimeseries, div_id: str = "chart-utilization") -> str
                 visible="legendonly",
             )
         )
-    _layout(fig, "CPU and cache memory utilization")
-    fig.update_yaxes(title_text="utilization (%)", range=[0, 101], ticksuffix=" %")
-    _time_axis(fig)
-    return figure_html(fig, div_id)
+    return _chart(
+        traces,
+        div_id,
+        "CPU and cache memory utilization",
+        yaxis=_axis("utilization (%)", range=[0, 101], ticksuffix=" %"),
+        xaxis=_time_axis(),
+    )
 
 
 def evicted(ts: ClusterTimeseries, div_id: str = "chart-evicted") -> str:
-    fig = go.Figure()
+    traces = []
     x = _local(ts.buckets)
     values = ts.cluster.get(catalog.EVICTED, [])
-    fig.add_trace(
+    traces.append(
         go.Bar(
             x=x,
             y=[None if v is None else v / 2**20 for v in values],
@@ -210,12 +247,15 @@ def evicted(ts: ClusterTimeseries, div_id: str = "chart-evicted") -> str:
             hovertemplate="%{y:,.1f} MiB",
         )
     )
-    _layout(
-        fig, f"Evicted size (per {bucket_label(ts.range.bucket_s)})", showlegend=False, bargap=0.05
+    return _chart(
+        traces,
+        div_id,
+        f"Evicted size (per {bucket_label(ts.range.bucket_s)})",
+        showlegend=False,
+        bargap=0.05,
+        yaxis=_axis("evicted (MiB)", tickformat="~s"),
+        xaxis=_time_axis(),
     )
-    fig.update_yaxes(title_text="evicted (MiB)", tickformat="~s")
-    _time_axis(fig)
-    return figure_html(fig, div_id)
 
 
 def per_node(
@@ -231,8 +271,8 @@ def per_node(
         m = node_totals[n].get(catalog.ITEM_MISSES) or 0
         ratios.append(round(h / (h + m) * 100, 2) if h + m else None)
     cpu = [node_totals[n].get(catalog.CPU) for n in nodes]
-    fig = go.Figure()
-    fig.add_trace(
+    traces = []
+    traces.append(
         go.Bar(
             x=nodes,
             y=requests,
@@ -241,7 +281,7 @@ def per_node(
             hovertemplate="%{y:,.0f} requests",
         )
     )
-    fig.add_trace(
+    traces.append(
         go.Scatter(
             x=nodes,
             y=ratios,
@@ -252,7 +292,7 @@ def per_node(
             hovertemplate="%{y:.1f} %",
         )
     )
-    fig.add_trace(
+    traces.append(
         go.Scatter(
             x=nodes,
             y=cpu,
@@ -263,8 +303,9 @@ def per_node(
             hovertemplate="%{y:.1f} %",
         )
     )
-    _layout(
-        fig,
+    return _chart(
+        traces,
+        div_id,
         "Per node: requests, item hit ratio and CPU",
         yaxis2={
             "overlaying": "y",
@@ -276,16 +317,15 @@ def per_node(
             "showgrid": False,
         },
         hovermode="closest",
+        yaxis=_axis("requests", tickformat="~s"),
+        xaxis=_axis("node", type="category"),
     )
-    fig.update_yaxes(title_text="requests", tickformat="~s", selector={"side": None})
-    fig.update_xaxes(title_text="node", type="category")
-    return figure_html(fig, div_id)
 
 
 def failures(ts: ClusterTimeseries, div_id: str = "chart-failures") -> str:
     """User errors, throttles and internal errors per bucket (stacked), as AWS counts them:
     ErrorRequestCount includes the throttled requests, FailedRequestCount is errors + faults."""
-    fig = go.Figure()
+    traces = []
     x = _local(ts.buckets)
     n = len(ts.buckets)
     errors = ts.cluster.get(catalog.ERROR_REQUESTS) or [0.0] * n
@@ -296,31 +336,31 @@ def failures(ts: ClusterTimeseries, div_id: str = "chart-failures") -> str:
         ("throttled", throttled, DURATION),
         ("internal errors (HTTP 500)", ts.cluster.get(catalog.FAULT_REQUESTS, []), MISS),
     ):
-        fig.add_trace(
+        traces.append(
             go.Bar(x=x, y=values, name=name, marker_color=colour, hovertemplate="%{y:,.0f}")
         )
-    _layout(
-        fig,
+    return _chart(
+        traces,
+        div_id,
         f"Failed requests (per {bucket_label(ts.range.bucket_s)})",
         barmode="stack",
         bargap=0.05,
+        yaxis=_axis("requests", tickformat="~s", rangemode="tozero"),
+        xaxis=_time_axis(),
     )
-    fig.update_yaxes(title_text="requests", tickformat="~s", rangemode="tozero")
-    _time_axis(fig)
-    return figure_html(fig, div_id)
 
 
 def network(ts: ClusterTimeseries, div_id: str = "chart-network") -> str:
     """Average network throughput per bucket (bytes in the bucket / its seconds), in MiB/s
     like the page's figures."""
-    fig = go.Figure()
+    traces = []
     x = _local(ts.buckets)
     for name, metric, colour in (
         ("in", catalog.NETWORK_IN, SERIES[1]),
         ("out", catalog.NETWORK_OUT, BRAND),
     ):
         values = ts.cluster.get(metric, [])
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=x,
                 y=[None if v is None else v / ts.range.bucket_s / 2**20 for v in values],
@@ -330,18 +370,21 @@ def network(ts: ClusterTimeseries, div_id: str = "chart-network") -> str:
                 hovertemplate="%{y:,.2f} MiB/s",
             )
         )
-    _layout(fig, "Network throughput (all nodes, average per bucket)")
-    fig.update_yaxes(title_text="MiB/s (2²⁰ bytes per second)", rangemode="tozero")
-    _time_axis(fig)
-    return figure_html(fig, div_id)
+    return _chart(
+        traces,
+        div_id,
+        "Network throughput (all nodes, average per bucket)",
+        yaxis=_axis("MiB/s (2²⁰ bytes per second)", rangemode="tozero"),
+        xaxis=_time_axis(),
+    )
 
 
 def cpu_credits(ts: ClusterTimeseries, div_id: str = "chart-cpu-credits") -> str:
     """Lowest CPU credit balance of each node per bucket (burstable node types)."""
-    fig = go.Figure()
+    traces = []
     x = _local(ts.buckets)
     for i, (node, metrics) in enumerate(ts.nodes.items()):
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=x,
                 y=metrics.get(catalog.CPU_CREDITS, []),
@@ -351,10 +394,13 @@ def cpu_credits(ts: ClusterTimeseries, div_id: str = "chart-cpu-credits") -> str
                 hovertemplate="%{y:,.1f} credits",
             )
         )
-    _layout(fig, "CPU credit balance per node (lowest per bucket)")
-    fig.update_yaxes(title_text="credits (vCPU-minutes)", rangemode="tozero")
-    _time_axis(fig)
-    return figure_html(fig, div_id)
+    return _chart(
+        traces,
+        div_id,
+        "CPU credit balance per node (lowest per bucket)",
+        yaxis=_axis("credits (vCPU-minutes)", rangemode="tozero"),
+        xaxis=_time_axis(),
+    )
 
 
 def per_node_queries(nodes, div_id: str = "chart-per-node-queries") -> str | None:
@@ -362,8 +408,8 @@ def per_node_queries(nodes, div_id: str = "chart-per-node-queries") -> str | Non
     if not nodes:
         return None
     names = [n.id for n in nodes]
-    fig = go.Figure()
-    fig.add_trace(
+    traces = []
+    traces.append(
         go.Bar(
             x=names,
             y=[n.queries for n in nodes],
@@ -372,7 +418,7 @@ def per_node_queries(nodes, div_id: str = "chart-per-node-queries") -> str | Non
             hovertemplate="%{y:,.0f} queries",
         )
     )
-    fig.add_trace(
+    traces.append(
         go.Bar(
             x=names,
             y=[n.scans for n in nodes],
@@ -381,7 +427,7 @@ def per_node_queries(nodes, div_id: str = "chart-per-node-queries") -> str | Non
             hovertemplate="%{y:,.0f} scans",
         )
     )
-    fig.add_trace(
+    traces.append(
         go.Scatter(
             x=names,
             y=[None if n.scan_share is None else round(n.scan_share * 100, 3) for n in nodes],
@@ -392,8 +438,9 @@ def per_node_queries(nodes, div_id: str = "chart-per-node-queries") -> str | Non
             hovertemplate="%{y:.2f} % scans",
         )
     )
-    _layout(
-        fig,
+    return _chart(
+        traces,
+        div_id,
         "Per node: queries vs scans",
         barmode="group",
         yaxis2={
@@ -405,10 +452,9 @@ def per_node_queries(nodes, div_id: str = "chart-per-node-queries") -> str | Non
             "showgrid": False,
         },
         hovermode="closest",
+        yaxis=_axis("requests", tickformat="~s"),
+        xaxis=_axis("node", type="category"),
     )
-    fig.update_yaxes(title_text="requests", tickformat="~s", selector={"side": None})
-    fig.update_xaxes(title_text="node", type="category")
-    return figure_html(fig, div_id)
 
 
 def bucket_label(seconds: int) -> str:
@@ -430,9 +476,9 @@ def table_reads(
     bucket_label: str,
     div_id: str = "chart-table-reads",
 ) -> str:
-    fig = go.Figure()
+    traces = []
     x = _local(buckets)
-    fig.add_trace(
+    traces.append(
         go.Scatter(
             x=x,
             y=served,
@@ -443,7 +489,7 @@ def table_reads(
             hovertemplate="%{y:,.0f}",
         )
     )
-    fig.add_trace(
+    traces.append(
         go.Scatter(
             x=x,
             y=reaching,
@@ -454,10 +500,13 @@ def table_reads(
             hovertemplate="%{y:,.0f}",
         )
     )
-    _layout(fig, f"Reads served by the cache vs reaching the table (per {bucket_label})")
-    fig.update_yaxes(title_text="read requests", tickformat="~s")
-    _time_axis(fig)
-    return figure_html(fig, div_id)
+    return _chart(
+        traces,
+        div_id,
+        f"Reads served by the cache vs reaching the table (per {bucket_label})",
+        yaxis=_axis("read requests", tickformat="~s"),
+        xaxis=_time_axis(),
+    )
 
 
 def table_hit_ratio(
@@ -466,8 +515,8 @@ def table_hit_ratio(
     estimated: bool,
     div_id: str = "chart-table-ratio",
 ) -> str:
-    fig = go.Figure()
-    fig.add_trace(
+    traces = []
+    traces.append(
         go.Scatter(
             x=_local(buckets),
             y=_pct(ratios),
@@ -478,10 +527,13 @@ def table_hit_ratio(
             hovertemplate="%{y:.1f} %",
         )
     )
-    _layout(fig, "Item cache hit ratio" + (" (estimated)" if estimated else ""))
-    fig.update_yaxes(title_text="hit ratio (%)", range=[0, 101], ticksuffix=" %")
-    _time_axis(fig)
-    return figure_html(fig, div_id)
+    return _chart(
+        traces,
+        div_id,
+        "Item cache hit ratio" + (" (estimated)" if estimated else ""),
+        yaxis=_axis("hit ratio (%)", range=[0, 101], ticksuffix=" %"),
+        xaxis=_time_axis(),
+    )
 
 
 # --------------------------------------------------------------------------- sparkline

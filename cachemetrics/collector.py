@@ -8,11 +8,14 @@ worker's own credentials in the default region):
 2. ``describe_table`` for the fronted tables (billing mode, provisioned reads, item size).
 3. ``GetMetricData``: every series (cluster, node and table metrics, exact dimensions) from
    its own watermark (``collected_until`` minus a late-data overlap; first run: the last
-   24 h or ``since``) up to the current minute, cut into calls by ``packing.plan_calls``
-   (up to 500 queries and 90,000 datapoints each: ceil(series x windows / 500) calls for
-   180-minute windows), following NextToken. Count metrics missing from a minute are stored as
-   0 (DAX publishes only non-zero values); gauges are stored only when published.
-4. Upsert on (series, ts): a re-run changes nothing.
+   24 h or ``since``; from the start of that quarter-hour) up to the current minute, cut
+   into calls by ``packing.plan_calls`` (up to 500 queries and 90,000 datapoints each:
+   ceil(series x windows / 500) calls for 180-minute windows), following NextToken. Count
+   metrics missing from a minute are stored as 0 (DAX publishes only non-zero values);
+   gauges are stored only when published.
+4. Upsert on (series, ts): a re-run changes nothing. The 15-minute rollups of the quarters
+   the run read are built from the same minutes (``cachemetrics.quarters``) and upserted too.
+5. Store each present cluster's summary (``cachemetrics.summaries``: what the overview shows).
 
 Every (account, region) gets a ``Collection`` row with calls, points and errors; one account
 failing does not stop the others.
@@ -30,7 +33,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from aws.models import AwsAccount
-from cachemetrics import catalog, packing, upsert
+from cachemetrics import catalog, packing, summaries, upsert
 from cachemetrics import cloudwatch as cw
 from cachemetrics.models import (
     POINT_RETENTION,
@@ -41,8 +44,10 @@ from cachemetrics.models import (
     DaxCluster,
     MappingSource,
     MetricPoint,
+    MetricQuarter,
     MetricSeries,
 )
+from cachemetrics.quarters import QuarterRollups, floor_quarter
 from cachemetrics.signals import announce_collection
 
 log = logging.getLogger(__name__)
@@ -83,6 +88,7 @@ class Run:
     errors: list[dict] = field(default_factory=list)
     received: int = 0
     written: int = 0
+    quarters: QuarterRollups = field(default_factory=QuarterRollups)
 
     def error(self, stage: str, exc: Exception) -> None:
         kind = "transient" if isinstance(exc, cw.TransientAwsError) else "permanent"
@@ -162,6 +168,12 @@ def collect_target(
         log.exception("cache collection crashed for %s/%s", run.account_label, region)
         run.error("collect", exc)
         status = CollectionStatus.FAILED
+    if status == CollectionStatus.SUCCEEDED:
+        try:
+            summaries.write(clusters)
+        except Exception as exc:  # the metrics are stored: the overview keeps older figures
+            log.exception("cache summaries failed for %s/%s", run.account_label, region)
+            run.error("summaries", exc)
     if status == CollectionStatus.SUCCEEDED and run.errors:
         status = CollectionStatus.PARTIAL
     collection.status = status
@@ -384,7 +396,8 @@ def series_start(run: Run, series: MetricSeries, end: datetime) -> datetime:
         start = series.collected_until - LATE_DATA_OVERLAP
     else:
         start = end - DEFAULT_FIRST_RUN
-    return floor_minute(max(start, oldest))
+    # whole quarter-hours: their 15-minute rollups are built from the minutes read
+    return floor_quarter(max(start, oldest))
 
 
 def collect_metrics(run: Run, series: list[MetricSeries]) -> datetime | None:
@@ -414,6 +427,11 @@ def collect_metrics(run: Run, series: list[MetricSeries]) -> datetime | None:
                 continue
             store_window(run, batch, data, call.start, call.end)
     done = [s.pk for s in series if s.pk not in failed]
+    _upsert_quarters(run.quarters.rest(set(done)))
+    for start, group in groups.items():
+        MetricSeries.objects.filter(
+            pk__in=[s.pk for s in group if s.pk not in failed], quarters_from__isnull=True
+        ).update(quarters_from=start)
     MetricSeries.objects.filter(pk__in=done).update(collected_until=end)
     return min(groups) if groups else None
 
@@ -428,21 +446,33 @@ def store_window(
     minutes = int((w_end - w_start).total_seconds() // 60)
     stamps = [w_start + timedelta(minutes=m) for m in range(minutes)]
     rows: list[tuple[int, datetime, float]] = []
+    quarters = []
     for s in batch:
         slots = minute_slots(data.get(f"s{s.pk}", ()), w_start, minutes)
         run.received += minutes - slots.count(None)
         if s.zero_when_missing:
-            values = [0.0 if v is None else v for v in slots]
-            rows.extend(zip([s.pk] * minutes, stamps, values, strict=True))
+            slots = [0.0 if v is None else v for v in slots]
+            rows.extend(zip([s.pk] * minutes, stamps, slots, strict=True))
         else:
             rows.extend((s.pk, stamps[m], v) for m, v in enumerate(slots) if v is not None)
+        quarters += run.quarters.add(s.pk, w_start, slots)
     stored = MetricPoint.objects.filter(
         series_id__in=[s.pk for s in batch], ts__gte=w_start, ts__lt=w_end
     )
-    upsert.upsert_rows(
-        MetricPoint, ("series_id", "ts"), ("value",), rows, fresh=not stored.exists()
-    )
+    fresh = not stored.exists()  # then none of these quarters is stored either
+    upsert.upsert_rows(MetricPoint, ("series_id", "ts"), ("value",), rows, fresh=fresh)
+    _upsert_quarters(quarters, fresh=fresh)
     run.written += len(rows)
+
+
+def _upsert_quarters(rows: list[tuple], fresh: bool = False) -> None:
+    upsert.upsert_rows(
+        MetricQuarter,
+        ("series_id", "start"),
+        ("count", "total", "minimum", "maximum"),
+        rows,
+        fresh=fresh,
+    )
 
 
 def minute_slots(

@@ -2,20 +2,15 @@
 
 from django.urls import reverse
 
-from cachemetrics.models import Collection, DaxCluster
-from cachemetrics.reports import cluster_report
+from cachemetrics import summaries
+from cachemetrics.models import Collection
 
 SHOWN = 5
 
 
 def home_card(request) -> dict:
-    clusters = list(DaxCluster.objects.filter(vanished_at__isnull=True).order_by("name"))
-    rows = []
-    for cluster in clusters:
-        report = cluster_report(cluster, "24h")
-        rows.append({"report": report, "flags": len(report.flags)})
-    rows.sort(key=lambda r: (-r["flags"], r["report"].cluster.name))
-    latest = Collection.objects.first()
+    present = summaries.overview().present
+    rows = sorted(present, key=lambda r: (-len(r.flags), r.cluster.name))
     return {
         "title": "Cache health",
         "url": reverse("cachemetrics:overview"),
@@ -23,9 +18,9 @@ def home_card(request) -> dict:
         "data": {
             "rows": rows[:SHOWN],
             "more": max(0, len(rows) - SHOWN),
-            "clusters": len(clusters),
-            "flagged": sum(1 for r in rows if r["flags"]),
-            "latest": latest,
+            "clusters": len(rows),
+            "flagged": sum(1 for r in rows if r.flags),
+            "latest": Collection.objects.first(),
             "collections_url": reverse("cachemetrics:collection_list"),
         },
     }

@@ -18,6 +18,11 @@ is longer, for ever when it is 0: ``cachemetrics.rollup.rollup_retention``):
 
     55 x 24 x 456 days x 135 B ~= 81 MB per 3-node cluster (~52 MB for a 1-node cluster)
 
+15-minute rollups are kept as long as the points (the 24-hour charts read them); a row has
+the columns of an hourly rollup, so about its size (estimated, not measured):
+
+    55 x 96 x 15 days x 135 B ~= 11 MB per 3-node cluster
+
 The hourly ``rollup_cache_metrics_task`` writes rollups and deletes what is past retention.
 Collections (the collector's log) are kept TUNEBOARD_RETENTION_DAYS (dashboard/retention.py).
 """
@@ -175,6 +180,11 @@ class MetricSeries(models.Model):
         null=True, blank=True, help_text="Exclusive end of the last collected window."
     )
     rolled_up_until = models.DateTimeField(null=True, blank=True)
+    quarters_from = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Start of its first 15-minute rollup: minutes from here on have them.",
+    )
 
     class Meta:
         verbose_name_plural = "metric series"
@@ -220,6 +230,26 @@ class MetricPoint(models.Model):
         return f"{self.series_id} {self.ts:%Y-%m-%d %H:%M} {self.value}"
 
 
+class MetricQuarter(models.Model):
+    """A quarter-hour of a series, written by each collection for the quarters it touched (the
+    last one holds the minutes collected so far): the cache pages' 15-minute buckets read one
+    row instead of fifteen points. Kept as long as the points. No foreign key constraint in
+    the database, as for the points."""
+
+    pk = models.CompositePrimaryKey("series", "start")
+    series = models.ForeignKey(
+        MetricSeries, on_delete=models.CASCADE, related_name="quarters", db_constraint=False
+    )
+    start = models.DateTimeField()
+    count = models.PositiveIntegerField()
+    total = models.FloatField()
+    minimum = models.FloatField()
+    maximum = models.FloatField()
+
+    def __str__(self):
+        return f"{self.series_id} {self.start:%Y-%m-%d %H:%M}+15m"
+
+
 class MetricRollup(models.Model):
     """One hour of a series: enough to give back the Sum, Average, Minimum and Maximum."""
 
@@ -237,6 +267,22 @@ class MetricRollup(models.Model):
     @property
     def average(self) -> float:
         return self.total / self.count if self.count else 0.0
+
+
+class ClusterSummary(models.Model):
+    """What the cache overview, the home card and ``/api/cache/clusters/`` show of a cluster:
+    its figures over the last 24 h of collected data, computed when a collection of its account
+    and region finishes (``cachemetrics.summaries``) so that no page computes a report per
+    cluster. ``figures`` is ``summaries.figures`` of the cluster's 24 h report (unrounded)."""
+
+    cluster = models.OneToOneField(
+        DaxCluster, primary_key=True, on_delete=models.CASCADE, related_name="summary"
+    )
+    computed_at = models.DateTimeField()
+    figures = models.JSONField()
+
+    def __str__(self):
+        return f"{self.cluster} as of {self.computed_at:%Y-%m-%d %H:%M}"
 
 
 class CollectionStatus(models.TextChoices):

@@ -1,9 +1,10 @@
 """Read side of the stored points: aggregates per series (and per time bucket) over a window.
 
 Windows longer than ``ROLLUP_FROM`` read hourly rollups, plus the minutes after the last
-rolled-up hour; shorter ones read 1-minute points (a custom range older than the kept minutes
-asks for the rollups: ``rollups=True``). Windows end at the series' last collected
-minute (``window_end``), so a cluster whose collection stopped still shows its last day.
+rolled-up hour; shorter ones read 1-minute points, or the hourly and 15-minute rollups that
+hold the same minutes (a custom range older than the kept minutes asks for the hourly rollups:
+``rollups=True``). Windows end at the series' last collected minute (``window_end``), so a
+cluster whose collection stopped still shows its last day.
 """
 
 from __future__ import annotations
@@ -17,8 +18,19 @@ from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 
 from cachemetrics import catalog
-from cachemetrics.models import CachedTable, DaxCluster, MetricPoint, MetricRollup, MetricSeries
+from cachemetrics.models import (
+    CachedTable,
+    DaxCluster,
+    MetricPoint,
+    MetricQuarter,
+    MetricRollup,
+    MetricSeries,
+)
+from cachemetrics.quarters import QUARTER, floor_quarter
 from cachemetrics.ranges import ROLLUP_FROM
+
+HOUR_S = 3600
+QUARTER_S = 900
 
 
 @dataclass
@@ -57,14 +69,18 @@ def aggregates(
     end: datetime,
     bucket_s: int | None = None,
     rollups: bool | None = None,
+    origin: datetime | None = None,
 ) -> dict[int, dict[datetime | None, Aggregate]]:
-    """Aggregates per series (and per bucket of ``bucket_s`` from ``start``) over [start, end).
+    """Aggregates per series (and per bucket of ``bucket_s`` counted from ``origin``, by
+    default ``start``) over [start, end).
 
     ``rollups``: read hourly rollups where there are some (None: for windows longer than
     ``ROLLUP_FROM``). Shorter windows read the same figures faster where they can: the whole
-    hours already rolled up come from the rollups (which hold exactly those minutes), the
-    partial hours at both ends from the minutes."""
+    hours already rolled up come from the hourly rollups, whole quarter-hours from the
+    15-minute ones when buckets are made of quarters (each holds exactly those minutes), the
+    partial hours or quarters at both ends from the minutes."""
     ids = list(series_ids)
+    origin = origin or start
     out: dict[int, dict[datetime | None, Aggregate]] = defaultdict(lambda: defaultdict(Aggregate))
     if not ids:
         return out
@@ -75,25 +91,26 @@ def aggregates(
         cutoff = start
         if rolled and rolled > start:
             cutoff = min(rolled, end)
-            _add_rollups(out, ids, start, cutoff, start, bucket_s)
-        _add_points(out, ids, cutoff, end, start, bucket_s)
+            _add_rollups(out, MetricRollup, ids, start, cutoff, origin, bucket_s)
+        _add_points(out, ids, cutoff, end, origin, bucket_s)
         return out
-    hours = _rolled_hours(ids, start, end) if _hours_fit(start, bucket_s) else None
+    hours = _rolled_hours(ids, start, end) if _fits(origin, bucket_s, HOUR_S) else None
     if hours is None:
-        _add_points(out, ids, start, end, start, bucket_s)
+        _add_minutes(out, ids, start, end, origin, bucket_s)
         return out
     first, last = hours
-    _add_points(out, ids, start, first, start, bucket_s)
-    _add_rollups(out, ids, first, last, start, bucket_s)
-    _add_points(out, ids, last, end, start, bucket_s)
+    _add_minutes(out, ids, start, first, origin, bucket_s)
+    _add_rollups(out, MetricRollup, ids, first, last, origin, bucket_s)
+    _add_minutes(out, ids, last, end, origin, bucket_s)
     return out
 
 
-def _hours_fit(start: datetime, bucket_s: int | None) -> bool:
-    """Whether whole hours fall into single buckets (always true without buckets)."""
+def _fits(origin: datetime, bucket_s: int | None, size_s: int) -> bool:
+    """Whether rollups of ``size_s`` seconds fall into single buckets (always true without
+    buckets)."""
     if bucket_s is None:
         return True
-    return bucket_s % 3600 == 0 and start == _floor_hour(start)
+    return bucket_s % size_s == 0 and origin.timestamp() % size_s == 0
 
 
 def _floor_hour(ts: datetime) -> datetime:
@@ -115,13 +132,54 @@ def _rolled_hours(
     return (first, last) if first < last else None
 
 
-def _add_rollups(out, ids: list[int], lo: datetime, hi: datetime, origin, bucket_s) -> None:
-    rows = MetricRollup.objects.filter(series_id__in=ids, hour__gte=lo, hour__lt=hi)
-    for sid, hour, n, total, least, most in rows.values_list(
-        "series_id", "hour", "count", "total", "minimum", "maximum"
+def _add_minutes(out, ids: list[int], lo: datetime, hi: datetime, origin, bucket_s) -> None:
+    """[lo, hi) from the 15-minute rollups where they fit the buckets, from points around."""
+    quarters = None
+    if bucket_s and _fits(origin, bucket_s, QUARTER_S) and lo < hi:
+        quarters = _rolled_quarters(ids, lo, hi)
+    if quarters is None:
+        _add_points(out, ids, lo, hi, origin, bucket_s)
+        return
+    first, last = quarters
+    _add_points(out, ids, lo, first, origin, bucket_s)
+    _add_rollups(out, MetricQuarter, ids, first, last, origin, bucket_s)
+    _add_points(out, ids, last, hi, origin, bucket_s)
+
+
+def _rolled_quarters(
+    ids: list[int], start: datetime, end: datetime
+) -> tuple[datetime, datetime] | None:
+    """[first, last): the whole quarter-hours of [start, end) that every series has 15-minute
+    rollups of (from its first one on), if any."""
+    state = MetricSeries.objects.filter(pk__in=ids).aggregate(
+        since=Max("quarters_from"), missing=Count("pk", filter=Q(quarters_from__isnull=True))
+    )
+    if state["missing"] or state["since"] is None:
+        return None
+    first = floor_quarter(start)
+    first = first if first == start else first + QUARTER
+    first = max(first, state["since"])
+    last = floor_quarter(end)
+    return (first, last) if first < last else None
+
+
+def _add_rollups(out, model, ids: list[int], lo: datetime, hi: datetime, origin, bucket_s):
+    """Rows of ``model`` (hourly or 15-minute rollups) starting in [lo, hi); summed by the
+    database when there are no buckets."""
+    when = "hour" if model is MetricRollup else "start"
+    rows = model.objects.filter(series_id__in=ids, **{f"{when}__gte": lo, f"{when}__lt": hi})
+    if bucket_s is None:
+        for sid, n, total, least, most in (
+            rows.values("series_id")
+            .annotate(n=Sum("count"), t=Sum("total"), lo=Min("minimum"), hi=Max("maximum"))
+            .values_list("series_id", "n", "t", "lo", "hi")
+        ):
+            out[sid][None].add(n, total, least, most)
+        return
+    for sid, at, n, total, least, most in rows.values_list(
+        "series_id", when, "count", "total", "minimum", "maximum"
     ):
-        key = _bucket_start(hour, origin, bucket_s) if bucket_s else None
-        out[sid][key].add(n, total, least, most)
+        out[sid][_bucket_start(at, origin, bucket_s)].add(n, total, least, most)
 
 
 def _add_points(out, ids: list[int], lo: datetime, hi: datetime, origin, bucket_s) -> None:
@@ -134,9 +192,9 @@ def _add_points(out, ids: list[int], lo: datetime, hi: datetime, origin, bucket_
         ):
             out[row["series_id"]][None].add(row["n"], row["total"], row["least"], row["most"])
     else:
-        for sid, ts, value in points.values_list("series_id", "ts", "value").iterator(
-            chunk_size=20_000
-        ):
+        # fetched at once: bucketed minutes are a range's edges or at most two days of
+        # minutes (a server-side cursor cost more than reading them)
+        for sid, ts, value in points.values_list("series_id", "ts", "value"):
             out[sid][_bucket_start(ts, origin, bucket_s)].add(1, value, value, value)
 
 

@@ -1,5 +1,5 @@
-"""Hourly rollups and retention: 1-minute points for 15 days, hourly rollups for 15 months (or
-for TUNEBOARD_RETENTION_DAYS when longer, for ever when it is 0)."""
+"""Rollups and retention: 1-minute points and their 15-minute rollups for 15 days, hourly
+rollups for 15 months (or for TUNEBOARD_RETENTION_DAYS when longer, for ever when it is 0)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from cachemetrics.models import (
     POINT_RETENTION,
     ROLLUP_RETENTION,
     MetricPoint,
+    MetricQuarter,
     MetricRollup,
     MetricSeries,
 )
@@ -24,10 +25,23 @@ from cachemetrics.upsert import upsert_rows
 # Late datapoints (and the collector's late-data overlap) can still change recent hours.
 REROLL = timedelta(hours=2)
 SERIES_PER_QUERY = 1000
+_AGGREGATES = {"n": Count("value"), "total": Sum("value"), "lo": Min("value"), "hi": Max("value")}
+# the same figures from 15-minute rollups
+_REAGGREGATES = {
+    "n": Sum("count"),
+    "total": Sum("total"),
+    "lo": Min("minimum"),
+    "hi": Max("maximum"),
+}
 
 
 def floor_hour(ts: datetime) -> datetime:
     return ts.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def ceil_hour(ts: datetime) -> datetime:
+    hour = floor_hour(ts)
+    return hour if hour == ts else hour + timedelta(hours=1)
 
 
 def rollup(now: datetime | None = None) -> int:
@@ -35,31 +49,25 @@ def rollup(now: datetime | None = None) -> int:
 
     Series that need the same hours (after a collection: nearly all of them) are rolled up
     together, ``SERIES_PER_QUERY`` at a time: one aggregate query and one bulk upsert each.
+    Hours are summed from the 15-minute rollups (4 rows an hour instead of 60 points) from the
+    first whole hour a series has them on, from the points before.
     """
     now = now or timezone.now()
-    groups: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
+    groups: dict[tuple[datetime, datetime, datetime], list[int]] = defaultdict(list)
     series = MetricSeries.objects.filter(collected_until__isnull=False)
-    for pk, collected_until, rolled_up_until in series.values_list(
-        "pk", "collected_until", "rolled_up_until"
+    for pk, collected_until, rolled_up_until, quarters_from in series.values_list(
+        "pk", "collected_until", "rolled_up_until", "quarters_from"
     ).iterator():
         end = floor_hour(min(collected_until, now))
         start = rolled_up_until - REROLL if rolled_up_until else end - POINT_RETENTION
         if start < end:
-            groups[(start, end)].append(pk)
+            split = end if quarters_from is None else ceil_hour(quarters_from)
+            groups[(start, min(max(split, start), end), end)].append(pk)
     written = 0
-    for (start, end), ids in sorted(groups.items()):
+    for (start, split, end), ids in sorted(groups.items()):
         for i in range(0, len(ids), SERIES_PER_QUERY):
             chunk = ids[i : i + SERIES_PER_QUERY]
-            hours = (
-                MetricPoint.objects.filter(series_id__in=chunk, ts__gte=start, ts__lt=end)
-                .annotate(hour=TruncHour("ts", tzinfo=UTC))
-                .values("series_id", "hour")
-                .annotate(n=Count("value"), total=Sum("value"), lo=Min("value"), hi=Max("value"))
-                .order_by()
-            )
-            rows = [
-                (h["series_id"], h["hour"], h["n"], h["total"], h["lo"], h["hi"]) for h in hours
-            ]
+            rows = _hours(chunk, start, split, end)
             with transaction.atomic():
                 upsert_rows(
                     MetricRollup,
@@ -70,6 +78,27 @@ def rollup(now: datetime | None = None) -> int:
                 MetricSeries.objects.filter(pk__in=chunk).update(rolled_up_until=end)
             written += len(rows)
     return written
+
+
+def _hours(ids: list[int], start: datetime, split: datetime, end: datetime) -> list[tuple]:
+    """(series, hour, count, total, minimum, maximum) of each hour of [start, end): from the
+    points before ``split`` (a whole hour), from the 15-minute rollups after."""
+    rows = []
+    for model, when, lo, hi, aggregates in (
+        (MetricPoint, "ts", start, split, _AGGREGATES),
+        (MetricQuarter, "start", split, end, _REAGGREGATES),
+    ):
+        if lo >= hi:
+            continue
+        rows += (
+            model.objects.filter(series_id__in=ids, **{f"{when}__gte": lo, f"{when}__lt": hi})
+            .annotate(hour=TruncHour(when, tzinfo=UTC))
+            .values("series_id", "hour")
+            .annotate(**aggregates)
+            .values_list("series_id", "hour", *aggregates)
+            .order_by()
+        )
+    return rows
 
 
 def rollup_retention(days: int) -> timedelta | None:
@@ -83,22 +112,26 @@ def rollup_retention(days: int) -> timedelta | None:
 def purge(
     now: datetime | None = None, days: int | None = None, dry_run: bool = False
 ) -> dict[str, int]:
-    """Delete points older than 15 days (they are rolled up by then) and rollups older than
-    ``rollup_retention(days)`` (``days`` defaults to TUNEBOARD_RETENTION_DAYS); with ``dry_run``
-    only count them.
+    """Delete points and 15-minute rollups older than 15 days (rolled up by the hour by then)
+    and hourly rollups older than ``rollup_retention(days)`` (``days`` defaults to
+    TUNEBOARD_RETENTION_DAYS); with ``dry_run`` only count them.
 
     Series by series, so each DELETE walks the (series, ts) primary key: there is no index on
     the timestamp alone (it would add ~30 % to the biggest table).
     """
     now = now or timezone.now()
     keep_rollups = rollup_retention(settings.TUNEBOARD_RETENTION_DAYS if days is None else days)
-    points = rollups = 0
+    points = quarters = rollups = 0
     for series_id in MetricSeries.objects.values_list("pk", flat=True).iterator():
         old_points = MetricPoint.objects.filter(series_id=series_id, ts__lt=now - POINT_RETENTION)
         points += old_points.count() if dry_run else old_points.delete()[0]
+        old_quarters = MetricQuarter.objects.filter(
+            series_id=series_id, start__lt=now - POINT_RETENTION
+        )
+        quarters += old_quarters.count() if dry_run else old_quarters.delete()[0]
         if keep_rollups is not None:
             old_rollups = MetricRollup.objects.filter(
                 series_id=series_id, hour__lt=now - keep_rollups
             )
             rollups += old_rollups.count() if dry_run else old_rollups.delete()[0]
-    return {"points": points, "rollups": rollups}
+    return {"points": points, "quarters": quarters, "rollups": rollups}

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from cachemetrics import analysis, catalog, points, pricing
 from cachemetrics.models import DaxCluster, MetricSeries
 from cachemetrics.ranges import Range, get_range
 from cachemetrics.reports import TableReport
 
+NODE_CHARTED = (catalog.CPU, catalog.CPU_CREDITS)
 
-def _buckets(start: datetime, rng: Range) -> list[datetime]:
-    return [start + timedelta(seconds=i * rng.bucket_s) for i in range(rng.bucket_count)]
+
+def _buckets(start: datetime, end: datetime, rng: Range) -> list[datetime]:
+    """The buckets that cover [start, end), on the clock (a 15-minute bucket starts at :00,
+    :15, ... UTC): the stored rollups fill them. The first one holds the minutes from
+    ``start`` only."""
+    step = rng.bucket_s
+    origin = datetime.fromtimestamp(start.timestamp() // step * step, UTC)
+    count = math.ceil((end - origin).total_seconds() / step)
+    return [origin + timedelta(seconds=i * step) for i in range(count)]
 
 
 # --------------------------------------------------------------------------- cluster
@@ -26,7 +35,7 @@ class ClusterTimeseries:
     end: datetime
     buckets: list[datetime]
     cluster: dict[str, list[float | None]]  # metric -> value per bucket
-    nodes: dict[str, dict[str, list[float | None]]]  # node -> metric -> values
+    nodes: dict[str, dict[str, list[float | None]]]  # node -> metric (NODE_CHARTED) -> values
 
     def ratio(self, cache: str) -> list[float | None]:
         hits, misses = catalog.CACHE_TYPES[cache]
@@ -49,10 +58,12 @@ def cluster_timeseries(
     rng = get_range(range_key)
     series = points.cluster_series(cluster)
     start, end = rng.window(points.window_end(series))
+    buckets = _buckets(start, end, rng)
+    # the charts show every cluster-level metric, and only the CPU (and credits) of each node
+    series = [s for s in series if not s.node_id or s.metric in NODE_CHARTED]
     data = points.aggregates(
-        [s.pk for s in series], start, end, bucket_s=rng.bucket_s, rollups=rng.rollups
+        [s.pk for s in series], start, end, rng.bucket_s, rng.rollups, origin=buckets[0]
     )
-    buckets = _buckets(start, rng)
 
     def values(s: MetricSeries) -> list[float | None]:
         per = data.get(s.pk, {})
@@ -129,7 +140,7 @@ def table_timeseries(report: TableReport) -> TableTimeseries:
     ends = [points.window_end([consumed])] if consumed else []
     ends += [part.end for part, _ in report.parts]
     start, end = rng.window(max(ends) if ends else points.window_end([]))
-    buckets = _buckets(start, rng)
+    buckets = _buckets(start, end, rng)
     n = len(buckets)
     served = [0.0] * n
     item_hits = [0.0] * n
@@ -139,7 +150,7 @@ def table_timeseries(report: TableReport) -> TableTimeseries:
         wanted = [catalog.ITEM_HITS, catalog.ITEM_MISSES, catalog.QUERY_HITS, catalog.SCAN_HITS]
         ids = {m: by_metric[m].pk for m in wanted if m in by_metric}
         data = points.aggregates(
-            ids.values(), start, end, bucket_s=rng.bucket_s, rollups=rng.rollups
+            ids.values(), start, end, rng.bucket_s, rng.rollups, origin=buckets[0]
         )
         for i, b in enumerate(buckets):
             hits = {m: data[sid][b].total if b in data[sid] else 0.0 for m, sid in ids.items()}
@@ -155,7 +166,7 @@ def table_timeseries(report: TableReport) -> TableTimeseries:
     if consumed:
         per_read = pricing.eventual_read_units(table.avg_item_kb)
         data = points.aggregates(
-            [consumed.pk], start, end, bucket_s=rng.bucket_s, rollups=rng.rollups
+            [consumed.pk], start, end, rng.bucket_s, rng.rollups, origin=buckets[0]
         )
         for i, b in enumerate(buckets):
             if b in data[consumed.pk]:

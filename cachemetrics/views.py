@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from aws.models import AwsAccount
-from cachemetrics import charts
+from cachemetrics import charts, summaries
 from cachemetrics.forms import INPUT_FORMAT, RangeForm, TableMappingForm, range_query
 from cachemetrics.models import (
     POINT_RETENTION,
@@ -22,7 +22,7 @@ from cachemetrics.models import (
 from cachemetrics.ranges import RANGES, Range
 from cachemetrics.reports import cluster_report, table_report
 from cachemetrics.rollup import rollup_retention
-from cachemetrics.timeseries import cluster_timeseries, hourly_item_ratio, table_timeseries
+from cachemetrics.timeseries import cluster_timeseries, table_timeseries
 
 
 def _get_cluster_for_user(request, pk: int) -> DaxCluster:
@@ -60,67 +60,13 @@ def _range_context(form: RangeForm, rng: Range, start, end) -> dict:
     }
 
 
-def overview_rows():
-    """Cluster reports (24 h) and per-table rows derived from them."""
-    clusters = list(DaxCluster.objects.select_related("account").prefetch_related("tables"))
-    clusters.sort(key=lambda c: (not c.is_present, c.name))
-    reports = [cluster_report(c, "24h") for c in clusters]
-    tables: dict[int, dict] = {}
-    for report in reports:
-        if not report.cluster.is_present:
-            continue
-        for part in report.tables:
-            row = tables.setdefault(
-                part.table.pk,
-                {
-                    "table": part.table,
-                    "clusters": [],
-                    "hits": 0.0,
-                    "misses": 0.0,
-                    "reaching": part.reads_reaching_table,
-                    "exact": True,
-                    "saving": 0.0,
-                },
-            )
-            row["clusters"].append(report.cluster)
-            row["hits"] += part.figures.counts.item_hits
-            row["misses"] += part.figures.counts.item_misses
-            row["exact"] = row["exact"] and part.figures.exact
-            served = part.figures.counts.hits
-            row["served"] = row.get("served", 0.0) + served
-    for row in tables.values():
-        lookups = row["hits"] + row["misses"]
-        row["hit_ratio"] = row["hits"] / lookups if lookups else None
-        total = row.get("served", 0.0) + row["reaching"]
-        row["served_share"] = row.get("served", 0.0) / total if total else None
-    unmapped = CachedTable.objects.exclude(pk__in=list(tables)).order_by("name")
-    return reports, sorted(tables.values(), key=lambda r: r["table"].name), list(unmapped)
-
-
 @require_GET
 def overview(request):
-    reports, table_rows, unmapped = overview_rows()
-    for report in reports:
-        item_ratio = hourly_item_ratio(report.cluster, report.end)
-        report.sparkline_svg = charts.sparkline_svg(item_ratio)
-    latest = Collection.objects.select_related("account").first()
-    recent_failures = Collection.objects.filter(status__in=["failed", "partial"])[:3]
-    monthly_cost = sum(r.monthly_cost_usd or 0 for r in reports if r.cluster.is_present)
-    net = sum(r.savings.net_monthly_usd or 0 for r in reports if r.cluster.is_present)
     context = {
-        "reports": reports,
-        "table_rows": table_rows,
-        "unmapped": unmapped,
-        "latest": latest,
-        "recent_failures": recent_failures,
+        "overview": summaries.overview(),
+        "latest": Collection.objects.select_related("account").first(),
+        "recent_failures": Collection.objects.filter(status__in=["failed", "partial"])[:3],
         "has_accounts": AwsAccount.objects.exists(),
-        "totals": {
-            "clusters": sum(1 for r in reports if r.cluster.is_present),
-            "nodes": sum(r.cluster.node_count for r in reports if r.cluster.is_present),
-            "monthly_cost": monthly_cost,
-            "net": net,
-            "flagged": sum(1 for r in reports if r.flags and r.cluster.is_present),
-        },
     }
     return render(request, "cachemetrics/overview.html", context)
 
@@ -176,7 +122,10 @@ def table_detail(request, pk: int):
             raise PermissionDenied("Editing the mapping needs the change_cachedtable permission.")
         form = TableMappingForm(request.POST, instance=table)
         if form.is_valid():
+            before = list(table.clusters.all())
             form.save()
+            # the overview shows these clusters' tables: its figures follow the new mapping
+            summaries.write({*before, *table.clusters.all()})
             messages.success(request, f"Mapping of {table.name} saved.")
             return redirect(f"{request.path}?{range_query(rng)}")
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from datetime import timedelta
 
 import pytest
@@ -16,9 +17,11 @@ from cachemetrics.models import (
     Collection,
     DaxCluster,
     MetricPoint,
+    MetricQuarter,
     MetricRollup,
     MetricSeries,
 )
+from cachemetrics.quarters import floor_quarter
 from tests.cachemetrics.conftest import T0
 
 pytestmark = pytest.mark.django_db
@@ -150,15 +153,39 @@ def test_an_incremental_run_reads_only_from_the_last_collected_minute(seeded, co
     [collection] = collect(since=None)
 
     series = MetricSeries.objects.count()
-    assert collection.window_start == T0 - half - collector.LATE_DATA_OVERLAP
+    # from the quarter-hour the late-data overlap starts in (T0 - 40 min)
+    assert collection.window_start == T0 - timedelta(minutes=45)
     assert len(calls) == math.ceil(series / 500) == collection.metric_data_calls
-    assert {c["StartTime"] for c in calls} == {T0 - half - collector.LATE_DATA_OVERLAP}
+    assert {c["StartTime"] for c in calls} == {T0 - timedelta(minutes=45)}
     assert MetricPoint.objects.count() > first_half
     assert set(MetricSeries.objects.values_list("collected_until", flat=True)) == {T0}
     hits = MetricPoint.objects.filter(
         series__cluster__name="orders-cache", series__node_id="", series__metric="ItemCacheHits"
     ).aggregate(s=Sum("value"))["s"]
     assert hits == pytest.approx(seeded["clusters"]["orders-cache"]["totals"]["ItemCacheHits"])
+
+
+def test_each_collection_writes_the_15_minute_rollups_of_the_minutes_stored(seeded):
+    collect(now=T0 - timedelta(minutes=37), since=HOUR)  # ends 8 minutes into a quarter
+    collect(since=None)  # from T0 - 60 min: rolls that quarter up again, whole
+
+    minutes = defaultdict(list)
+    for series_id, ts, value in MetricPoint.objects.values_list("series_id", "ts", "value"):
+        minutes[(series_id, floor_quarter(ts))].append(value)
+    quarters = {
+        (q.series_id, q.start): (q.count, q.total, q.minimum, q.maximum)
+        for q in MetricQuarter.objects.all()
+    }
+    assert quarters == {
+        key: (len(values), pytest.approx(sum(values)), min(values), max(values))
+        for key, values in minutes.items()
+    }
+    assert {q.start for q in MetricQuarter.objects.all()} == {
+        T0 - timedelta(minutes=m) for m in (105, 90, 75, 60, 45, 30, 15)
+    }
+    assert set(MetricSeries.objects.values_list("quarters_from", flat=True)) == {
+        T0 - timedelta(minutes=105)
+    }
 
 
 def test_the_first_run_reads_the_last_24_hours_by_default(seeded, count_calls):
@@ -359,8 +386,11 @@ def test_retention_drops_minutes_after_15_days_and_rollups_after_15_months(seede
     rollup.rollup(now=T0)
     points, rollups = MetricPoint.objects.count(), MetricRollup.objects.count()
 
-    assert rollup.purge(now=T0 + timedelta(days=14)) == {"points": 0, "rollups": 0}
+    quarters = MetricQuarter.objects.count()
+
+    assert rollup.purge(now=T0 + timedelta(days=14)) == {"points": 0, "quarters": 0, "rollups": 0}
     assert rollup.purge(now=T0 + timedelta(days=16))["points"] == points
+    assert quarters and not MetricQuarter.objects.exists()
     assert MetricRollup.objects.count() == rollups
     assert rollup.purge(now=T0 + timedelta(days=457))["rollups"] == rollups
 
@@ -429,7 +459,7 @@ def test_the_tasks_run_the_collector_and_the_rollup(seeded):
     }
     assert DaxCluster.objects.count() == 3
     result = rollup_cache_metrics_task.apply().get()
-    assert set(result) == {"rollups_written", "purged_points", "purged_rollups"}
+    assert set(result) == {"rollups_written", "purged_points", "purged_quarters", "purged_rollups"}
 
 
 # --------------------------------------------------------------------------- more DAX metrics

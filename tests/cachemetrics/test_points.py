@@ -1,5 +1,6 @@
 """Reading stored points: minutes for short windows, hourly rollups plus newer minutes for long
-ones, and windows that end where collection stopped."""
+ones, 15-minute rollups for buckets made of quarters, and windows that end where collection
+stopped."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from cachemetrics import catalog
-from cachemetrics.models import DaxCluster, MetricPoint, MetricRollup, MetricSeries
+from cachemetrics import catalog, rollup
+from cachemetrics.models import DaxCluster, MetricPoint, MetricQuarter, MetricRollup, MetricSeries
 from cachemetrics.points import aggregates, window_end
+from cachemetrics.quarters import QuarterRollups
 from tests.cachemetrics.conftest import T0
 
 pytestmark = pytest.mark.django_db
@@ -89,3 +91,79 @@ def test_buckets_start_at_the_window_start(series):
 
 def test_windows_end_at_the_last_collected_minute(series):
     assert window_end([series]) == T0
+
+
+QUARTER = timedelta(minutes=15)
+
+
+def roll_quarters(series: MetricSeries, start, end) -> None:
+    """The 15-minute rollups a collection of [start, end) (from a quarter-hour on) writes."""
+    stored = dict(series.points.filter(ts__gte=start, ts__lt=end).values_list("ts", "value"))
+    minutes = [stored.get(start + m * MINUTE) for m in range((end - start) // MINUTE)]
+    quarters = QuarterRollups()
+    rows = quarters.add(series.pk, start, minutes) + quarters.rest({series.pk})
+    MetricQuarter.objects.bulk_create(
+        MetricQuarter(series=series, start=at, count=n, total=t, minimum=lo, maximum=hi)
+        for _, at, n, t, lo, hi in rows
+    )
+    series.quarters_from = start
+    series.save()
+
+
+def test_quarter_buckets_read_the_15_minute_rollups_and_the_minutes_around_them(series):
+    MetricQuarter.objects.bulk_create(  # stand for minutes: which one was read shows
+        MetricQuarter(
+            series=series, start=T0 - q * QUARTER, count=15, total=100.0, minimum=1.0, maximum=9.0
+        )
+        for q in range(1, 5)
+    )
+    series.quarters_from = T0 - HOUR
+    series.save()
+
+    # from 7 minutes into a quarter (those 8 minutes are read) to 5 minutes into the last one
+    start, end = T0 - HOUR - 8 * MINUTE, T0 - 10 * MINUTE
+    per_quarter = aggregates([series.pk], start, end, 900, origin=T0 - HOUR - QUARTER)
+
+    assert {b: a.total for b, a in per_quarter[series.pk].items()} == {
+        T0 - HOUR - QUARTER: 8 * 1.0,
+        T0 - HOUR: 100.0,
+        T0 - 45 * MINUTE: 100.0,
+        T0 - 30 * MINUTE: 100.0,
+        T0 - QUARTER: 5 * 2.0,
+    }
+    assert per_quarter[series.pk][T0 - HOUR].maximum == 9.0
+
+
+def test_quarter_buckets_read_minutes_before_the_first_15_minute_rollup(series):
+    roll_quarters(series, T0 - HOUR, T0)
+    start = T0 - 2 * HOUR
+
+    with_rollups = aggregates([series.pk], start, T0, 900)
+    series.quarters_from = None
+    series.save()
+    from_minutes = aggregates([series.pk], start, T0, 900)
+
+    assert with_rollups == from_minutes
+    assert len(from_minutes[series.pk]) == 8
+
+
+def test_hours_are_rolled_up_from_the_15_minute_rollups_from_the_first_whole_hour_with_them(
+    series,
+):
+    MetricRollup.objects.all().delete()
+    series.rolled_up_until = None
+    series.save()
+    roll_quarters(series, T0 - 105 * MINUTE, T0)
+    # a minute changed after its quarter was rolled up: which one was read shows
+    MetricPoint.objects.filter(series=series, ts=T0 - 5 * MINUTE).update(value=100.0)
+
+    written = rollup.rollup(now=T0)
+
+    hours = {
+        r.hour: (r.count, r.total, r.minimum, r.maximum)
+        for r in MetricRollup.objects.filter(series=series)
+    }
+    assert written == len(hours) == 3  # the minutes kept: T0 - 3 h to T0
+    assert hours[T0 - 3 * HOUR] == (60, 60.0, 1.0, 1.0)  # from minutes
+    assert hours[T0 - 2 * HOUR] == (60, 60.0, 1.0, 1.0)  # from minutes: quarters begin in it
+    assert hours[T0 - HOUR] == (60, 120.0, 2.0, 2.0)  # from the four quarters

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from cachemetrics import collector
-from cachemetrics.models import DaxCluster
+from cachemetrics.models import DaxCluster, MetricPoint
 from cachemetrics.timeseries import cluster_timeseries, hourly_item_ratio
 from tests.cachemetrics.conftest import T0
 from tests.cachemetrics.raw_cloudwatch import HOUR, raw_minutes
 
 pytestmark = pytest.mark.django_db
+
+QUARTER = timedelta(minutes=15)
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +39,20 @@ def test_per_minute_hit_ratios_match_the_raw_minutes(aws, collected):
         misses = next((v for t, v in raw["ItemCacheMisses"].items() if t == bucket), 0.0)
         expected = hits / (hits + misses) if hits + misses else None
         assert ratio == pytest.approx(expected), bucket
+
+
+def test_the_24h_chart_sums_each_clock_quarter_from_the_15_minute_rollups(aws, collected):
+    raw = raw_minutes(aws, "orders-cache")
+    cluster = DaxCluster.objects.get(name="orders-cache")
+    MetricPoint.objects.filter(series__cluster=cluster).delete()  # what is left is the rollups
+
+    series = cluster_timeseries(cluster, "24h")
+
+    assert len(series.buckets) == 96 and series.buckets[-1] == T0 - QUARTER
+    for bucket, hits in zip(series.buckets[-4:], series.cluster["ItemCacheHits"][-4:], strict=True):
+        expected = sum(v for t, v in raw["ItemCacheHits"].items() if bucket <= t < bucket + QUARTER)
+        assert hits == pytest.approx(expected), bucket
+    assert series.cluster["ItemCacheHits"][:-4] == [0.0] * 92  # nothing collected before
 
 
 def test_the_sparkline_gives_the_item_hit_ratio_of_each_hour_of_the_last_day(aws, collected):
