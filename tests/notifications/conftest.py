@@ -9,8 +9,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.contrib.auth.models import Group
 
 from dashboard.celery import app
+from notifications.models import TeamNotifications
 
 
 class WebhookServer:
@@ -83,3 +85,14 @@ def eager_tasks(django_capture_on_commit_callbacks):
             app.conf.task_always_eager = False
 
     return eager
+
+
+@pytest.fixture
+def team(webhook_server, django_user_model):
+    group = Group.objects.create(name="payments")
+    user = django_user_model.objects.create_user("ana", "ana@example.com", "pw-ana-12345")
+    user.groups.add(group)
+    settings_row = TeamNotifications.objects.create(
+        team=group, webhook_url=webhook_server.url(), emails=["payments@example.com"]
+    )
+    return user, settings_row

@@ -5,11 +5,10 @@ architectures and a link to the run on the function."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core import mail
 
 from dashboard.templatetags.units import format_pct
-from notifications.models import Event, Notification, TeamNotifications
+from notifications.models import Event, Notification
 from tests.tuning.runfactory import SANDBOX_ACCOUNT, make_comparison
 from tuning import runs
 from tuning.models import RunStatus, TuningRun
@@ -19,17 +18,6 @@ from tuning.signals import announce_finished
 pytestmark = pytest.mark.django_db
 
 BASE = "https://tuneboard.example.com"
-
-
-@pytest.fixture
-def team(webhook_server, django_user_model):
-    group = Group.objects.create(name="payments")
-    user = django_user_model.objects.create_user("ana", "ana@example.com", "pw-ana-12345")
-    user.groups.add(group)
-    settings_row = TeamNotifications.objects.create(
-        team=group, webhook_url=webhook_server.url(), emails=["payments@example.com"]
-    )
-    return user, settings_row
 
 
 def test_a_comparison_is_told_once_when_its_second_run_ends_with_the_pick_across_both(

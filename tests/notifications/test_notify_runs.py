@@ -17,17 +17,6 @@ pytestmark = pytest.mark.django_db
 BASE = "https://tuneboard.example.com"
 
 
-@pytest.fixture
-def team(webhook_server, django_user_model):
-    group = Group.objects.create(name="payments")
-    user = django_user_model.objects.create_user("ana", "ana@example.com", "pw-ana-12345")
-    user.groups.add(group)
-    settings_row = TeamNotifications.objects.create(
-        team=group, webhook_url=webhook_server.url(), emails=["payments@example.com"]
-    )
-    return user, settings_row
-
-
 def finish_failing(run, message):
     """The engine's own ending of a running run: cleanup (nothing recorded, so nothing to do)
     and the final transition."""
