@@ -19,7 +19,7 @@ from django.utils import timezone
 from aws.models import AwsAccount
 from tests.tuning.runfactory import make_run, start_run
 from tuning import runs
-from tuning.engine.execute import batch_threads, payload_plan
+from tuning.engine.execute import batch_lease_seconds, batch_threads, payload_plan
 from tuning.engine.liveness import Heartbeat
 from tuning.engine.publish import plan_batches
 from tuning.models import (
@@ -324,6 +324,14 @@ def test_a_batch_lease_has_one_holder_until_released_or_expired():
     assert BatchLease.acquire(result, 0, "first", 60) > 0
     BatchLease.release(result, 0, "copy")
     assert BatchLease.acquire(result, 0, "first", 60) == 0
+
+
+@pytest.mark.parametrize(("stale_seconds", "lease_seconds"), [(120, 60), (20, 30), (2, 10)])
+def test_a_batch_lease_outlives_six_missed_beats_and_ten_seconds(
+    settings, stale_seconds, lease_seconds
+):
+    settings.TUNEBOARD_STALE_RUN_SECONDS = stale_seconds
+    assert batch_lease_seconds() == lease_seconds
 
 
 def test_a_failed_beat_does_not_stop_the_heartbeat(settings):

@@ -24,7 +24,7 @@ from tuning import aws, s3payload
 from tuning.aws import PermanentAwsError, TransientAwsError
 from tuning.engine.finish import finalize_size, stop_from, try_finish
 from tuning.engine.latest import FunctionChanged, check_code
-from tuning.engine.liveness import Heartbeat, run_context, stop_requested
+from tuning.engine.liveness import Heartbeat, beat_interval, run_context, stop_requested
 from tuning.engine.processors import ProcessorPricing
 from tuning.engine.recording import InvocationBuffer, invocation_row
 from tuning.models import (
@@ -330,8 +330,10 @@ class BatchBusy(Exception):
         self.retry_in = retry_in
 
 
-#: A batch's lease lasts this long unless renewed (its heartbeat renews it every ≤ 10 s).
-BATCH_LEASE_SECONDS = 60
+def batch_lease_seconds() -> float:
+    """A batch's lease outlives six missed heartbeats (each beat renews it), and 10 s at least:
+    60 s with the default stale time. A dead holder's batch is taken over after this long."""
+    return max(10.0, 6 * beat_interval())
 
 
 def run_batch(run_id, result_id, batch: int, start: int, count: int) -> None:
@@ -344,7 +346,7 @@ def run_batch(run_id, result_id, batch: int, start: int, count: int) -> None:
     if run is None or result is None or batch in result.batches_done:
         return
     holder = uuid.uuid4().hex
-    retry_in = BatchLease.acquire(result, batch, holder, BATCH_LEASE_SECONDS)
+    retry_in = BatchLease.acquire(result, batch, holder, batch_lease_seconds())
     if retry_in:
         raise BatchBusy(retry_in)
     try:
@@ -355,7 +357,7 @@ def run_batch(run_id, result_id, batch: int, start: int, count: int) -> None:
 
 def _run_leased_batch(run, result, batch, start, count, holder) -> None:
     def renew_lease():
-        BatchLease.renew(result, batch, holder, BATCH_LEASE_SECONDS)
+        BatchLease.renew(result, batch, holder, batch_lease_seconds())
 
     with run_context(run.id):
         if stop_requested(run.pk):

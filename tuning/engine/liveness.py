@@ -31,6 +31,12 @@ def run_context(run_id):
         current_run_id.reset(token)
 
 
+def beat_interval() -> float:
+    """Seconds between heartbeats: four beats per stale period, at most 10 s apart."""
+    stale = max(1, int(settings.TUNEBOARD_STALE_RUN_SECONDS))
+    return min(10.0, max(0.2, stale / 4))
+
+
 class Heartbeat:
     """Background thread: refreshes ``heartbeat_at`` while AWS work of the run is under way
     in this process (``with beat.busy():``). Waiting alone (e.g. for a concurrency slot) does
@@ -43,8 +49,7 @@ class Heartbeat:
         self._busy = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        stale = max(1, int(settings.TUNEBOARD_STALE_RUN_SECONDS))
-        self.interval = min(10.0, max(0.2, stale / 4))
+        self.interval = beat_interval()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="tb-heartbeat")
 
     def __enter__(self):
