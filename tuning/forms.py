@@ -10,10 +10,9 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef
-from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from aws.models import AwsAccount
 from tuning import costing, powertuning_input, price_table, regions, runs, sharing
@@ -198,6 +197,15 @@ class PowerTuningInputForm(forms.Form):
         return {name: value for name, value in initial.items() if value is not None}, notes
 
 
+def _attributes(attrs: dict) -> str:
+    """HTML attributes in their order, as Django's widgets/attrs.html writes them."""
+    return "".join(
+        f" {name}" if value is True else f' {name}="{escape(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
 class PlainSelect(forms.Select):
     """A select of ungrouped choices written in Python: Django's widget templates render one
     template per option (with its attributes), which cost the history page as much as its
@@ -205,18 +213,32 @@ class PlainSelect(forms.Select):
 
     def render(self, name, value, attrs=None, renderer=None):
         widget = self.get_context(name, value, attrs)["widget"]
-        options = format_html_join(
-            "",
-            "<option{}>{}</option>",
-            (
-                (flatatt({"value": option["value"], **option["attrs"]}), option["label"])
-                for _group, group_options, _index in widget["optgroups"]
-                for option in group_options
-            ),
+        options = "".join(
+            f'<option value="{escape(option["value"])}"{" selected" if option["selected"] else ""}>'
+            f"{escape(option['label'])}</option>"
+            for _group, group_options, _index in widget["optgroups"]
+            for option in group_options
         )
-        return format_html(
-            '<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options
+        return mark_safe(  # noqa: S308 (every value above is escaped)
+            f'<select name="{escape(name)}"{_attributes(widget["attrs"])}>{options}</select>'
         )
+
+
+class PlainDateInput(forms.DateInput):
+    """A date input written in Python, as :class:`PlainSelect`, same attributes."""
+
+    input_type = "date"
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        shown = "" if widget["value"] is None else f' value="{escape(widget["value"])}"'
+        return mark_safe(  # noqa: S308 (every value above is escaped)
+            f'<input type="date" name="{escape(name)}"{shown}{_attributes(widget["attrs"])}>'
+        )
+
+
+#: The message of a ModelChoiceField, which these selects were: it does not repeat the value.
+NOT_A_CHOICE = "Select a valid choice. That choice is not one of the available choices."
 
 
 class RunFilterForm(forms.Form):
@@ -229,11 +251,17 @@ class RunFilterForm(forms.Form):
     # server-side cursor and builds a model for each, which cost the history page more than
     # its own query.
     account = forms.TypedChoiceField(
-        required=False, coerce=int, empty_value=None, widget=PlainSelect
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=PlainSelect,
+        error_messages={"invalid_choice": NOT_A_CHOICE},
     )
-    who = forms.ChoiceField(required=False, widget=PlainSelect)
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    who = forms.ChoiceField(
+        required=False, widget=PlainSelect, error_messages={"invalid_choice": NOT_A_CHOICE}
+    )
+    since = forms.DateField(required=False, widget=PlainDateInput)
+    until = forms.DateField(required=False, widget=PlainDateInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -241,9 +269,9 @@ class RunFilterForm(forms.Form):
             ("", "Any account"),
             *AwsAccount.objects.values_list("pk", "name"),
         ]
-        creators = get_user_model().objects.filter(
-            Exists(TuningRun.objects.filter(created_by=OuterRef("pk")))
-        )
+        # pk IN (runs' creators): PostgreSQL probes the runs' index once per user, as with
+        # EXISTS, and Django builds the query in half the time.
+        creators = get_user_model().objects.filter(pk__in=TuningRun.objects.values("created_by_id"))
         self.fields["who"].choices = [
             ("", "Anyone"),
             *(
