@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from aws.models import AwsAccount
-from cachemetrics import charts, overview_rows, summaries
+from cachemetrics import charts, markup, summaries
 from cachemetrics.forms import INPUT_FORMAT, RangeForm, TableMappingForm, range_query
 from cachemetrics.models import (
     POINT_RETENTION,
@@ -65,8 +65,8 @@ def overview(request):
     overview = summaries.overview()
     context = {
         "overview": overview,
-        "cluster_rows": overview_rows.cluster_rows(overview.clusters),
-        "table_rows": overview_rows.table_rows(overview.tables),
+        "cluster_rows": markup.cluster_rows(overview.clusters),
+        "table_rows": markup.table_rows(overview.tables),
         "latest": Collection.objects.select_related("account").first(),
         "recent_failures": Collection.objects.filter(status__in=["failed", "partial"])[:3],
         "has_accounts": AwsAccount.objects.exists(),

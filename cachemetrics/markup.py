@@ -1,9 +1,10 @@
-"""The cache overview's rows as HTML, written in Python once per row.
+"""Cache pages' HTML written in Python: the overview's rows, and what they share with the
+other pages (a cluster's status badge and flags, hit ratio classes: template tags
+``cluster_badges`` and ``hit_ratios``).
 
 An overview lists every cluster and every table behind them (200 rows for 100 clusters); the
 dozen template tags, filters and includes of each row took ~0.2 ms, most of the page's time.
-Values are formatted as everywhere else (``dashboard.templatetags.units``); a cluster's status
-badge and flags are written here for the other pages too (``cluster_badges`` template tags).
+Values are formatted as everywhere else (``dashboard.templatetags.units``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from django.utils.safestring import SafeData, SafeString
 
 from cachemetrics.models import DaxCluster
 from cachemetrics.summaries import ClusterRow, TableRow
-from cachemetrics.templatetags.hit_ratios import ratio_class
 from dashboard.templatetags.badges import status_badge
 from dashboard.templatetags.units import format_pct, format_signed_usd, format_usd
 
@@ -36,6 +36,13 @@ def _html(template: str, *args) -> SafeString:
     return SafeString(
         template.format(*(a if isinstance(a, SafeData) else html.escape(str(a)) for a in args))
     )
+
+
+def ratio_class(ratio, threshold=0.8) -> str:
+    """A hit ratio's CSS class against the cluster's threshold."""
+    if ratio is None:
+        return "muted"
+    return "cm-good" if float(ratio) >= float(threshold) else "cm-bad"
 
 
 def status_html(cluster: DaxCluster) -> str:
