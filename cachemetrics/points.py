@@ -65,6 +65,11 @@ class _Epoch(Func):
     template = "date_part('epoch', %(expressions)s)"
     output_field = FloatField()
 
+    def as_sqlite(self, compiler, connection, **extra):
+        # SQLite keeps UTC times as text; "%%%%s" reaches strftime as "%s" (seconds)
+        template = "CAST(strftime('%%%%s', %(expressions)s) AS REAL)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
 
 class _Buckets:
     """Epoch seconds -> the start of their bucket of ``bucket_s`` counted from ``origin``;
