@@ -11,6 +11,7 @@ chart per table row would be heavy.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from django.utils import timezone
@@ -46,7 +47,13 @@ COLOURS = {
 
 
 def _local(buckets: list[datetime]) -> list[str]:
-    """Times in the viewer's timezone without UTC offset (Plotly.js ignores them), ISO 8601."""
+    """Times in the viewer's timezone without UTC offset (Plotly.js ignores them), ISO 8601;
+    made once for the charts of a page, which share their buckets."""
+    return _local_iso(tuple(buckets), timezone.get_current_timezone_name())
+
+
+@functools.lru_cache(maxsize=16)
+def _local_iso(buckets: tuple[datetime, ...], tz_name: str) -> list[str]:
     return [timezone.localtime(b).replace(tzinfo=None).isoformat() for b in buckets]
 
 
