@@ -1,9 +1,12 @@
 """Every figure of the cache pages, built in Python.
 
 Plotly figures come back as HTML fragments (``include_plotlyjs=False``; the page loads our own
-``vendor/plotly.min.js`` once). Times are shown in the viewer's timezone (the active Django
-timezone, set by the middleware from the browser). The overview's sparklines are small inline
-SVGs: a Plotly chart per table row would be heavy.
+``vendor/plotly.min.js`` once). They are plain data, not Plotly's graph objects, which checked
+and copied every value and took most of a cluster page's time; they carry no template: the
+page sends the theme's once (``plotly_theme.template_script``). Tests check every chart against
+Plotly's own checks. Times are shown in the viewer's timezone (the active Django timezone, set
+by the middleware from the browser). The overview's sparklines are small inline SVGs: a Plotly
+chart per table row would be heavy.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 
-import plotly.graph_objects as go
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -26,8 +28,8 @@ from dashboard.plotly_theme import (
     MISS,
     MUTED,
     SERIES,
-    apply_layout,
-    figure_html,
+    plain_figure_html,
+    theme_layout,
 )
 
 CHART_HEIGHT = 360  # up to six charts on a cluster's page
@@ -44,20 +46,19 @@ COLOURS = {
 }
 
 
-def _local(buckets: list[datetime]) -> list[datetime]:
-    """Naive datetimes in the viewer's timezone (Plotly.js ignores UTC offsets)."""
-    return [timezone.localtime(b).replace(tzinfo=None) for b in buckets]
+def _local(buckets: list[datetime]) -> list[str]:
+    """Times in the viewer's timezone without UTC offset (Plotly.js ignores them), ISO 8601;
+    made once for the charts of a page, which share their buckets."""
+    return _local_iso(tuple(buckets), timezone.get_current_timezone_name())
+
+
+@functools.lru_cache(maxsize=16)
+def _local_iso(buckets: tuple[datetime, ...], tz_name: str) -> list[str]:
+    return [timezone.localtime(b).replace(tzinfo=None).isoformat() for b in buckets]
 
 
 def _tz_label() -> str:
     return timezone.get_current_timezone_name()
-
-
-@functools.cache
-def _theme() -> dict:
-    """The shared theme as a layout, built once: Plotly checks the theme's whole template each
-    time it is applied to a figure, which took most of a chart's time (~40 ms of ~45)."""
-    return apply_layout(go.Figure(), "", height=CHART_HEIGHT).to_plotly_json()["layout"]
 
 
 def _merged(base: dict, extra: dict) -> dict:
@@ -69,13 +70,19 @@ def _merged(base: dict, extra: dict) -> dict:
     return out
 
 
-def _chart(traces: list, div_id: str, title: str, **layout) -> str:
+def _chart(traces: list[dict], div_id: str, title: str, **layout) -> str:
     """``traces`` in the shared theme, ``layout`` merged into it; most cache charts are time
-    series: one hover box per instant. The traces were checked when they were built and the
-    theme once, so the figure is not checked again (tests check every chart against Plotly's
-    own checks)."""
-    layout = _merged(_theme(), {"title": {"text": title}, "hovermode": "x unified", **layout})
-    return figure_html(go.Figure(traces, layout=layout, _validate=False), div_id)
+    series: one hover box per instant."""
+    layout = _merged(theme_layout(title, CHART_HEIGHT), {"hovermode": "x unified", **layout})
+    return plain_figure_html({"data": traces, "layout": layout}, div_id)
+
+
+def _scatter(**props) -> dict:
+    return {"type": "scatter", **props}
+
+
+def _bar(**props) -> dict:
+    return {"type": "bar", **props}
 
 
 def _axis(title: str, **props) -> dict:
@@ -105,7 +112,7 @@ def hit_ratio(ts: ClusterTimeseries, div_id: str = "chart-hit-ratio") -> str:
         if not (_has(ts.cluster.get(hits, [])) or _has(ts.cluster.get(misses, []))):
             continue
         traces.append(
-            go.Scatter(
+            _scatter(
                 x=x,
                 y=_pct(ts.ratio(cache)),
                 name=f"{cache} cache",
@@ -116,7 +123,7 @@ def hit_ratio(ts: ClusterTimeseries, div_id: str = "chart-hit-ratio") -> str:
             )
         )
     traces.append(
-        go.Scatter(
+        _scatter(
             x=x,
             y=_pct(ts.combined_ratio()),
             name="combined",
@@ -150,7 +157,7 @@ def hits_vs_misses(ts: ClusterTimeseries, div_id: str = "chart-hits-misses") -> 
         if not _has(values) and metric not in (catalog.ITEM_HITS, catalog.ITEM_MISSES):
             continue
         traces.append(
-            go.Bar(x=x, y=values, name=name, marker_color=colour, hovertemplate="%{y:,.0f}")
+            _bar(x=x, y=values, name=name, marker={"color": colour}, hovertemplate="%{y:,.0f}")
         )
     return _chart(
         traces,
@@ -171,7 +178,7 @@ def request_mix(ts: ClusterTimeseries, div_id: str = "chart-request-mix") -> str
         if not _has(values):
             continue
         traces.append(
-            go.Scatter(
+            _scatter(
                 x=x,
                 y=values,
                 name=operation,
@@ -194,7 +201,7 @@ def utilization(ts: ClusterTimeseries, div_id: str = "chart-utilization") -> str
     traces = []
     x = _local(ts.buckets)
     traces.append(
-        go.Scatter(
+        _scatter(
             x=x,
             y=ts.cluster.get(catalog.CPU, []),
             name="CPU (cluster average)",
@@ -204,7 +211,7 @@ def utilization(ts: ClusterTimeseries, div_id: str = "chart-utilization") -> str
         )
     )
     traces.append(
-        go.Scatter(
+        _scatter(
             x=x,
             y=ts.cluster.get(catalog.MEMORY, []),
             name="cache memory",
@@ -215,7 +222,7 @@ def utilization(ts: ClusterTimeseries, div_id: str = "chart-utilization") -> str
     )
     for i, (node, metrics) in enumerate(ts.nodes.items()):
         traces.append(
-            go.Scatter(
+            _scatter(
                 x=x,
                 y=metrics.get(catalog.CPU, []),
                 name=f"CPU {node}",
@@ -239,11 +246,11 @@ def evicted(ts: ClusterTimeseries, div_id: str = "chart-evicted") -> str:
     x = _local(ts.buckets)
     values = ts.cluster.get(catalog.EVICTED, [])
     traces.append(
-        go.Bar(
+        _bar(
             x=x,
             y=[None if v is None else v / 2**20 for v in values],
             name="evicted",
-            marker_color=COLOURS["evicted"],
+            marker={"color": COLOURS["evicted"]},
             hovertemplate="%{y:,.1f} MiB",
         )
     )
@@ -273,16 +280,16 @@ def per_node(
     cpu = [node_totals[n].get(catalog.CPU) for n in nodes]
     traces = []
     traces.append(
-        go.Bar(
+        _bar(
             x=nodes,
             y=requests,
             name="requests",
-            marker_color=BRAND,
+            marker={"color": BRAND},
             hovertemplate="%{y:,.0f} requests",
         )
     )
     traces.append(
-        go.Scatter(
+        _scatter(
             x=nodes,
             y=ratios,
             name="item hit ratio",
@@ -293,7 +300,7 @@ def per_node(
         )
     )
     traces.append(
-        go.Scatter(
+        _scatter(
             x=nodes,
             y=cpu,
             name="CPU (average)",
@@ -337,7 +344,7 @@ def failures(ts: ClusterTimeseries, div_id: str = "chart-failures") -> str:
         ("internal errors (HTTP 500)", ts.cluster.get(catalog.FAULT_REQUESTS, []), MISS),
     ):
         traces.append(
-            go.Bar(x=x, y=values, name=name, marker_color=colour, hovertemplate="%{y:,.0f}")
+            _bar(x=x, y=values, name=name, marker={"color": colour}, hovertemplate="%{y:,.0f}")
         )
     return _chart(
         traces,
@@ -361,7 +368,7 @@ def network(ts: ClusterTimeseries, div_id: str = "chart-network") -> str:
     ):
         values = ts.cluster.get(metric, [])
         traces.append(
-            go.Scatter(
+            _scatter(
                 x=x,
                 y=[None if v is None else v / ts.range.bucket_s / 2**20 for v in values],
                 name=name,
@@ -385,7 +392,7 @@ def cpu_credits(ts: ClusterTimeseries, div_id: str = "chart-cpu-credits") -> str
     x = _local(ts.buckets)
     for i, (node, metrics) in enumerate(ts.nodes.items()):
         traces.append(
-            go.Scatter(
+            _scatter(
                 x=x,
                 y=metrics.get(catalog.CPU_CREDITS, []),
                 name=node,
@@ -410,25 +417,25 @@ def per_node_queries(nodes, div_id: str = "chart-per-node-queries") -> str | Non
     names = [n.id for n in nodes]
     traces = []
     traces.append(
-        go.Bar(
+        _bar(
             x=names,
             y=[n.queries for n in nodes],
             name="queries",
-            marker_color=COLOURS["query"],
+            marker={"color": COLOURS["query"]},
             hovertemplate="%{y:,.0f} queries",
         )
     )
     traces.append(
-        go.Bar(
+        _bar(
             x=names,
             y=[n.scans for n in nodes],
             name="scans",
-            marker_color=COLOURS["scan"],
+            marker={"color": COLOURS["scan"]},
             hovertemplate="%{y:,.0f} scans",
         )
     )
     traces.append(
-        go.Scatter(
+        _scatter(
             x=names,
             y=[None if n.scan_share is None else round(n.scan_share * 100, 3) for n in nodes],
             name="scan share",
@@ -479,7 +486,7 @@ def table_reads(
     traces = []
     x = _local(buckets)
     traces.append(
-        go.Scatter(
+        _scatter(
             x=x,
             y=served,
             name="served by DAX" + (" (estimated)" if estimated else ""),
@@ -490,7 +497,7 @@ def table_reads(
         )
     )
     traces.append(
-        go.Scatter(
+        _scatter(
             x=x,
             y=reaching,
             name="reached DynamoDB",
@@ -517,7 +524,7 @@ def table_hit_ratio(
 ) -> str:
     traces = []
     traces.append(
-        go.Scatter(
+        _scatter(
             x=_local(buckets),
             y=_pct(ratios),
             name="item hit ratio"

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Count, FloatField, Func, Max, Min, Q, Sum
 from django.utils import timezone
 
 from cachemetrics import catalog
@@ -58,9 +58,33 @@ class Aggregate:
         return self.total / self.count
 
 
-def _bucket_start(ts: datetime, origin: datetime, bucket_s: int) -> datetime:
-    offset = int((ts - origin).total_seconds()) // bucket_s * bucket_s
-    return origin + timedelta(seconds=offset)
+class _Epoch(Func):
+    """A timestamp as seconds since 1970: a float, read in C, where Django's loader of
+    timestamps (Python) took half the time of a bucketed read (~3,000 rows a cluster page)."""
+
+    template = "date_part('epoch', %(expressions)s)"
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # SQLite keeps UTC times as text; "%%%%s" reaches strftime as "%s" (seconds)
+        template = "CAST(strftime('%%%%s', %(expressions)s) AS REAL)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+class _Buckets:
+    """Epoch seconds -> the start of their bucket of ``bucket_s`` counted from ``origin``;
+    each start made once."""
+
+    def __init__(self, origin: datetime, bucket_s: int):
+        self.origin, self.origin_s, self.bucket_s = origin, origin.timestamp(), bucket_s
+        self.starts: dict[int, datetime] = {}
+
+    def __call__(self, epoch: float) -> datetime:
+        offset = int(epoch - self.origin_s) // self.bucket_s * self.bucket_s
+        start = self.starts.get(offset)
+        if start is None:
+            start = self.starts[offset] = self.origin + timedelta(seconds=offset)
+        return start
 
 
 def aggregates(
@@ -176,10 +200,11 @@ def _add_rollups(out, model, ids: list[int], lo: datetime, hi: datetime, origin,
         ):
             out[sid][None].add(n, total, least, most)
         return
-    for sid, at, n, total, least, most in rows.values_list(
-        "series_id", when, "count", "total", "minimum", "maximum"
+    bucket = _Buckets(origin, bucket_s)
+    for sid, at, n, total, least, most in rows.annotate(at=_Epoch(when)).values_list(
+        "series_id", "at", "count", "total", "minimum", "maximum"
     ):
-        out[sid][_bucket_start(at, origin, bucket_s)].add(n, total, least, most)
+        out[sid][bucket(at)].add(n, total, least, most)
 
 
 def _add_points(out, ids: list[int], lo: datetime, hi: datetime, origin, bucket_s) -> None:
@@ -194,8 +219,11 @@ def _add_points(out, ids: list[int], lo: datetime, hi: datetime, origin, bucket_
     else:
         # fetched at once: bucketed minutes are a range's edges or at most two days of
         # minutes (a server-side cursor cost more than reading them)
-        for sid, ts, value in points.values_list("series_id", "ts", "value"):
-            out[sid][_bucket_start(ts, origin, bucket_s)].add(1, value, value, value)
+        bucket = _Buckets(origin, bucket_s)
+        for sid, at, value in points.annotate(at=_Epoch("ts")).values_list(
+            "series_id", "at", "value"
+        ):
+            out[sid][bucket(at)].add(1, value, value, value)
 
 
 def window_end(series: Iterable[MetricSeries]) -> datetime:

@@ -40,6 +40,7 @@ class ClusterReport:
     node_totals: dict[str, dict[str, float | None]] = field(default_factory=dict)
     covered_hours: float = 0.0  # hours of the range that have data (savings extrapolate these)
     nodes: list[NodeReport] = field(default_factory=list)
+    read_prices: pricing.ReadPrices = field(default_factory=pricing.ReadPrices)
 
     @property
     def burstable(self) -> bool:
@@ -75,7 +76,7 @@ class ClusterReport:
 
     @property
     def read_prices_label(self) -> str:
-        return price_table.read_prices(self.cluster.region).label
+        return self.read_prices.label
 
 
 def _per_second(total: float | None, hours: float) -> float | None:
@@ -210,9 +211,8 @@ def cluster_report(cluster: DaxCluster, range_key: str | Range | None = None) ->
     covered = points.covered_hours(
         [s.pk for s in cluster_level.values() if s.metric == catalog.TOTAL_REQUESTS], start, end
     )
-    saved = analysis.savings(
-        uses, covered or rng.hours, monthly_cost, price_table.read_prices(cluster.region)
-    )
+    read_prices = price_table.read_prices(cluster.region)
+    saved = analysis.savings(uses, covered or rng.hours, monthly_cost, read_prices)
 
     halves = points.aggregates(
         [s.pk for s in cluster_level.values() if s.metric == catalog.EVICTED],
@@ -256,6 +256,7 @@ def cluster_report(cluster: DaxCluster, range_key: str | Range | None = None) ->
         node_totals=dict(node_totals),
         covered_hours=covered or rng.hours,
         nodes=nodes,
+        read_prices=read_prices,
     )
 
 

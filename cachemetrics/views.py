@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from aws.models import AwsAccount
-from cachemetrics import charts, summaries
+from cachemetrics import charts, markup, summaries
 from cachemetrics.forms import INPUT_FORMAT, RangeForm, TableMappingForm, range_query
 from cachemetrics.models import (
     POINT_RETENTION,
@@ -62,8 +62,11 @@ def _range_context(form: RangeForm, rng: Range, start, end) -> dict:
 
 @require_GET
 def overview(request):
+    overview = summaries.overview()
     context = {
-        "overview": summaries.overview(),
+        "overview": overview,
+        "cluster_rows": markup.cluster_rows(overview.clusters),
+        "table_rows": markup.table_rows(overview.tables),
         "latest": Collection.objects.select_related("account").first(),
         "recent_failures": Collection.objects.filter(status__in=["failed", "partial"])[:3],
         "has_accounts": AwsAccount.objects.exists(),

@@ -3,14 +3,10 @@ ratio turned into the share of the node cost that reads could cover."""
 
 from django import template
 
+from cachemetrics.markup import ratio_class
+
 register = template.Library()
-
-
-@register.filter
-def ratio_class(ratio, threshold=0.8):
-    if ratio is None:
-        return "muted"
-    return "cm-good" if float(ratio) >= float(threshold) else "cm-bad"
+register.filter("ratio_class", ratio_class)
 
 
 @register.filter

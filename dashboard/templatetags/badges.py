@@ -34,14 +34,13 @@ def status_class(status) -> str:
 
 
 @register.simple_tag
-def status_badge(status, label=None, title=""):
-    # Written here, not by an inclusion template: a run's page shows a dozen badges, and a
-    # template render each cost more than the rest of their rows.
-    title_attr = format_html(' title="{}"', title) if title else ""
+def status_badge(status, label=None, title="") -> str:
+    """The badge's HTML, written here rather than by an inclusion template: a run's page shows
+    a dozen badges and the cache overview a hundred rows of them."""
     return format_html(
         '<span class="badge {}" data-status="{}"{}>{}</span>',
         status_class(status),
         status,
-        title_attr,
+        format_html(' title="{}"', title) if title else "",
         status if label is None else label,
     )

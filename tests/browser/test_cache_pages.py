@@ -63,6 +63,9 @@ def test_the_overview_and_the_cluster_page_render_their_charts_in_chromium(
     assert page.locator("#inventory").get_by_text("orders-cache-c").first.is_visible()
     # times are shown in the viewer's timezone (the browser context is Europe/Paris)
     assert page.locator("#chart-hit-ratio").get_by_text("Europe/Paris").count() >= 1
+    # drawn in the theme's template, which the page sends once: plotly_white's grid lines
+    grid = page.locator("#chart-hit-ratio .ygrid").first
+    assert grid.evaluate("el => getComputedStyle(el).stroke") == "rgb(235, 240, 248)"
     screenshot(page, "cache-cluster")
 
 

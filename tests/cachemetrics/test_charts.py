@@ -8,12 +8,14 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
 from cachemetrics import catalog, charts
 from cachemetrics.ranges import get_range
 from cachemetrics.reports import NodeReport
 from cachemetrics.timeseries import ClusterTimeseries
+from dashboard import plotly_theme
 
 BUCKETS = [datetime(2026, 11, 28, tzinfo=UTC) + timedelta(minutes=15 * i) for i in range(96)]
 NODES = ("n-a", "n-b")
@@ -62,10 +64,19 @@ def test_every_chart_is_a_valid_plotly_figure_in_the_theme_with_its_units(name):
 
     go.Figure(data=fig["data"], layout=fig["layout"])  # Plotly's checks: raises when invalid
     layout = fig["layout"]
-    assert layout["template"]["layout"]["paper_bgcolor"] == "white"  # plotly_white
+    assert "template" not in layout  # the page sends it once
     assert layout["height"] == charts.CHART_HEIGHT and layout["title"]["text"]
     assert layout["yaxis"]["title"]["text"] == y_title
     assert layout["xaxis"]["title"]["text"] in ("node", "time (UTC)")
+
+
+def test_the_theme_template_is_plotlys_white_one_as_a_data_block():
+    block = plotly_theme.template_script()
+    template = json.loads(re.search(r'type="application/json">(.*)</script>', block, re.S)[1])
+
+    assert 'id="plotly-template"' in block
+    assert template == pio.templates["plotly_white"].to_plotly_json()
+    assert template["layout"]["paper_bgcolor"] == "white"
 
 
 def test_two_charts_do_not_share_their_layout():

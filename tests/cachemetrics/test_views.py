@@ -68,6 +68,7 @@ def test_the_cluster_page_has_every_chart_and_the_inventory_for_each_range(admin
             assert f'id="{div}"' in page, (key, div)
         assert 'aria-current="true" class="active">' + key in page
     assert "vendor/plotly.min.js" in page and "cdn.plot.ly" not in page
+    assert page.count('id="plotly-template"') == 1  # the charts' theme, sent once
     assert "orders-cache-c" in page and ":8111" in page and "sg-" in page
     assert "5 min" in page  # item TTL of the default parameter group
 
