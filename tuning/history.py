@@ -50,12 +50,10 @@ def parse_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
     return position
 
 
-# The first condition is implied by the other two; PostgreSQL starts the index scan with it.
-# Without it the OR is a filter over every row from the newest on: a page 5,000 runs deep
-# read and dropped 5,000 rows first.
-
-
 def _older_than(position) -> Q:
+    """Runs after ``position`` in the history's order. The first condition is implied by the
+    others; PostgreSQL starts its index scan with it (without it the OR filtered every row from
+    the newest on: a page 5,000 runs deep read and dropped 5,000 rows first)."""
     created, run_id = position
     return Q(created_at__lte=created) & (
         Q(created_at__lt=created) | Q(created_at=created, id__lt=run_id)
