@@ -104,6 +104,14 @@ CACHES = {
         "TIMEOUT": None,
         "OPTIONS": {"MAX_ENTRIES": 5000},
     },
+    # A finished run's results table and progress (tuning.run_parts), a few kB each: keyed by
+    # all they show, never stale.
+    "run-parts": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "run-parts",
+        "TIMEOUT": None,
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
 }
 
 DATABASES = {

@@ -39,6 +39,7 @@ from tuning import (
     powertuning,
     price_table,
     regions,
+    run_parts,
     runs,
     sharing,
     spend,
@@ -163,8 +164,10 @@ def _results_context(run, *, private: bool, share_token: str = "") -> dict:
         monthly_url = reverse("tuning:shared_monthly", args=[share_token])
     else:
         monthly_url = reverse("tuning:run_monthly", args=[run.id])
+    prices_label, price_unknown = _run_prices_label(run), run.price_unknown
     return {
         "results": results,
+        "results_table": run_parts.results_table(run, results, best, price_unknown, prices_label),
         "recommendations": [
             {"strategy": strategy, "title": Strategy(strategy).label, "result": result}
             for strategy, result in recommendations.items()
@@ -177,11 +180,11 @@ def _results_context(run, *, private: bool, share_token: str = "") -> dict:
         if has_figures
         else [],
         "balanced_slider": _balanced_slider(run, results),
-        "prices_label": _run_prices_label(run),
+        "prices_label": prices_label,
         "monthly_url": monthly_url,
         "visualizer_url": powertuning.run_visualizer_url(results) if has_figures else None,
         "private": private,
-        "price_unknown": run.price_unknown,
+        "price_unknown": price_unknown,
         "payload_stats": run.payload_stats() if has_figures else [],
     }
 
@@ -507,9 +510,11 @@ def run_detail(request, pk):
         list(run.memory_changes.select_related("requested_by")) if run.has_memory_changes else []
     )
     comparison = run.architecture_comparison()
+    progress = run.progress_detail()
     context = {
         "run": run,
-        "progress": run.progress_detail(),
+        "progress": progress,
+        "progress_html": run_parts.progress(run, progress),
         "summary": one_line_summary(run),
         "share_links": links,
         "share_form": ShareLinkForm() if sharing.can_create(user) else None,
