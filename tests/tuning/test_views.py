@@ -380,6 +380,39 @@ def test_the_run_detail_shows_results_recommendations_and_charts(client, member)
     assert "https://lambda-power-tuning.show/#" in page
 
 
+def test_a_finished_runs_page_shows_its_figures_as_they_are_now(client, member):
+    """Its results table and progress are kept rendered: a changed value is shown at once."""
+    client.force_login(member)
+    run = make_run(sizes=(128, 512))
+    assert "Out of memory" not in client.get(f"/runs/{run.id}/").content.decode()
+    run.results.filter(memory_mb=128).update(
+        errors=3, error_message="Out of memory at 128 MB", invocations_done=7
+    )
+    page = client.get(f"/runs/{run.id}/").content.decode()
+    assert "Out of memory at 128 MB</pre>" in page
+    assert '<td class="num tb-bad">3 / 7' in page
+    assert '<span class="tb-size-count">7/10</span>' in page
+
+
+def test_permissions_count_whether_given_to_the_user_or_to_a_group(client, django_user_model):
+    from django.contrib.auth.models import Group
+
+    appliers = Group.objects.create(name="appliers")
+    appliers.permissions.add(Permission.objects.get(codename="change_tuningrun"))
+    user = django_user_model.objects.create_user("gus", password="correct-horse-42")
+    user.user_permissions.add(Permission.objects.get(codename="add_sharelink"))
+    run = make_run()
+    client.force_login(user)
+    page = client.get(f"/runs/{run.id}/").content.decode()
+    assert 'id="share-form"' in page and 'id="apply-link"' not in page
+    user.groups.add(appliers)
+    page = client.get(f"/runs/{run.id}/").content.decode()
+    assert 'id="share-form"' in page and 'id="apply-link"' in page
+    user.user_permissions.clear()
+    page = client.get(f"/runs/{run.id}/").content.decode()
+    assert 'id="share-form"' not in page and 'id="apply-link"' in page
+
+
 def test_the_monthly_chart_uses_the_functions_real_traffic_and_shows_the_saving(
     client, member, in_sandbox
 ):
