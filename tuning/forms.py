@@ -265,19 +265,17 @@ class RunFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["account"].choices = [
-            ("", "Any account"),
-            *AwsAccount.objects.values_list("pk", "name"),
-        ]
+        # (pk, name) pairs, kept for search: it matches them without a query of its own.
+        self.accounts = list(AwsAccount.objects.values_list("pk", "name"))
+        self.fields["account"].choices = [("", "Any account"), *self.accounts]
         # pk IN (runs' creators): PostgreSQL probes the runs' index once per user, as with
-        # EXISTS, and Django builds the query in half the time.
+        # EXISTS, and Django builds the query in half the time. Only they can have created a
+        # run that search finds.
         creators = get_user_model().objects.filter(pk__in=TuningRun.objects.values("created_by_id"))
+        self.creators = list(creators.order_by("username").values_list("pk", "username"))
         self.fields["who"].choices = [
             ("", "Anyone"),
-            *(
-                (name, name)
-                for name in creators.order_by("username").values_list("username", flat=True)
-            ),
+            *((name, name) for _, name in self.creators),
         ]
 
     def filter(self, queryset):
@@ -285,7 +283,7 @@ class RunFilterForm(forms.Form):
             return queryset
         data = self.cleaned_data
         if data.get("q", "").strip():
-            queryset = queryset.search(data["q"])
+            queryset = queryset.search(data["q"], self.creators, self.accounts)
         if data.get("function"):
             queryset = queryset.filter(function_name__icontains=data["function"].strip())
         if data.get("status"):

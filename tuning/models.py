@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from aws.models import AwsAccount
 from aws.retry import Backoff
 from tuning import analysis, costing, price_table, pricing, spend
 from tuning.search import SEARCH_TEXT
@@ -94,22 +92,26 @@ CLEANUP_BACKOFF = Backoff(base_s=60, cap_s=3600)
 SEARCH_PEOPLE_LIMIT = 200
 
 
+def _named(pairs, text: str) -> list:
+    """The pks of the (pk, name) pairs whose name contains ``text``, in any case."""
+    text = text.upper()
+    return [pk for pk, name in pairs if text in name.upper()][:SEARCH_PEOPLE_LIMIT]
+
+
 class TuningRunQuerySet(models.QuerySet):
-    def search(self, text: str):
+    def search(self, text: str, users, accounts):
         """Runs whose function name, ARN, region or error message contains ``text`` (any case),
         that a user or account whose name contains it created, or whose id it is.
 
-        Users and accounts are looked up first (two small queries), so the runs table is read
-        through its indexes only: one trigram index for the text, the foreign-key indexes for
-        the rest.
+        ``users`` and ``accounts`` are the (pk, name) pairs that may have (the history's filter
+        form has them already loaded): matched here, so the runs table is read through its
+        indexes only: one trigram index for the text, the foreign-key indexes for the rest.
         """
         text = text.strip()
-        users = get_user_model().objects.filter(username__icontains=text)
-        accounts = AwsAccount.objects.filter(name__icontains=text)
         condition = (
             Q(search_text__icontains=text)
-            | Q(created_by_id__in=list(users.values_list("pk", flat=True)[:SEARCH_PEOPLE_LIMIT]))
-            | Q(account_id__in=list(accounts.values_list("pk", flat=True)[:SEARCH_PEOPLE_LIMIT]))
+            | Q(created_by_id__in=_named(users, text))
+            | Q(account_id__in=_named(accounts, text))
         )
         try:
             condition |= Q(id=uuid.UUID(text))
