@@ -103,9 +103,10 @@ class TuningRunQuerySet(models.QuerySet):
         """Runs whose function name, ARN, region or error message contains ``text`` (any case),
         that a user or account whose name contains it created, or whose id it is.
 
-        ``users`` and ``accounts`` are the (pk, name) pairs that may have (the history's filter
-        form has them already loaded): matched here, so the runs table is read through its
-        indexes only: one trigram index for the text, the foreign-key indexes for the rest.
+        ``users`` and ``accounts`` are the (pk, name) pairs of those that may have created runs
+        (the history's filter form has them loaded already), matched here without a query: the
+        runs table is read through its indexes only (one trigram index for the text, the
+        foreign-key indexes for the rest).
         """
         text = text.strip()
         condition = (
