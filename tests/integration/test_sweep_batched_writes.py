@@ -6,6 +6,7 @@ PostgreSQL only: rows inserted by one transaction share its id (the ``xmin`` sys
 so the distinct ``xmin`` of a run's rows count the transactions that inserted them.
 """
 
+import time
 from collections import Counter
 
 import pytest
@@ -14,7 +15,7 @@ from django.db import connection
 from tests.integration.test_sweep import reap_until_final, wait_finished, wait_for
 from tests.tuning.runfactory import start_run
 from tuning.engine.publish import plan_batches
-from tuning.models import Invocation, RunStatus
+from tuning.models import Invocation, RunStatus, TuningRun
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -80,6 +81,46 @@ def test_a_sweep_inserts_its_invocations_in_a_few_transactions(sandbox, start_ce
     batches = plan_batches(run)  # (start, count) of each size's batches
     at_most = len(run.memory_sizes) * sum(count // 10 + 1 for _start, count in batches)
     assert insert_transactions(run) <= at_most < 80 / 4
+
+
+def other_connections() -> int:
+    """Connections to the test database besides this one (the worker's)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_a_parallel_sweep_holds_a_database_connection_per_lane_and_leaves_none_open(
+    sandbox, start_celery_worker
+):
+    """Each invoking thread closes its connection when it ends: a closed thread's connection
+    otherwise stays open until the garbage collector finds it, and a big sweep on a few worker
+    processes ran PostgreSQL out of connections ("too many clients")."""
+    if connection.vendor != "postgresql":
+        pytest.skip("counts PostgreSQL's connections")
+    processes = 2
+    worker = start_celery_worker(concurrency=processes)
+    run = start_run(
+        function="tuneboard-io",
+        memory_sizes=[128, 256, 512],
+        invocations_per_size=200,
+        payload={"wait_s": 0.02},
+        parallel=True,
+        concurrency=16,
+    )
+    most = 0
+    while TuningRun.objects.filter(pk=run.pk, status__in=["PENDING", "RUNNING"]).exists():
+        most = max(most, other_connections())
+        time.sleep(0.05)
+    run = wait_finished(run, worker=worker)
+
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    # The lanes (one per concurrency slot) and, per process, its task, heartbeat and recorder.
+    assert most <= run.concurrency + 3 * processes + 1
+    assert other_connections() <= processes + 1
 
 
 def test_a_worker_killed_with_unstored_invocations_leaves_no_gap_and_no_duplicate(

@@ -116,7 +116,7 @@ class _Batch:
         queue = iter(sequences)
         with self.recorded:  # stores what is left when the lanes end, however they end
             if not self.run.parallel:
-                self._lane(queue, threaded=False)
+                self._lane(queue)
             else:
                 self._lanes(queue, min(batch_threads(self.run), len(sequences)))
         if self.error is not None:
@@ -138,9 +138,14 @@ class _Batch:
 
     def _slot_lane(self, queue) -> None:
         try:
-            self._lane(queue, threaded=True)
+            self._lane(queue)
         finally:
-            self.run.release_slots(1)
+            try:
+                self.run.release_slots(1)
+            finally:
+                # Closed last: a thread's connection outlives the thread until the garbage
+                # collector finds it (a worker of 2 processes held 89 connections mid-sweep).
+                connection.close()
 
     def _next(self, queue):
         with self._lock:
@@ -149,7 +154,7 @@ class _Batch:
                 self._left -= 1
             return seq
 
-    def _lane(self, queue, threaded: bool) -> None:
+    def _lane(self, queue) -> None:
         token = current_run_id.set(str(self.run.id))
         first = True
         try:
@@ -169,8 +174,6 @@ class _Batch:
             self.stop.set()
         finally:
             current_run_id.reset(token)
-            if threaded:
-                connection.close()
 
     def _should_stop(self) -> bool:
         """Cancel, stop, or this size already failing? Read at most every
