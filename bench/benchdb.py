@@ -10,7 +10,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 def setup_django(database: str) -> None:
     """Create ``database`` on the PostgreSQL server of DATABASE_URL when missing (default
-    postgres://postgres@127.0.0.1:5432), point Django at it, set Django up and migrate."""
+    postgres://postgres@127.0.0.1:5432), point Django at it, set Django up and migrate.
+
+    BENCH_DATABASE names another database instead, so two copies of a benchmark can run
+    side by side without emptying each other's data."""
+    database = os.environ.get("BENCH_DATABASE", database)
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tuneboard")
     if not base.startswith("postgres"):
         sys.exit(f"{sys.argv[0]} needs PostgreSQL: set DATABASE_URL=postgres://...")

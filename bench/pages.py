@@ -217,7 +217,8 @@ def main() -> None:
     run = succeeded[min(500, succeeded.count() - 1)]
     deep = TuningRun.objects.order_by(*history.ORDER)[5000 - 1]  # the last run of page 200
     total = TuningRun.objects.count()
-    print(f"\nDatabase {BENCH_DB}: {total:,} runs; {args.requests} requests per page")
+    name = settings.DATABASES["default"]["NAME"]
+    print(f"\nDatabase {name}: {total:,} runs; {args.requests} requests per page")
     print(f"{'page':<44} {'median':>9} {'p95':>9} {'CPU med.':>9} {'queries':>8}")
     for label, page_url, fresh_rows in (
         ("/runs/", "/runs/", False),
