@@ -150,12 +150,13 @@ def timed(cmd: list[str], env: dict) -> float:
     return elapsed
 
 
-def start_worker(processes: int, env: dict, name: str) -> subprocess.Popen:
-    """A Celery worker of ``processes`` processes on the sweep queues, once it answers."""
+def start_worker(processes: int, env: dict, name: str, pool: str = "prefork") -> subprocess.Popen:
+    """A Celery worker of ``processes`` pool processes (or threads) on the sweep queues, once
+    it answers."""
     from dashboard.celery import worker_command
 
     worker = subprocess.Popen(
-        worker_command("sweeps,invocations", processes, name, "WARNING"),
+        worker_command("sweeps,invocations", processes, name, "WARNING", pool),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

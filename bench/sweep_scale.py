@@ -6,7 +6,8 @@ Times the same sweep — 10 sizes × 500 invocations of ``tuneboard-io``, parall
 invocations at a time — as:
 
 * ``manage.py sweep ... --wait`` with one Celery worker of 1, 2 and 4 processes (``-c``,
-  consuming the ``sweeps`` and ``invocations`` queues; started before each sweep);
+  consuming the ``sweeps`` and ``invocations`` queues; started before each sweep), and with
+  ``--workers t8`` one worker process running 8 tasks at once in threads (``-P threads``);
 * the direct pipelined boto3 script of bench/sweep_overhead.py at the same shape.
 
 Each round times the direct script, then Tuneboard at each worker count (A/B interleaved);
@@ -16,7 +17,7 @@ invocation table (``pg_stat_user_tables.n_tup_ins`` delta) and the INSERT transa
 that stored them (distinct ``xmin`` of the run's rows): batched writes show far fewer
 transactions than rows. Times are only printed, never asserted.
 
-Usage: ``.venv/bin/python bench/sweep_scale.py [--repeat 2] [--workers 1,2,4]``
+Usage: ``.venv/bin/python bench/sweep_scale.py [--repeat 2] [--workers 1,2,4,t8]``
 """
 
 from __future__ import annotations
@@ -72,12 +73,19 @@ def last_run_writes() -> dict:
     return {"status": run.status, "rows": rows, "transactions": transactions}
 
 
+def worker_label(spec: str) -> str:
+    """ "4" is a worker of 4 processes, "t8" one process running 8 tasks in threads."""
+    if spec.startswith("t"):
+        return f"1 proc, {spec[1:]} threads"
+    return f"{spec} proc"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--workers", default="1,2,4,t8", help="N: N processes; tN: N threads")
     args = parser.parse_args()
-    counts = [int(n) for n in args.workers.split(",")]
+    workers = {worker_label(spec): spec for spec in args.workers.split(",")}
 
     os.environ["CELERY_BROKER_URL"] = BROKER_URL
     os.environ.pop("TEST_DATABASE_NAME", None)
@@ -114,27 +122,26 @@ def main() -> None:
         str(CONCURRENCY),
         "--wait",
     ]
-    times: dict[str, list[float]] = {"direct": [], **{f"{n} proc": [] for n in counts}}
-    writes: dict[str, list[dict]] = {f"{n} proc": [] for n in counts}
+    times: dict[str, list[float]] = {"direct": [], **{label: [] for label in workers}}
+    writes: dict[str, list[dict]] = {label: [] for label in workers}
     try:
         timed(direct_cmd, env)  # warm the sandbox's environments once
         for round_ in range(1, args.repeat + 1):
             times["direct"].append(timed(direct_cmd, env))
             print(f"round {round_}: direct {times['direct'][-1]:.1f} s", flush=True)
-            for n in counts:
-                worker = start_worker(n, env, f"scale-{os.getpid()}@tuneboard")
+            for label, spec in workers.items():
+                pool = "threads" if spec.startswith("t") else "prefork"
+                count = int(spec.lstrip("t"))
+                worker = start_worker(count, env, f"scale-{os.getpid()}@tuneboard", pool)
                 try:
                     before = inserted_rows()
-                    times[f"{n} proc"].append(timed(sweep_cmd, env))
+                    times[label].append(timed(sweep_cmd, env))
                     written = last_run_writes()
                     written["n_tup_ins"] = inserted_rows() - before
                 finally:
                     stop(worker)
-                writes[f"{n} proc"].append(written)
-                print(
-                    f"round {round_}: tuneboard {n} proc {times[f'{n} proc'][-1]:.1f} s, {written}",
-                    flush=True,
-                )
+                writes[label].append(written)
+                print(f"round {round_}: {label} {times[label][-1]:.1f} s, {written}", flush=True)
     finally:
         stop(sandbox)
 

@@ -17,8 +17,11 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-def worker_command(queues: str, concurrency: int, name: str, loglevel: str = "INFO") -> list[str]:
-    """The command line of a worker process that consumes ``queues`` (comma-separated).
+def worker_command(
+    queues: str, concurrency: int, name: str, loglevel: str = "INFO", pool: str = "prefork"
+) -> list[str]:
+    """The command line of a worker process that consumes ``queues`` (comma-separated), with
+    ``concurrency`` pool processes (``pool="threads"``: threads of one process).
 
     Gossip and mingle are off: workers never need each other's state here, and they add
     about a second to a worker's start.
@@ -32,6 +35,8 @@ def worker_command(queues: str, concurrency: int, name: str, loglevel: str = "IN
         "worker",
         "-Q",
         queues,
+        "-P",
+        pool,
         "-c",
         str(concurrency),
         "-n",

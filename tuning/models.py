@@ -250,9 +250,6 @@ class TuningRun(models.Model):
         default=0,
         help_text="What the other processor calls cost, request fees included.",
     )
-    in_flight = models.PositiveIntegerField(
-        default=0, help_text="Invocations in progress (parallel mode: at most `concurrency`)."
-    )
     # A user's "Apply" of one of the run's sizes is under way: the run owns the function again
     # until it is done (MemoryChange has the details).
     applying = models.BooleanField(default=False)
@@ -879,7 +876,6 @@ class TuningRun(models.Model):
         return self._transition(
             Q(status=RunStatus.RUNNING, phase=Phase.INVOKING, heartbeat_at__lt=cutoff),
             heartbeat_at=timezone.now(),
-            in_flight=0,
             resumes=attempt,
             resumed_at_done=self.invocations_done,
         )
@@ -981,25 +977,32 @@ class TuningRun(models.Model):
             heartbeat_at=timezone.now()
         )
 
-    def acquire_slots(self, wanted: int) -> int:
-        """Take up to ``wanted`` of the run's `concurrency` invocation slots at once (parallel
-        mode): how many were taken, 0 when none is free. One executor batch takes its lanes'
-        slots together, so the run's row is not updated per invocation."""
-        for _ in range(3):  # another batch took some between the read and the update
-            in_flight = TuningRun.objects.values_list("in_flight", flat=True).get(pk=self.pk)
-            take = min(wanted, self.concurrency - in_flight)
+    def slots_in_use(self) -> int:
+        """Invocation slots held by the lanes of batches whose lease has not run out."""
+        held = BatchLease.objects.filter(result__run_id=self.pk, expires_at__gt=timezone.now())
+        return held.aggregate(total=models.Sum("slots"))["total"] or 0
+
+    def acquire_slots(self, lease: BatchLease, wanted: int) -> int:
+        """Take up to ``wanted`` of the run's `concurrency` invocation slots for the lanes of
+        ``lease``'s batch (parallel mode): how many were taken, 0 when none is free. The
+        slots belong to the lease, so a killed worker's slots come free when its lease runs
+        out (a count on the run stayed taken, and the next batches waited on it for ever)."""
+        if self.slots_in_use() >= self.concurrency:
+            return 0  # what a waiting batch sees most often: no lock needed
+        with transaction.atomic():
+            # Takers of the same run, one at a time: each sees what the others took.
+            list(TuningRun.objects.select_for_update().filter(pk=self.pk).values_list("pk"))
+            take = min(wanted, self.concurrency - self.slots_in_use())
             if take <= 0:
                 return 0
-            taken = TuningRun.objects.filter(
-                pk=self.pk, in_flight__lte=self.concurrency - take
-            ).update(in_flight=F("in_flight") + take)
-            if taken:
-                return take
-        return 0
+            BatchLease.objects.filter(pk=lease.pk, holder=lease.holder).update(
+                slots=F("slots") + take
+            )
+            return take
 
-    def release_slots(self, count: int) -> None:
-        TuningRun.objects.filter(pk=self.pk).update(
-            in_flight=Greatest(F("in_flight") - count, 0, output_field=models.IntegerField())
+    def release_slots(self, lease: BatchLease, count: int) -> None:
+        BatchLease.objects.filter(pk=lease.pk, holder=lease.holder).update(
+            slots=Greatest(F("slots") - count, 0, output_field=models.IntegerField())
         )
 
 
@@ -1193,6 +1196,9 @@ class BatchLease(models.Model):
     batch = models.PositiveIntegerField()
     holder = models.CharField(max_length=64)
     expires_at = models.DateTimeField()
+    slots = models.PositiveIntegerField(
+        default=0, help_text="The run's concurrency slots its lanes hold (parallel mode)."
+    )
 
     class Meta:
         constraints = [
@@ -1215,8 +1221,10 @@ class BatchLease(models.Model):
                 result=result, batch=batch, defaults={"holder": holder, "expires_at": until}
             )
             if created or lease.holder == holder or lease.expires_at <= now:
+                if lease.holder != holder:
+                    lease.slots = 0  # a dead holder's slots are nobody's any more
                 lease.holder, lease.expires_at = holder, until
-                lease.save(update_fields=["holder", "expires_at"])
+                lease.save(update_fields=["holder", "expires_at", "slots"])
                 return 0.0
             return (lease.expires_at - now).total_seconds()
 

@@ -232,15 +232,37 @@ def test_the_first_stop_reason_wins():
     assert run.stop_reason == "Access denied: ..."
 
 
+def lease_of(result, batch: int, holder: str) -> BatchLease:
+    assert BatchLease.acquire(result, batch, holder, 60) == 0
+    return BatchLease.objects.get(result=result, batch=batch)
+
+
 def test_the_concurrency_slots_never_exceed_the_cap():
     run = start(parallel=True, concurrency=5)
-    assert run.acquire_slots(3) == 3
-    assert run.acquire_slots(3) == 2  # what is left
-    assert run.acquire_slots(1) == 0
-    run.release_slots(2)
-    assert run.acquire_slots(4) == 2
-    run.release_slots(9)  # never below zero
-    assert TuningRun.objects.get(pk=run.pk).in_flight == 0
+    first, second = (lease_of(result, 0, "holder") for result in run.results.all())
+    assert run.acquire_slots(first, 3) == 3
+    assert run.acquire_slots(second, 3) == 2  # what is left
+    assert run.acquire_slots(first, 1) == 0
+    run.release_slots(first, 2)
+    assert run.acquire_slots(second, 4) == 2
+    assert run.slots_in_use() == 5
+    run.release_slots(first, 9)  # never below zero
+    assert run.slots_in_use() == 4
+
+
+def test_a_dead_holders_slots_come_free_when_its_lease_runs_out():
+    """A worker killed mid-sweep never gives its slots back: the batches after it waited on
+    them for ever while their own heartbeat kept the run from being reaped."""
+    run = start(parallel=True, concurrency=4)
+    dead, alive = (lease_of(result, 0, "holder") for result in run.results.all())
+    assert run.acquire_slots(dead, 4) == 4
+    assert run.acquire_slots(alive, 2) == 0
+    BatchLease.objects.filter(pk=dead.pk).update(expires_at=timezone.now())
+    assert run.acquire_slots(alive, 2) == 2
+    # The batch taken over by another execution starts with none of the dead holder's slots.
+    assert BatchLease.acquire(dead.result, 0, "next execution", 60) == 0
+    assert BatchLease.objects.get(pk=dead.pk).slots == 0
+    assert run.slots_in_use() == 2
 
 
 def run_with_cleanup_pending(function="tuneboard-cpu"):

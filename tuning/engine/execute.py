@@ -88,10 +88,11 @@ def batch_threads(run) -> int:
 class _Batch:
     """Invokes one size's alias for a list of sequence numbers (threads in parallel mode)."""
 
-    def __init__(self, run, result, heartbeat: Heartbeat):
+    def __init__(self, run, result, heartbeat: Heartbeat, lease: BatchLease):
         self.run = run
         self.result = result
         self.heartbeat = heartbeat
+        self.lease = lease  # holds the lanes' concurrency slots (parallel mode)
         if run.payload_s3:  # read again by each batch: only the URI is stored
             self.payloads = [s3payload.read_payload(run.account, run.region, run.payload_s3)]
         else:
@@ -141,7 +142,7 @@ class _Batch:
             self._lane(queue)
         finally:
             try:
-                self.run.release_slots(1)
+                self.run.release_slots(self.lease, 1)
             finally:
                 # Closed last: a thread's connection outlives the thread until the garbage
                 # collector finds it (a worker of 2 processes held 89 connections mid-sweep).
@@ -214,7 +215,7 @@ class _Batch:
         how many were taken (0 when the batch has no work left for another lane or the run
         must stop)."""
         last_check = time.monotonic()
-        while not (slots := self.run.acquire_slots(wanted)):
+        while not (slots := self.run.acquire_slots(self.lease, wanted)):
             if self._left <= 0 or self.stop.is_set():
                 return 0
             if time.monotonic() - last_check > 0.5:
@@ -353,14 +354,17 @@ def run_batch(run_id, result_id, batch: int, start: int, count: int) -> None:
     if retry_in:
         raise BatchBusy(retry_in)
     try:
-        _run_leased_batch(run, result, batch, start, count, holder)
+        lease = BatchLease.objects.get(result=result, batch=batch, holder=holder)
+        _run_leased_batch(run, result, lease, start, count)
     finally:
         BatchLease.release(result, batch, holder)
 
 
-def _run_leased_batch(run, result, batch, start, count, holder) -> None:
+def _run_leased_batch(run, result, lease, start, count) -> None:
+    batch = lease.batch
+
     def renew_lease():
-        BatchLease.renew(result, batch, holder, batch_lease_seconds())
+        BatchLease.renew(result, batch, lease.holder, batch_lease_seconds())
 
     with run_context(run.id):
         if stop_requested(run.pk):
@@ -377,7 +381,7 @@ def _run_leased_batch(run, result, batch, start, count, holder) -> None:
         todo = [seq for seq in range(start, start + count) if seq not in recorded]
         with Heartbeat(run.id, also=renew_lease) as heartbeat:
             try:
-                _Batch(run, result, heartbeat).execute(todo)
+                _Batch(run, result, heartbeat, lease).execute(todo)
             except (FunctionChanged, PermanentAwsError, s3payload.PayloadUnavailable) as exc:
                 run.request_stop(str(exc))
             except TransientAwsError:
