@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cachemetrics import collector, summaries
+from cachemetrics import charts, collector, summaries
 from cachemetrics.models import CachedTable, ClusterSummary, DaxCluster, MetricSeries
 from cachemetrics.reports import cluster_report
 from cachemetrics.timeseries import hourly_item_ratio
@@ -43,14 +43,14 @@ def test_a_collection_stores_each_clusters_24h_figures_as_a_report_computes_them
         summary = cluster.summary
         report = cluster_report(cluster, "24h")
         expected = summaries.figures(report)
-        expected["item_hit_ratio_hourly"] = hourly_item_ratio(cluster, report.end)
+        expected["sparkline_svg"] = charts.sparkline_svg(hourly_item_ratio(cluster, report.end))
 
         assert summary.figures == json.loads(json.dumps(expected))
         assert collected.started_at <= summary.computed_at <= collected.finished_at
     orders = DaxCluster.objects.get(name="orders-cache").summary.figures
     assert orders["hit_ratio"]["item"] is not None
     assert [t["name"] for t in orders["tables"]] == ["Orders"]
-    assert len(orders["item_hit_ratio_hourly"]) == 24
+    assert orders["sparkline_svg"].startswith('<svg class="cm-spark"')
 
 
 def test_a_failed_summary_leaves_the_metrics_collected_and_the_last_figures_shown(
