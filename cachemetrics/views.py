@@ -62,11 +62,9 @@ def _range_context(form: RangeForm, rng: Range, start, end) -> dict:
 
 @require_GET
 def overview(request):
-    overview = summaries.overview()
+    overview = markup.overview_page()
     context = {
         "overview": overview,
-        "cluster_rows": markup.cluster_rows(overview.clusters),
-        "table_rows": markup.table_rows(overview.tables),
         "latest": Collection.objects.select_related("account").first(),
         "recent_failures": Collection.objects.filter(status__in=["failed", "partial"])[:3],
         "has_accounts": not overview.clusters and AwsAccount.objects.exists(),  # empty state

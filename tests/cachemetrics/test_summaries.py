@@ -168,3 +168,23 @@ def test_editing_a_mapping_updates_the_overviews_tables(admin_client, collected)
     assert tables["Reviews"]["clusters"] == ["orders-cache"]
     assert tables["Orders"]["figures"] == tables["Reviews"]["figures"] == "estimated"
     assert tables["Products"]["figures"] == "exact"
+
+
+def test_the_overview_shows_what_changed_since_it_was_last_shown(admin_client):
+    _fleet(2)
+
+    def shown() -> str:
+        return admin_client.get("/cache/").content.decode()
+
+    shown()  # kept for the next views
+    DaxCluster.objects.filter(name="c00").update(node_count=5)
+    assert "dax.r5.large × 5" in _row(shown(), "c00")
+
+    CachedTable.objects.filter(name="t-c01").update(name="t-renamed")
+    assert "t-renamed" in shown()
+
+    summary = ClusterSummary.objects.get(cluster__name="c01")
+    summary.figures["monthly_cost_usd"] = 1234.5
+    summary.computed_at += timedelta(minutes=5)  # written again by the next collection
+    summary.save()
+    assert f">{format_usd(1234.5)}<" in _row(shown(), "c01")
