@@ -207,7 +207,11 @@ def _add_rollups(out, model, ids: list[int], lo: datetime, hi: datetime, origin,
     for sid, at, n, total, least, most in rows.annotate(at=_Epoch(when)).values_list(
         "series_id", "at", "count", "total", "minimum", "maximum"
     ):
-        out[sid][bucket(at)].add(n, total, least, most)
+        per, start = out[sid], bucket(at)
+        if start in per:
+            per[start].add(n, total, least, most)
+        else:  # a bucket's first row, often its only one (a 15-minute bucket of a 24 h page)
+            per[start] = Aggregate(n, total, least, most)
 
 
 def _add_points(out, ids: list[int], lo: datetime, hi: datetime, origin, bucket_s) -> None:
