@@ -243,10 +243,13 @@ def covered_hours(series_ids: list[int], start: datetime, end: datetime) -> floa
     """Hours of [start, end) from the first stored minute (or rolled-up hour) on."""
     if not series_ids:
         return None
+    first_minute = MetricPoint.objects.filter(
+        series_id__in=series_ids, ts__gte=start, ts__lt=end
+    ).aggregate(m=Min("ts"))["m"]
+    if first_minute == start:  # the whole window: no rolled-up hour starts earlier
+        return (end - start).total_seconds() / 3600
     firsts = [
-        MetricPoint.objects.filter(series_id__in=series_ids, ts__gte=start, ts__lt=end).aggregate(
-            m=Min("ts")
-        )["m"],
+        first_minute,
         MetricRollup.objects.filter(
             series_id__in=series_ids, hour__gte=start, hour__lt=end
         ).aggregate(m=Min("hour"))["m"],

@@ -10,7 +10,7 @@ import pytest
 
 from cachemetrics import catalog, rollup
 from cachemetrics.models import DaxCluster, MetricPoint, MetricQuarter, MetricRollup, MetricSeries
-from cachemetrics.points import aggregates, window_end
+from cachemetrics.points import aggregates, covered_hours, window_end
 from cachemetrics.quarters import QuarterRollups
 from tests.cachemetrics.conftest import T0
 
@@ -87,6 +87,15 @@ def test_buckets_start_at_the_window_start(series):
         T0 - 2 * HOUR: 60.0,
         T0 - HOUR: 120.0,
     }
+
+
+def test_covered_hours_count_from_the_first_stored_minute_or_rolled_up_hour(series):
+    assert covered_hours([series.pk], T0 - 150 * MINUTE, T0 - 30 * MINUTE) == 2.0
+    assert covered_hours([series.pk], T0 - 3 * HOUR, T0) == 3.0
+    assert covered_hours([series.pk], T0 - 10 * HOUR, T0) == 10.0  # rollups before the minutes
+    assert covered_hours([series.pk], T0 - timedelta(days=30), T0) == 72.0
+    assert covered_hours([series.pk], T0 - 10 * HOUR, T0 - 8 * HOUR - 30 * MINUTE) == 1.5
+    assert covered_hours([series.pk], T0 + HOUR, T0 + 2 * HOUR) is None
 
 
 def test_windows_end_at_the_last_collected_minute(series):
