@@ -67,7 +67,7 @@ class _Epoch(Func):
 
     def get_db_converters(self, connection):
         # a float already (PostgreSQL, and SQLite's CAST): Django's converter to float made
-        # another pass over each row, a fifth of a cluster page's time
+        # another pass over each row (2,700 rows on a 24 h cluster page)
         return []
 
     def as_sqlite(self, compiler, connection, **extra):
