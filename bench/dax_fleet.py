@@ -22,7 +22,9 @@ over that data (Django test client, ``--requests`` each, after a warm-up). Uses 
 PostgreSQL database (``tb_bench_fleet`` on the server of DATABASE_URL), emptied first.
 
     .venv/bin/python bench/dax_fleet.py [--clusters 100] [--nodes 3] [--hours 24]
-                                        [--requests 30] [--profile FILE]
+                                        [--requests 30] [--profile FILE] [--pages-only]
+
+``--pages-only`` times the pages over the data a previous run collected (no collection).
 """
 
 from __future__ import annotations
@@ -204,6 +206,9 @@ def main() -> None:
     parser.add_argument("--hours", type=int, default=24)
     parser.add_argument("--requests", type=int, default=30, help="per page; 0: no pages")
     parser.add_argument("--profile", help="write a cProfile of the collection to this file")
+    parser.add_argument(
+        "--pages-only", action="store_true", help="time the pages over the data already collected"
+    )
     args = parser.parse_args()
 
     os.environ.update(
@@ -212,15 +217,18 @@ def main() -> None:
     for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
         os.environ.pop(name, None)
     setup_django(BENCH_DB)
-    empty_cache_tables()
-
     from django.conf import settings
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    if args.pages_only:
+        measure_pages(args.requests or 30)
+        return
+    empty_cache_tables()
 
     from aws import clients
     from cachemetrics import collector, rollup, summaries
 
     settings.TUNEBOARD_DAX_REGIONS = [REGION]
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     clients.clear()
     fleet = FakeFleet(args.clusters, args.nodes)
     fleet.install()

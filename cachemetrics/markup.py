@@ -5,19 +5,31 @@ other pages (a cluster's status badge and flags, hit ratio classes: template tag
 An overview lists every cluster and every table behind them (200 rows for 100 clusters); the
 dozen template tags, filters and includes of each row took ~0.2 ms, most of the page's time.
 Values are formatted as everywhere else (``dashboard.templatetags.units``).
+
+What the overview shows of the summaries (rows, totals) is then kept per process
+(``overview_page``) under a key made of everything it is made of: each cluster's shown fields
+and when its summary was written (its figures are written with it), each table's, the
+viewer's timezone and language. New summaries or an edited cluster or table make a new key,
+so nothing is invalidated; between collections a view reads two small queries instead of
+every summary's figures.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
+from django.core.cache import cache
 from django.template.defaultfilters import date
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.safestring import SafeData, SafeString
 
-from cachemetrics.models import DaxCluster
+from cachemetrics import summaries
+from cachemetrics.models import CachedTable, DaxCluster
 from cachemetrics.summaries import ClusterRow, TableRow
 from dashboard.templatetags.badges import status_badge
 from dashboard.templatetags.units import format_pct, format_signed_usd, format_usd
@@ -146,3 +158,66 @@ def _table_row(row: TableRow, table_url, cluster_url) -> str:
         format_pct(row.served_share),
         figures,
     )
+
+
+# --------------------------------------------------------------------------- the overview
+
+
+@dataclass(frozen=True)
+class OverviewPage:
+    """What ``cachemetrics/overview.html`` shows of the summaries (``summaries.Overview``)."""
+
+    clusters: int
+    tables: int  # behind present clusters
+    unmapped: list[dict]  # {pk, name} of the tables behind none
+    as_of: datetime | None
+    totals: dict
+    cluster_rows: SafeString
+    table_rows: SafeString
+
+
+#: What the overview shows of each cluster and table, besides the figures of the summary.
+CLUSTER_FIELDS = (
+    "pk",
+    "name",
+    "region",
+    "account__name",
+    "status",
+    "aws_status",
+    "vanished_at",
+    "node_type",
+    "node_count",
+    "hit_ratio_threshold",
+    "summary__computed_at",  # the figures are written with it
+)
+TABLE_FIELDS = ("pk", "name", "region", "billing_mode")
+
+
+def overview_page() -> OverviewPage:
+    """The overview, from the cache when nothing it shows has changed since it was made."""
+    key = _overview_key()
+    page = cache.get(key)
+    if page is None:
+        overview = summaries.overview()
+        page = OverviewPage(
+            clusters=len(overview.clusters),
+            tables=len(overview.tables),
+            unmapped=[{"pk": t.pk, "name": t.name} for t in overview.unmapped],
+            as_of=overview.as_of,
+            totals=overview.totals,
+            cluster_rows=cluster_rows(overview.clusters),
+            table_rows=table_rows(overview.tables),
+        )
+        cache.set(key, page)
+    return page
+
+
+def _overview_key() -> str:
+    """Everything the overview is made of (to this viewer: language and timezone), hashed."""
+    shown = [
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+        list(DaxCluster.objects.values_list(*CLUSTER_FIELDS)),
+        list(CachedTable.objects.values_list(*TABLE_FIELDS)),
+    ]
+    return "cache-overview:" + hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()

@@ -140,23 +140,33 @@ class TableShareReport:
     figures: analysis.TableFigures
 
 
-def cluster_report(cluster: DaxCluster, range_key: str | Range | None = None) -> ClusterReport:
+def cluster_report(
+    cluster: DaxCluster,
+    range_key: str | Range | None = None,
+    series: list[MetricSeries] | None = None,
+) -> ClusterReport:
+    """``series``: the cluster's (``points.cluster_series``), when the caller has them."""
     rng = get_range(range_key)
-    series = points.cluster_series(cluster)
+    if series is None:
+        series = points.cluster_series(cluster)
     tables = list(cluster.tables.all())
     table_series = points.consumed_reads_series(tables)
     start, end = rng.window(points.window_end(series))
     cluster_level = {s.pk: s for s in series if not s.node_id}
     node_level = [s for s in series if s.node_id]
-    ids = [*cluster_level, *(s.pk for s in node_level), *(s.pk for s in table_series.values())]
-    aggs = points.aggregates(ids, start, end, rollups=rng.rollups)
+    aggs = points.aggregates(
+        [*cluster_level.values(), *node_level, *table_series.values()],
+        start,
+        end,
+        rollups=rng.rollups,
+    )
 
     totals = {
         s.metric: aggs[s.pk][None].value(s.statistic) if s.pk in aggs else None
         for s in cluster_level.values()
     }
     counts = analysis.CacheCounts.from_totals({k: v or 0.0 for k, v in totals.items()})
-    current_totals = points.aggregates(list(cluster_level), end - timedelta(hours=1), end)
+    current_totals = points.aggregates(cluster_level.values(), end - timedelta(hours=1), end)
     current = analysis.CacheCounts.from_totals(
         {
             s.metric: current_totals[s.pk][None].total
@@ -215,7 +225,7 @@ def cluster_report(cluster: DaxCluster, range_key: str | Range | None = None) ->
     saved = analysis.savings(uses, covered or rng.hours, monthly_cost, read_prices)
 
     halves = points.aggregates(
-        [s.pk for s in cluster_level.values() if s.metric == catalog.EVICTED],
+        [s for s in cluster_level.values() if s.metric == catalog.EVICTED],
         start,
         end,
         bucket_s=max(1, int(rng.span.total_seconds() // 2)),
@@ -302,8 +312,9 @@ def credit_balances(
             out[series.node_id] = (None, None)
             continue
         since = end - timedelta(hours=hours)
-        ids = [series.pk] + ([cpu[series.node_id].pk] if series.node_id in cpu else [])
-        aggs = points.aggregates(ids, since, end, rollups=rollups)
+        read = [series] + ([cpu[series.node_id]] if series.node_id in cpu else [])
+        ids = [s.pk for s in read]
+        aggs = points.aggregates(read, since, end, rollups=rollups)
         credit = aggs[series.pk][None]
         cpu_minutes = aggs[ids[-1]][None].count if len(ids) > 1 else 0
         lowest = analysis.lowest_credit_balance(credit.minimum, credit.count, cpu_minutes)
@@ -374,7 +385,7 @@ def table_report(table: CachedTable, range_key: str | Range | None = None) -> Ta
         consumed_series = points.consumed_reads_series([table]).get(table.pk)
         start, end = rng.window(points.window_end([consumed_series] if consumed_series else []))
         aggs = (
-            points.aggregates([consumed_series.pk], start, end, rollups=rng.rollups)
+            points.aggregates([consumed_series], start, end, rollups=rng.rollups)
             if consumed_series
             else {}
         )

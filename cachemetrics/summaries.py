@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from cachemetrics import charts
 from cachemetrics.models import CachedTable, ClusterSummary, DaxCluster
@@ -65,7 +66,8 @@ def write(clusters: Iterable[DaxCluster], now: datetime | None = None) -> int:
     for cluster in clusters:
         report = cluster_report(cluster, SUMMARY_RANGE)
         data = figures(report)
-        data["item_hit_ratio_hourly"] = hourly_item_ratio(cluster, report.end)
+        # drawn once here, not on each view of the overview
+        data["sparkline_svg"] = charts.sparkline_svg(hourly_item_ratio(cluster, report.end))
         rows.append(ClusterSummary(cluster=cluster, computed_at=now, figures=data))
     ClusterSummary.objects.bulk_create(
         rows,
@@ -93,7 +95,10 @@ class ClusterRow:
 
     @property
     def sparkline_svg(self) -> str:
-        return charts.sparkline_svg(self.figures.get("item_hit_ratio_hourly", []))
+        svg = self.figures.get("sparkline_svg")
+        if svg is None:  # a summary written before sparklines were stored drawn
+            return charts.sparkline_svg(self.figures.get("item_hit_ratio_hourly", []))
+        return SafeString(svg)  # drawn by charts.sparkline_svg from numbers
 
 
 @dataclass
@@ -150,7 +155,10 @@ class Overview:
 
 def overview() -> Overview:
     """Every cluster with its summary, and the tables behind them: two queries."""
-    clusters = DaxCluster.objects.select_related("account", "summary")
+    # nodes and security groups: JSON no list shows, not decoded
+    clusters = DaxCluster.objects.select_related("account", "summary").defer(
+        "nodes", "security_groups"
+    )
     rows = []
     for cluster in sorted(clusters, key=lambda c: (not c.is_present, c.name)):
         summary = getattr(cluster, "summary", None)

@@ -53,17 +53,19 @@ class ClusterTimeseries:
 
 
 def cluster_timeseries(
-    cluster: DaxCluster, range_key: str | Range | None = None
+    cluster: DaxCluster,
+    range_key: str | Range | None = None,
+    series: list[MetricSeries] | None = None,
 ) -> ClusterTimeseries:
+    """``series``: the cluster's (``points.cluster_series``), when the caller has them."""
     rng = get_range(range_key)
-    series = points.cluster_series(cluster)
+    if series is None:
+        series = points.cluster_series(cluster)
     start, end = rng.window(points.window_end(series))
     buckets = _buckets(start, end, rng)
     # the charts show every cluster-level metric, and only the CPU (and credits) of each node
     series = [s for s in series if not s.node_id or s.metric in NODE_CHARTED]
-    data = points.aggregates(
-        [s.pk for s in series], start, end, rng.bucket_s, rng.rollups, origin=buckets[0]
-    )
+    data = points.aggregates(series, start, end, rng.bucket_s, rng.rollups, origin=buckets[0])
 
     def values(s: MetricSeries) -> list[float | None]:
         per = data.get(s.pk, {})
@@ -111,7 +113,7 @@ def hourly_item_ratio(cluster: DaxCluster, end: datetime, hours: int = 24) -> li
     if not hit or not miss:
         return []
     start = end - timedelta(hours=hours)
-    data = points.aggregates([hit.pk, miss.pk], start, end, bucket_s=3600)
+    data = points.aggregates([hit, miss], start, end, bucket_s=3600)
     starts = [start + timedelta(hours=i) for i in range(hours)]
     return analysis.bucket_ratios(
         [data[hit.pk][h].total if h in data[hit.pk] else 0.0 for h in starts],
@@ -148,10 +150,9 @@ def table_timeseries(report: TableReport) -> TableTimeseries:
     for cluster_report, share in report.parts:
         by_metric = points.cluster_level_series(cluster_report.cluster)
         wanted = [catalog.ITEM_HITS, catalog.ITEM_MISSES, catalog.QUERY_HITS, catalog.SCAN_HITS]
-        ids = {m: by_metric[m].pk for m in wanted if m in by_metric}
-        data = points.aggregates(
-            ids.values(), start, end, rng.bucket_s, rng.rollups, origin=buckets[0]
-        )
+        read = [by_metric[m] for m in wanted if m in by_metric]
+        ids = {s.metric: s.pk for s in read}
+        data = points.aggregates(read, start, end, rng.bucket_s, rng.rollups, origin=buckets[0])
         for i, b in enumerate(buckets):
             hits = {m: data[sid][b].total if b in data[sid] else 0.0 for m, sid in ids.items()}
             f = share.figures.share
@@ -166,7 +167,7 @@ def table_timeseries(report: TableReport) -> TableTimeseries:
     if consumed:
         per_read = pricing.eventual_read_units(table.avg_item_kb)
         data = points.aggregates(
-            [consumed.pk], start, end, rng.bucket_s, rng.rollups, origin=buckets[0]
+            [consumed], start, end, rng.bucket_s, rng.rollups, origin=buckets[0]
         )
         for i, b in enumerate(buckets):
             if b in data[consumed.pk]:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from aws.models import AwsAccount
-from cachemetrics import charts, markup, summaries
+from cachemetrics import charts, markup, points, summaries
 from cachemetrics.forms import INPUT_FORMAT, RangeForm, TableMappingForm, range_query
 from cachemetrics.models import (
     POINT_RETENTION,
@@ -62,14 +62,12 @@ def _range_context(form: RangeForm, rng: Range, start, end) -> dict:
 
 @require_GET
 def overview(request):
-    overview = summaries.overview()
+    overview = markup.overview_page()
     context = {
         "overview": overview,
-        "cluster_rows": markup.cluster_rows(overview.clusters),
-        "table_rows": markup.table_rows(overview.tables),
         "latest": Collection.objects.select_related("account").first(),
         "recent_failures": Collection.objects.filter(status__in=["failed", "partial"])[:3],
-        "has_accounts": AwsAccount.objects.exists(),
+        "has_accounts": not overview.clusters and AwsAccount.objects.exists(),  # empty state
     }
     return render(request, "cachemetrics/overview.html", context)
 
@@ -79,8 +77,9 @@ def cluster_detail(request, pk: int):
     cluster = _get_cluster_for_user(request, pk)
     form = range_form(request)
     rng = form.selected()
-    report = cluster_report(cluster, rng)
-    ts = cluster_timeseries(cluster, rng)
+    series = points.cluster_series(cluster)  # read once for the report and the charts
+    report = cluster_report(cluster, rng, series)
+    ts = cluster_timeseries(cluster, rng, series)
     has_data = any(v for v in ts.cluster.get("TotalRequestCount", []))
     chart_html = {}
     if has_data:
@@ -96,9 +95,12 @@ def cluster_detail(request, pk: int):
             "per_node": charts.per_node(report.node_totals),
             "per_node_queries": charts.per_node_queries(report.nodes),
         }
-    last_collection = Collection.objects.filter(
-        account=cluster.account, region=cluster.region
-    ).first()
+    # only the empty state shows it
+    last_collection = (
+        None
+        if has_data
+        else Collection.objects.filter(account=cluster.account, region=cluster.region).first()
+    )
     return render(
         request,
         "cachemetrics/cluster_detail.html",

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from django.utils import timezone
 
-from cachemetrics import markup
+from cachemetrics import charts, markup
 from cachemetrics.models import CachedTable, DaxCluster
 from cachemetrics.summaries import ClusterRow, TableRow
 
@@ -44,6 +44,14 @@ def test_a_cluster_row_escapes_what_aws_and_users_named_and_shows_its_figures():
     assert '<td class="num cm-bad">50.0 %</td>' in html  # under the 0.8 threshold
     assert '<td class="num cm-bad">−$12.50</td>' in html
     assert 'class="cm-flag warn"' in html and '<svg class="cm-spark"' in html
+
+
+def test_a_cluster_row_shows_the_sparkline_its_summary_stored_drawn_as_it_is():
+    svg = str(charts.sparkline_svg([0.5, None, 0.9]))  # a plain string, as read from JSON
+    figures = {**FIGURES, "sparkline_svg": svg, "item_hit_ratio_hourly": [0.1, 0.2]}
+    row = ClusterRow(cluster(status="available"), datetime(2026, 11, 29, tzinfo=UTC), figures)
+
+    assert f"<td>{svg}</td>" in markup.cluster_rows([row])
 
 
 def test_a_vanished_cluster_without_figures_says_since_when_in_the_viewers_timezone():

@@ -10,7 +10,7 @@ import pytest
 
 from cachemetrics import catalog, rollup
 from cachemetrics.models import DaxCluster, MetricPoint, MetricQuarter, MetricRollup, MetricSeries
-from cachemetrics.points import aggregates, window_end
+from cachemetrics.points import aggregates, covered_hours, window_end
 from cachemetrics.quarters import QuarterRollups
 from tests.cachemetrics.conftest import T0
 
@@ -48,7 +48,7 @@ def series():
 
 
 def test_a_long_window_reads_the_rollups_and_the_minutes_after_the_last_rolled_up_hour(series):
-    totals = aggregates([series.pk], T0 - timedelta(days=7), T0)
+    totals = aggregates([series], T0 - timedelta(days=7), T0)
 
     assert totals[series.pk][None].total == 71 * 60 * 1.0 + 60 * 2.0
 
@@ -57,13 +57,13 @@ def test_a_short_window_reads_its_rolled_up_hours_from_the_rollups_and_the_rest_
     series,
 ):
     # (the fixture's rollups stand for minutes it does not store: which one was read shows)
-    totals = aggregates([series.pk], T0 - timedelta(hours=24), T0)
+    totals = aggregates([series], T0 - timedelta(hours=24), T0)
 
     assert totals[series.pk][None].total == 23 * 60 * 1.0 + 60 * 2.0
 
 
 def test_partial_hours_at_both_ends_of_a_short_window_come_from_the_minutes(series):
-    totals = aggregates([series.pk], T0 - 150 * MINUTE, T0 - 30 * MINUTE)
+    totals = aggregates([series], T0 - 150 * MINUTE, T0 - 30 * MINUTE)
 
     # 30 minutes, one rolled-up hour (T0 - 2 h), 30 minutes of the hour not rolled up
     assert totals[series.pk][None].total == 30 * 1.0 + 60 * 1.0 + 30 * 2.0
@@ -74,19 +74,28 @@ def test_a_short_window_reads_only_minutes_while_a_series_has_no_rollup(series):
     series.rolled_up_until = None
     series.save()
 
-    totals = aggregates([series.pk], T0 - timedelta(hours=24), T0)
+    totals = aggregates([series], T0 - timedelta(hours=24), T0)
 
     assert totals[series.pk][None].total == 120 * 1.0 + 60 * 2.0
 
 
 def test_buckets_start_at_the_window_start(series):
-    per_hour = aggregates([series.pk], T0 - 3 * HOUR, T0, bucket_s=3600)
+    per_hour = aggregates([series], T0 - 3 * HOUR, T0, bucket_s=3600)
 
     assert {b: a.total for b, a in per_hour[series.pk].items()} == {
         T0 - 3 * HOUR: 60.0,
         T0 - 2 * HOUR: 60.0,
         T0 - HOUR: 120.0,
     }
+
+
+def test_covered_hours_count_from_the_first_stored_minute_or_rolled_up_hour(series):
+    assert covered_hours([series.pk], T0 - 150 * MINUTE, T0 - 30 * MINUTE) == 2.0
+    assert covered_hours([series.pk], T0 - 3 * HOUR, T0) == 3.0
+    assert covered_hours([series.pk], T0 - 10 * HOUR, T0) == 10.0  # rollups before the minutes
+    assert covered_hours([series.pk], T0 - timedelta(days=30), T0) == 72.0
+    assert covered_hours([series.pk], T0 - 10 * HOUR, T0 - 8 * HOUR - 30 * MINUTE) == 1.5
+    assert covered_hours([series.pk], T0 + HOUR, T0 + 2 * HOUR) is None
 
 
 def test_windows_end_at_the_last_collected_minute(series):
@@ -122,7 +131,7 @@ def test_quarter_buckets_read_the_15_minute_rollups_and_the_minutes_around_them(
 
     # from 7 minutes into a quarter (those 8 minutes are read) to 5 minutes into the last one
     start, end = T0 - HOUR - 8 * MINUTE, T0 - 10 * MINUTE
-    per_quarter = aggregates([series.pk], start, end, 900, origin=T0 - HOUR - QUARTER)
+    per_quarter = aggregates([series], start, end, 900, origin=T0 - HOUR - QUARTER)
 
     assert {b: a.total for b, a in per_quarter[series.pk].items()} == {
         T0 - HOUR - QUARTER: 8 * 1.0,
@@ -138,10 +147,10 @@ def test_quarter_buckets_read_minutes_before_the_first_15_minute_rollup(series):
     roll_quarters(series, T0 - HOUR, T0)
     start = T0 - 2 * HOUR
 
-    with_rollups = aggregates([series.pk], start, T0, 900)
+    with_rollups = aggregates([series], start, T0, 900)
     series.quarters_from = None
     series.save()
-    from_minutes = aggregates([series.pk], start, T0, 900)
+    from_minutes = aggregates([series], start, T0, 900)
 
     assert with_rollups == from_minutes
     assert len(from_minutes[series.pk]) == 8

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cachemetrics import collector, summaries
+from cachemetrics import charts, collector, summaries
 from cachemetrics.models import CachedTable, ClusterSummary, DaxCluster, MetricSeries
 from cachemetrics.reports import cluster_report
 from cachemetrics.timeseries import hourly_item_ratio
@@ -43,14 +43,14 @@ def test_a_collection_stores_each_clusters_24h_figures_as_a_report_computes_them
         summary = cluster.summary
         report = cluster_report(cluster, "24h")
         expected = summaries.figures(report)
-        expected["item_hit_ratio_hourly"] = hourly_item_ratio(cluster, report.end)
+        expected["sparkline_svg"] = charts.sparkline_svg(hourly_item_ratio(cluster, report.end))
 
         assert summary.figures == json.loads(json.dumps(expected))
         assert collected.started_at <= summary.computed_at <= collected.finished_at
     orders = DaxCluster.objects.get(name="orders-cache").summary.figures
     assert orders["hit_ratio"]["item"] is not None
     assert [t["name"] for t in orders["tables"]] == ["Orders"]
-    assert len(orders["item_hit_ratio_hourly"]) == 24
+    assert orders["sparkline_svg"].startswith('<svg class="cm-spark"')
 
 
 def test_a_failed_summary_leaves_the_metrics_collected_and_the_last_figures_shown(
@@ -168,3 +168,23 @@ def test_editing_a_mapping_updates_the_overviews_tables(admin_client, collected)
     assert tables["Reviews"]["clusters"] == ["orders-cache"]
     assert tables["Orders"]["figures"] == tables["Reviews"]["figures"] == "estimated"
     assert tables["Products"]["figures"] == "exact"
+
+
+def test_the_overview_shows_what_changed_since_it_was_last_shown(admin_client):
+    _fleet(2)
+
+    def shown() -> str:
+        return admin_client.get("/cache/").content.decode()
+
+    shown()  # kept for the next views
+    DaxCluster.objects.filter(name="c00").update(node_count=5)
+    assert "dax.r5.large × 5" in _row(shown(), "c00")
+
+    CachedTable.objects.filter(name="t-c01").update(name="t-renamed")
+    assert "t-renamed" in shown()
+
+    summary = ClusterSummary.objects.get(cluster__name="c01")
+    summary.figures["monthly_cost_usd"] = 1234.5
+    summary.computed_at += timedelta(minutes=5)  # written again by the next collection
+    summary.save()
+    assert f">{format_usd(1234.5)}<" in _row(shown(), "c01")
