@@ -112,6 +112,14 @@ CACHES = {
         "TIMEOUT": None,
         "OPTIONS": {"MAX_ENTRIES": 2000},
     },
+    # A finished run's figures (tuning.charts.run_figures), ~40 kB each: stored with the run,
+    # never changed, kept here too for the runs viewed most recently (~20 MB at most).
+    "run-figures": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "run-figures",
+        "TIMEOUT": None,
+        "OPTIONS": {"MAX_ENTRIES": 500},
+    },
 }
 
 DATABASES = {

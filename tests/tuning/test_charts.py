@@ -105,3 +105,19 @@ def test_a_finished_runs_figures_are_built_once_whoever_comes_first():
     charts.store_figures(run)  # and a retried finish changes nothing
     assert run.figures.count() == 2
     assert charts.run_figures(run, results, winner) == viewed
+
+
+def test_a_finished_runs_stored_figures_are_read_once_per_process(django_assert_num_queries):
+    """Kept in the process after the first view; other results or another audience are
+    another set, not the kept one."""
+    run = make_run(sizes=(128, 512))
+    charts.store_figures(run)
+    results, winner = list(run.results.all()), run.winner().memory_mb
+    first = charts.run_figures(run, results, winner)
+    with django_assert_num_queries(0):
+        assert charts.run_figures(run, results, winner) == first
+    with django_assert_num_queries(1):
+        shared = charts.run_figures(run, results, winner, private=False)
+    assert shared == run.figures.get(key=charts._state(results, winner, False)).html
+    results[0].avg_duration_ms *= 2
+    assert charts.run_figures(run, results, winner) != first
