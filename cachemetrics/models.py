@@ -220,8 +220,13 @@ class MetricPoint(models.Model):
     deletes its points (Django's CASCADE)."""
 
     pk = models.CompositePrimaryKey("series", "ts")
+    # no index of its own: the primary key (series, ts) serves every lookup by series
     series = models.ForeignKey(
-        MetricSeries, on_delete=models.CASCADE, related_name="points", db_constraint=False
+        MetricSeries,
+        on_delete=models.CASCADE,
+        related_name="points",
+        db_constraint=False,
+        db_index=False,
     )
     ts = models.DateTimeField()
     value = models.FloatField()
@@ -238,7 +243,11 @@ class MetricQuarter(models.Model):
 
     pk = models.CompositePrimaryKey("series", "start")
     series = models.ForeignKey(
-        MetricSeries, on_delete=models.CASCADE, related_name="quarters", db_constraint=False
+        MetricSeries,
+        on_delete=models.CASCADE,
+        related_name="quarters",
+        db_constraint=False,
+        db_index=False,  # the primary key (series, start) serves lookups by series
     )
     start = models.DateTimeField()
     count = models.PositiveIntegerField()

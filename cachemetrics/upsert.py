@@ -3,16 +3,15 @@
 The collector writes millions of 1-minute points per first collection of a fleet. Building a
 model instance per point and letting ``bulk_create(update_conflicts=True)`` render every value
 into the SQL costs far more than the database's own work, so on PostgreSQL the rows go through
-``COPY`` into a temporary table and one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` per
-batch. A row whose values did not change is not rewritten (a re-collection of the same minutes
-leaves the table as it is). Other databases (the embedded SQLite default) use
-``bulk_create``.
+binary ``COPY``: straight into the table when they are new, else into a temporary table and
+then one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` per batch. A row whose values did not
+change is not rewritten (a re-collection of the same minutes leaves the table as it is). Other
+databases (the embedded SQLite default) use ``bulk_create``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
 
@@ -37,54 +36,48 @@ def upsert_rows(
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
             table = model._meta.db_table
+            types = column_types(model, [*keys, *values])
             for i in range(0, len(rows), BATCH):
                 batch = rows[i : i + BATCH]
                 if fresh:
                     try:
                         with transaction.atomic():
-                            _copy(table, [*keys, *values], batch)
+                            _copy(table, [*keys, *values], types, batch)
                         continue
                     except IntegrityError:  # another collection wrote some of them meanwhile
                         pass
-                _copy_upsert(table, keys, values, batch)
+                _copy_upsert(table, keys, values, types, batch)
         else:
             _orm_upsert(model, keys, values, rows)
 
 
-def _copy(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+def _copy(table: str, columns: Sequence[str], types: Sequence[str], rows: list[tuple]) -> None:
+    """COPY ``rows`` into ``table`` in the binary format, the columns being of the database
+    ``types``: psycopg writes each row in C, and the server parses no text (timestamps
+    above all): about a third of the text format's time on both sides."""
     names = ", ".join(f'"{c}"' for c in columns)
     # psycopg's own cursor (Django's has no COPY): its errors wrapped as Django's
     with (
         connection.wrap_database_errors,
         connection.cursor() as cursor,
-        cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy,
+        cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN (FORMAT BINARY)') as copy,
     ):
-        copy.write(copy_text(rows))
+        copy.set_types(types)
+        write_row = copy.write_row
+        for row in rows:
+            write_row(row)
 
 
-def copy_text(rows: list[tuple]) -> str:
-    """``rows`` of numbers and datetimes in COPY's text format. Written here rather than by
-    psycopg's ``write_row`` (4x slower per row); each distinct timestamp is formatted once
-    (a batch holds hundreds of series over the same minutes). Nothing here needs escaping."""
-    stamps: dict[datetime, str] = {}
-    lines = [
-        "\t".join(
-            [
-                (stamps.get(v) or stamps.setdefault(v, v.isoformat()))
-                if isinstance(v, datetime)
-                else "\\N"
-                if v is None
-                else str(v)
-                for v in row
-            ]
-        )
-        for row in rows
-    ]
-    lines.append("")
-    return "\n".join(lines)
+def column_types(model, columns: Sequence[str]) -> list[str]:
+    """The database types of ``model``'s ``columns`` (by attname), as COPY's binary format
+    needs them."""
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    return [fields[c].db_type(connection) for c in columns]
 
 
-def _copy_upsert(table: str, keys: Sequence[str], values: Sequence[str], rows: list[tuple]):
+def _copy_upsert(
+    table: str, keys: Sequence[str], values: Sequence[str], types: Sequence[str], rows: list[tuple]
+):
     columns = [*keys, *values]
     names = ", ".join(f'"{c}"' for c in columns)
     changed = " OR ".join(f'"{table}"."{c}" IS DISTINCT FROM EXCLUDED."{c}"' for c in values)
@@ -94,7 +87,7 @@ def _copy_upsert(table: str, keys: Sequence[str], values: Sequence[str], rows: l
             f'CREATE TEMP TABLE IF NOT EXISTS "tmp_{table}" '
             f'(LIKE "{table}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS'
         )
-        _copy(f"tmp_{table}", columns, rows)
+        _copy(f"tmp_{table}", columns, types, rows)
         cursor.execute(
             f'INSERT INTO "{table}" ({names}) SELECT {names} FROM "tmp_{table}" '  # noqa: S608
             f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates} WHERE {changed}"

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from cachemetrics.models import DaxCluster, MetricPoint, MetricSeries
-from cachemetrics.upsert import copy_text, upsert_rows
+from cachemetrics.models import DaxCluster, MetricPoint, MetricQuarter, MetricSeries
+from cachemetrics.upsert import upsert_rows
 from tests.cachemetrics.conftest import T0
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,19 @@ def test_rows_claimed_fresh_that_exist_after_all_are_upserted(series):
     assert stored(series) == {T0: 5.0, T0 + MINUTE: 6.0}
 
 
-def test_copy_text_writes_tab_separated_lines_with_iso_timestamps_and_null_markers():
-    text = copy_text([(7, T0, 1.5), (8, T0, None)])
+def test_rows_of_integers_floats_and_timestamps_are_stored_as_given(series):
+    quarter = (series.pk, T0, 15, 22.5, 0.0, 3.25)
 
-    assert text == "7\t2026-03-02T12:00:00+00:00\t1.5\n8\t2026-03-02T12:00:00+00:00\t\\N\n"
+    upsert_rows(
+        MetricQuarter,
+        ("series_id", "start"),
+        ("count", "total", "minimum", "maximum"),
+        [quarter],
+        fresh=True,
+    )
+
+    assert list(
+        MetricQuarter.objects.values_list(
+            "series_id", "start", "count", "total", "minimum", "maximum"
+        )
+    ) == [quarter]
