@@ -11,7 +11,7 @@ import json
 import random
 import time
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -474,6 +474,24 @@ def _table_metric_data(
     return data
 
 
+def _moto_publisher(account: str, region: str) -> Callable[..., None]:
+    """PutMetricData straight into this process's moto CloudWatch backend: what moto stores for
+    the same call over HTTP, without serialising, sending and parsing ~240,000 datapoints
+    (about half of the seeding's time). moto's parser gives naive UTC timestamps."""
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    backend = cloudwatch_backends[account][region]
+
+    def put_metric_data(Namespace: str, MetricData: list[dict[str, Any]]) -> None:  # noqa: N803
+        naive = [
+            {**datum, "Timestamp": datum["Timestamp"].astimezone(UTC).replace(tzinfo=None)}
+            for datum in MetricData
+        ]
+        backend.put_metric_data(Namespace, naive)
+
+    return put_metric_data
+
+
 def _chunks(data: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
     for i in range(0, len(data), size):
         yield data[i : i + size]
@@ -496,11 +514,14 @@ def seed_dax(
     now: datetime | None = None,
     seed: int = 42,
     clusters: list[ClusterSpec] | None = None,
+    moto_in_process: bool = False,
 ) -> dict:
     """Create tables and clusters (idempotent), simulate ``hours`` ending at ``now``, publish.
 
     Minutes simulated and published: ``now - hours`` (inclusive) to ``now`` (exclusive),
     ``now`` being floored to the minute (default: the current minute, UTC).
+    ``moto_in_process``: the moto server at ``endpoint_url`` runs in this process, so the
+    metrics go straight into its backend (resources are still created through boto3).
     """
     clusters = list(DEFAULT_CLUSTERS if clusters is None else clusters)
     t_start = time.perf_counter()
@@ -515,6 +536,7 @@ def seed_dax(
 
     make_dax_immediate(endpoint_url)
     account = sts.get_caller_identity()["Account"]
+    put_metric_data = _moto_publisher(account, region) if moto_in_process else cw.put_metric_data
     role_arn = f"arn:aws:iam::{account}:role/tuneboard-dax-service-role"
     tables_existing = _existing_tables(ddb)
     clusters_existing = _existing_clusters(dax)
@@ -579,7 +601,7 @@ def seed_dax(
                 summary["datapoints"][namespace] += len(data)
                 for chunk in _chunks(data, MAX_DATA_PER_CALL):
                     futures.append(
-                        pool.submit(cw.put_metric_data, Namespace=namespace, MetricData=chunk)
+                        pool.submit(put_metric_data, Namespace=namespace, MetricData=chunk)
                     )
         for future in futures:
             future.result()
@@ -623,6 +645,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--hours", type=int, default=24)
     parser.add_argument("--synthetic", type=int, default=0, help="N synthetic clusters")
+    parser.add_argument(
+        "--over-http", action="store_true", help="PutMetricData through boto3, as another process"
+    )
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per call
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -631,7 +656,12 @@ def main(argv: list[str] | None = None) -> None:
         host, port = server.get_host_and_port()
         clusters = synthetic_clusters(args.synthetic) if args.synthetic else None
         started = time.perf_counter()
-        summary = seed_dax(f"http://{host}:{port}", hours=args.hours, clusters=clusters)
+        summary = seed_dax(
+            f"http://{host}:{port}",
+            hours=args.hours,
+            clusters=clusters,
+            moto_in_process=not args.over_http,
+        )
         elapsed = time.perf_counter() - started
     finally:
         server.stop()

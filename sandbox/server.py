@@ -131,7 +131,7 @@ class Sandbox:
         if "dax" in parts:
             from sandbox.seed_dax import seed_dax
 
-            dax = summary["dax"] = seed_dax(self.aws_url, region=REGION)
+            dax = summary["dax"] = seed_dax(self.aws_url, region=REGION, moto_in_process=True)
             clusters = ", ".join(
                 f"{name} ({', '.join(info['tables'])}; item hit ratio {info['item_hit_ratio']:.0%})"
                 for name, info in dax["clusters"].items()

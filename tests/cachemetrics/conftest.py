@@ -42,6 +42,8 @@ class MotoAws:
         from sandbox.seed_dax import seed_dax
 
         kwargs.setdefault("now", T0)
+        # The server runs in this process: its metrics go straight into moto's backend.
+        kwargs.setdefault("moto_in_process", True)
         return seed_dax(self.url, region=REGION, **kwargs)
 
 

@@ -12,9 +12,13 @@ from tuning.models import MemoryChange, SweepRefused
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
+# One worker with 2 processes for all the tests of this module (none kills or reconfigures it).
+WORKER_CONCURRENCY = 2
+
+
 @pytest.fixture
-def worker(sandbox, start_celery_worker):
-    return start_celery_worker(concurrency=2)
+def worker(shared_worker):
+    return shared_worker
 
 
 @pytest.fixture

@@ -14,9 +14,13 @@ from tuning.models import Invocation, RunStatus
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
+# One worker with 2 processes for all the tests of this module (none kills or reconfigures it).
+WORKER_CONCURRENCY = 2
+
+
 @pytest.fixture
-def worker(sandbox, start_celery_worker):
-    return start_celery_worker(concurrency=2)
+def worker(shared_worker):
+    return shared_worker
 
 
 def test_the_staff_refresh_button_fetches_through_a_worker(worker, django_user_model):

@@ -16,9 +16,13 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
+# One worker with 4 processes for all the tests of this module (none kills or reconfigures it).
+WORKER_CONCURRENCY = 4
+
+
 @pytest.fixture
-def worker(sandbox, start_celery_worker):
-    return start_celery_worker(concurrency=4)
+def worker(shared_worker):
+    return shared_worker
 
 
 def manage_sweep(*args) -> subprocess.CompletedProcess:

@@ -30,9 +30,13 @@ STEPS = [
 ]
 
 
+# One worker with 4 processes for all the tests of this module (none kills or reconfigures it).
+WORKER_CONCURRENCY = 4
+
+
 @pytest.fixture
-def worker(sandbox, start_celery_worker):
-    return start_celery_worker(concurrency=4)
+def worker(shared_worker):
+    return shared_worker
 
 
 @pytest.mark.parametrize(("operation", "nth", "error", "status"), STEPS)

@@ -17,9 +17,13 @@ SNAPSTART_ON = {"ApplyOn": "PublishedVersions"}
 INIT_S = 1.0
 
 
+# One worker with 2 processes for all the tests of this module (none kills or reconfigures it).
+WORKER_CONCURRENCY = 2
+
+
 @pytest.fixture
-def worker(sandbox, start_celery_worker):
-    return start_celery_worker(concurrency=2)
+def worker(shared_worker):
+    return shared_worker
 
 
 def stored(cost):
