@@ -14,15 +14,6 @@ from tuning.models import MemoryChange, RunStatus
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-# One worker with 2 processes for all the tests of this module (none kills or reconfigures it).
-WORKER_CONCURRENCY = 2
-
-
-@pytest.fixture
-def worker(shared_worker):
-    return shared_worker
-
-
 @pytest.fixture
 def ada():
     return get_user_model().objects.create_superuser("ada", "ada@example.com", "pw-42-horse")

@@ -15,15 +15,6 @@ from tuning.serializers import run_to_dict
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-# One worker with 2 processes for all the tests of this module (none kills or reconfigures it).
-WORKER_CONCURRENCY = 2
-
-
-@pytest.fixture
-def worker(shared_worker):
-    return shared_worker
-
-
 def test_a_dry_run_checks_each_size_once_names_the_failing_one_and_leaves_the_function_as_found(
     worker, lambda_client, client, django_user_model
 ):

@@ -14,15 +14,6 @@ from tuning.models import Invocation, RunStatus
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-# One worker with 2 processes for all the tests of this module (none kills or reconfigures it).
-WORKER_CONCURRENCY = 2
-
-
-@pytest.fixture
-def worker(shared_worker):
-    return shared_worker
-
-
 def test_the_staff_refresh_button_fetches_through_a_worker(worker, django_user_model):
     staff = django_user_model.objects.create_user("sue", password="pw-42-horse", is_staff=True)
     client = Client(enforce_csrf_checks=True)

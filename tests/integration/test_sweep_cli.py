@@ -16,13 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-# One worker with 4 processes for all the tests of this module (none kills or reconfigures it).
+# The module's shared worker (tests/integration/conftest.py) has 4 processes.
 WORKER_CONCURRENCY = 4
-
-
-@pytest.fixture
-def worker(shared_worker):
-    return shared_worker
 
 
 def manage_sweep(*args) -> subprocess.CompletedProcess:

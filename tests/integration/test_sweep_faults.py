@@ -30,13 +30,8 @@ STEPS = [
 ]
 
 
-# One worker with 4 processes for all the tests of this module (none kills or reconfigures it).
+# The module's shared worker (tests/integration/conftest.py) has 4 processes.
 WORKER_CONCURRENCY = 4
-
-
-@pytest.fixture
-def worker(shared_worker):
-    return shared_worker
 
 
 @pytest.mark.parametrize(("operation", "nth", "error", "status"), STEPS)

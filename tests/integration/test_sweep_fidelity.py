@@ -17,15 +17,6 @@ SNAPSTART_ON = {"ApplyOn": "PublishedVersions"}
 INIT_S = 1.0
 
 
-# One worker with 2 processes for all the tests of this module (none kills or reconfigures it).
-WORKER_CONCURRENCY = 2
-
-
-@pytest.fixture
-def worker(shared_worker):
-    return shared_worker
-
-
 def as_stored(value, cost) -> bool:
     """Is ``value`` ``cost`` as a 12-decimal column holds it? The database rounds it, and its
     rule for a tie (PostgreSQL: half away from zero) is not Python's (half even): one unit of

@@ -15,13 +15,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 OTHER_ACCOUNT_ARN = "arn:aws:lambda:us-east-1:999999999999:function:tuneboard-io"
 
 
-# One worker with 4 processes for all the tests of this module (none kills or reconfigures it).
+# The module's shared worker (tests/integration/conftest.py) has 4 processes.
 WORKER_CONCURRENCY = 4
-
-
-@pytest.fixture
-def worker(shared_worker):
-    return shared_worker
 
 
 def test_an_arn_of_another_account_is_refused_naming_both_accounts(in_sandbox, lambda_client):

@@ -19,15 +19,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 UNPRICED = "ca-central-1"
 
 
-# One worker with 2 processes for all the tests of this module (none kills or reconfigures it).
-WORKER_CONCURRENCY = 2
-
-
-@pytest.fixture
-def worker(shared_worker):
-    return shared_worker
-
-
 def test_a_sweep_in_eu_west_2_tunes_the_function_of_that_region_only(
     sandbox, worker, make_function
 ):
