@@ -195,8 +195,7 @@ def _results_context(run, *, private: bool, share_token: str = "") -> dict:
 @require_GET
 def run_list(request):
     filters = RunFilterForm(request.GET or None)
-    # The winner comes from the stored analysis: no per-size rows, only the fields shown.
-    queryset = TuningRun.objects.select_related("account", "created_by").only(*history_rows.FIELDS)
+    queryset = history_rows.runs()  # the winner from the stored analysis: no per-size rows
     filtered = filters.filter(queryset) if request.GET else queryset
     cursor_error = ""
     try:
