@@ -18,7 +18,9 @@ Timed apart:
   timed apart, they do not grow with the datapoints;
 
 then the median server time and SQL query count of the cache overview and of one cluster page
-over that data (Django test client, ``--requests`` each, after a warm-up). Uses its own
+over that data (Django test client, ``--requests`` each, after a warm-up), viewed again and
+as first viewed after a collection (what the pages keep in the process emptied before each
+request). Uses its own
 PostgreSQL database (``tb_bench_fleet`` on the server of DATABASE_URL), emptied first.
 
     .venv/bin/python bench/dax_fleet.py [--clusters 100] [--nodes 3] [--hours 24]
@@ -176,8 +178,11 @@ class Stopwatch:
 # --------------------------------------------------------------------------- pages
 
 
-def measure(client, url: str, requests: int) -> tuple[float, float, set[int]]:
-    """Median wall and CPU milliseconds of ``requests`` GETs of ``url``, and the query counts."""
+def measure(client, url: str, requests: int, fresh: bool = False) -> tuple[float, float, set[int]]:
+    """Median wall and CPU milliseconds of ``requests`` GETs of ``url``, and the query counts.
+    ``fresh``: every request is the first view after a collection (nothing the pages keep in
+    the process is reused)."""
+    from django.core.cache import cache
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
@@ -186,6 +191,8 @@ def measure(client, url: str, requests: int) -> tuple[float, float, set[int]]:
     timings, cpu, queries = [], [], set()
     for _ in range(requests):
         reset_queries()  # a full query log (9,000) would make the count wrong
+        if fresh:
+            cache.clear()
         with CaptureQueriesContext(connection) as captured:
             started, started_cpu = time.perf_counter(), time.process_time()
             response = client.get(url)
@@ -304,11 +311,14 @@ def measure_pages(requests: int) -> None:
     client.force_login(user)
     cluster = DaxCluster.objects.order_by("name").first()
     print(f"\npages over that data, {requests} requests each (median server time):")
-    for label, url in (
-        ("cache overview /cache/", "/cache/"),
-        (f"cluster page ({cluster.name}, 24 h)", f"/cache/clusters/{cluster.pk}/"),
+    cluster_url = f"/cache/clusters/{cluster.pk}/"
+    for label, url, fresh in (
+        ("cache overview /cache/", "/cache/", False),
+        ("  first view after a collection", "/cache/", True),
+        (f"cluster page ({cluster.name}, 24 h)", cluster_url, False),
+        ("  first view after a collection", cluster_url, True),
     ):
-        median, cpu, queries = measure(client, url, requests)
+        median, cpu, queries = measure(client, url, requests, fresh)
         counts = ",".join(str(q) for q in sorted(queries))
         print(f"  {label:<36} {median:7.1f} ms ({cpu:.1f} ms CPU)  {counts} queries")
 

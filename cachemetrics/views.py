@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from aws.models import AwsAccount
-from cachemetrics import charts, markup, points, summaries
+from cachemetrics import charts, markup, summaries
+from cachemetrics.cluster_page import cluster_page
 from cachemetrics.forms import INPUT_FORMAT, RangeForm, TableMappingForm, range_query
 from cachemetrics.models import (
     POINT_RETENTION,
@@ -20,9 +21,9 @@ from cachemetrics.models import (
     DaxCluster,
 )
 from cachemetrics.ranges import RANGES, Range
-from cachemetrics.reports import cluster_report, table_report
+from cachemetrics.reports import table_report
 from cachemetrics.rollup import rollup_retention
-from cachemetrics.timeseries import cluster_timeseries, table_timeseries
+from cachemetrics.timeseries import table_timeseries
 
 
 def _get_cluster_for_user(request, pk: int) -> DaxCluster:
@@ -77,28 +78,11 @@ def cluster_detail(request, pk: int):
     cluster = _get_cluster_for_user(request, pk)
     form = range_form(request)
     rng = form.selected()
-    series = points.cluster_series(cluster)  # read once for the report and the charts
-    report = cluster_report(cluster, rng, series)
-    ts = cluster_timeseries(cluster, rng, series)
-    has_data = any(v for v in ts.cluster.get("TotalRequestCount", []))
-    chart_html = {}
-    if has_data:
-        chart_html = {
-            "hit_ratio": charts.hit_ratio(ts),
-            "hits_misses": charts.hits_vs_misses(ts),
-            "request_mix": charts.request_mix(ts),
-            "failures": charts.failures(ts),
-            "utilization": charts.utilization(ts),
-            "network": charts.network(ts),
-            "cpu_credits": charts.cpu_credits(ts) if report.burstable else None,
-            "evicted": charts.evicted(ts),
-            "per_node": charts.per_node(report.node_totals),
-            "per_node_queries": charts.per_node_queries(report.nodes),
-        }
+    page = cluster_page(cluster, rng)
     # only the empty state shows it
     last_collection = (
         None
-        if has_data
+        if page.has_data
         else Collection.objects.filter(account=cluster.account, region=cluster.region).first()
     )
     return render(
@@ -106,10 +90,10 @@ def cluster_detail(request, pk: int):
         "cachemetrics/cluster_detail.html",
         {
             "cluster": cluster,
-            "report": report,
-            **_range_context(form, rng, report.start, report.end),
-            "charts": chart_html,
-            "has_data": has_data,
+            "report": page.report,
+            **_range_context(form, rng, page.report.start, page.report.end),
+            "charts": page.charts,
+            "has_data": page.has_data,
             "last_collection": last_collection,
         },
         status=400 if form.errors else 200,

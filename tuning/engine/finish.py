@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from aws.retry import retrying
-from tuning import analysis, aws, charts
+from tuning import analysis, aws
 from tuning.aws import AwsError
 from tuning.engine.apply import auto_apply
 from tuning.engine.copy import delete_copy
@@ -241,6 +241,10 @@ def cleanup_and_finish(run, status: str, message: str) -> None:
     try:  # after the run is final (whoever waits for it does not wait for plotly), before
         # most first viewers; a viewer who comes sooner has its page build them
         if not run.dry_run:
+            # imported here: Plotly takes ~0.1 s to load, which a process that only queues
+            # sweeps (``manage.py sweep``) would pay for nothing
+            from tuning import charts
+
             charts.store_figures(run)
     except Exception:
         log.exception("could not build the figures of run %s", run.id)
