@@ -122,6 +122,21 @@ CACHES = {
     },
 }
 
+# Sessions are read from the database, one query per page, unless SESSION_CACHE_URL names a
+# Redis database (used for nothing else): each session is then also kept there and read from
+# there (dashboard/sessions.py). Redis, not each process's memory, because it is shared by all
+# processes: a logout ends the session everywhere at once.
+_session_cache_url = envstr("SESSION_CACHE_URL")
+if _session_cache_url:
+    CACHES["sessions"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": _session_cache_url,
+        # A hung Redis costs a page about half a second; its session then comes from the database.
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
+    SESSION_ENGINE = "dashboard.sessions"
+    SESSION_CACHE_ALIAS = "sessions"
+
 DATABASES = {
     "default": dj_database_url.parse(
         envstr("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'tuneboard.sqlite3'}",

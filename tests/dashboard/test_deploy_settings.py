@@ -19,7 +19,7 @@ def run_check(env_overrides, tmp_path):
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in PRODUCTION and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+        if k not in PRODUCTION and k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "SESSION_CACHE_URL")
     }
     env.update(env_overrides, TUNEBOARD_DATA_DIR=str(tmp_path))
     return subprocess.run(
@@ -33,6 +33,14 @@ def run_check(env_overrides, tmp_path):
 
 def test_production_settings_pass_the_deploy_check_without_warnings(tmp_path):
     result = run_check(PRODUCTION, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_the_redis_session_cache_passes_the_deploy_check_without_warnings(tmp_path):
+    result = run_check(
+        {**PRODUCTION, "SESSION_CACHE_URL": "redis://redis.example.com:6379/1"}, tmp_path
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
