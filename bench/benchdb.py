@@ -37,3 +37,14 @@ def _create_if_missing(base_url: str, database: str) -> None:
     with psycopg.connect(admin.replace("postgres://", "postgresql://", 1), autocommit=True) as db:
         if not db.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
             db.execute(f'CREATE DATABASE "{database}"')
+
+
+def serve_as_in_production() -> None:
+    """Pages timed as a production process serves them: DEBUG off (no log of every query, no
+    template debug data), answering the test client's host. What else DEBUG=0 brings (the HTTPS
+    redirect, secure cookies) is left out: the test client speaks plain HTTP."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    # override_settings, not an assignment: Django rebuilds the template engines for it
+    override_settings(DEBUG=False, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]).enable()

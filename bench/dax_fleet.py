@@ -40,7 +40,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchdb import setup_django
+from benchdb import serve_as_in_production, setup_django
 from collect import empty_cache_tables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -232,7 +232,7 @@ def main() -> None:
     setup_django(BENCH_DB)
     from django.conf import settings
 
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    serve_as_in_production()
     if args.pages_only:
         measure_pages(args.requests or 30)
         return

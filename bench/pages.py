@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchdb import setup_django
+from benchdb import serve_as_in_production, setup_django
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -207,7 +207,7 @@ def main() -> None:
     from tuning import history
     from tuning.models import TuningRun
 
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    serve_as_in_production()
     if args.reseed:
         TuningRun.objects.all().delete()
     have = TuningRun.objects.count()

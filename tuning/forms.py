@@ -10,6 +10,7 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -241,6 +242,19 @@ class PlainDateInput(forms.DateInput):
 NOT_A_CHOICE = "Select a valid choice. That choice is not one of the available choices."
 
 
+def run_creators() -> list[tuple[int, str]]:
+    """(pk, username) of the users who created runs, by username. PostgreSQL probes the runs'
+    created_by index once per user. Written out: the ORM took twice as long to build this
+    query (0.5 ms) as PostgreSQL to answer it, on every history page."""
+    users, runs = get_user_model()._meta.db_table, TuningRun._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT id, username FROM "{users}" '  # noqa: S608 (table names, no input)
+            f'WHERE id IN (SELECT created_by_id FROM "{runs}") ORDER BY username'
+        )
+        return cursor.fetchall()
+
+
 class RunFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Search")
     function = forms.CharField(required=False)
@@ -268,11 +282,8 @@ class RunFilterForm(forms.Form):
         # (pk, name) pairs, kept for search: it matches them without a query of its own.
         self.accounts = list(AwsAccount.objects.values_list("pk", "name"))
         self.fields["account"].choices = [("", "Any account"), *self.accounts]
-        # pk IN (runs' creators): PostgreSQL probes the runs' index once per user, as with
-        # EXISTS, and Django builds the query in half the time. Only they can have created a
-        # run that search finds.
-        creators = get_user_model().objects.filter(pk__in=TuningRun.objects.values("created_by_id"))
-        self.creators = list(creators.order_by("username").values_list("pk", "username"))
+        # Only they can have created a run that search finds.
+        self.creators = run_creators()
         self.fields["who"].choices = [
             ("", "Anyone"),
             *((name, name) for _, name in self.creators),

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -58,7 +58,6 @@ from tuning.forms import (
 )
 from tuning.models import (
     ACTIVE_STATUSES,
-    MemoryChange,
     PowerResult,
     ResultStatus,
     RunStatus,
@@ -489,13 +488,7 @@ def estimate(request):
 def run_detail(request, pk):
     # The sizes are read by the progress, the summary, the recommendations and the figures:
     # loaded once.
-    run = get_object_or_404(
-        _runs_with_results().annotate(
-            has_share_links=Exists(ShareLink.objects.filter(run=OuterRef("pk"))),
-            has_memory_changes=Exists(MemoryChange.objects.filter(run=OuterRef("pk"))),
-        ),
-        pk=pk,
-    )
+    run = get_object_or_404(_runs_with_results().with_page_flags(), pk=pk)
     if request.GET.get("fragment") == "results":
         context = {"run": run, **_results_context(run, private=True)}
         return render(request, "tuning/_results.html", context)
