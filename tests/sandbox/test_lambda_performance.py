@@ -61,7 +61,9 @@ def test_the_io_bound_function_changes_little_between_128_and_3008_mb(lambda_cli
 def test_the_memory_hungry_function_runs_out_of_memory_at_128_mb_and_succeeds_at_512_mb(
     lambda_client, make_function
 ):
-    name = make_function(seeded="tuneboard-memory")
+    # the demo function's own timeout: at 128 MB (7 % of a vCPU) it took 1.9-2.3 s to run out
+    # of memory under two busy loops, too close to Lambda's default 3 s
+    name = make_function(seeded="tuneboard-memory", Timeout=30)
     small = publish_with_memory(lambda_client, name, 128)
     large = publish_with_memory(lambda_client, name, 512)
 
