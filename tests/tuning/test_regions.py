@@ -7,6 +7,7 @@ import io
 import json
 from decimal import Decimal
 
+import boto3
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
@@ -77,6 +78,17 @@ def test_every_commercial_lambda_region_is_offered_priced_ones_first():
     assert dict(priced + unpriced)["eu-west-2"] == "eu-west-2 — Europe (London)"
     assert "price unknown" in unpriced_label
     assert priced_label == "Prices known"
+
+
+def test_the_regions_are_those_boto3_lists_for_lambda_in_each_partition():
+    session = boto3.session.Session()
+    listed = {
+        region: partition
+        for partition in regions.PARTITIONS
+        for region in session.get_available_regions("lambda", partition_name=partition)
+    }
+    assert listed  # botocore's data was read
+    assert {region: regions.partition(region) for region in regions.lambda_regions()} == listed
 
 
 @pytest.mark.parametrize("region", ["eu-west-2", "ap-southeast-2", UNPRICED])
