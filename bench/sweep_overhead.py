@@ -9,8 +9,10 @@ invocations at a time — three ways, each as a fresh process:
    (invocations of a size start as soon as its alias exists; one pool of 10 threads);
 3. the same direct script without pipelining (publish everything, then invoke).
 
-Prints each wall time (median of ``--repeat`` rounds) and the ratios. No assertion: timings
-are never asserted (see bench/README or DESIGN.md). Services:
+Before timing, one direct run warms the sandbox's execution environments and one sweep warms
+the worker's processes (a worker that has run a sweep before; that first sweep's time is
+printed apart). Prints each wall time (median of ``--repeat`` rounds) and the ratios. No
+assertion: timings are never asserted (see bench/README or DESIGN.md). Services:
 
 * ``--services embedded`` (default): SQLite and kombu's filesystem broker in a temporary
   data folder — nothing to install;
@@ -191,6 +193,12 @@ def main() -> None:
     # Imported only here: the direct script must not pay for importing Celery.
     sys.path.insert(0, str(ROOT))
 
+    if sys.dont_write_bytecode:
+        # Python here keeps no bytecode cache (PYTHONDONTWRITEBYTECODE): every command would
+        # compile our ~90 modules again (~0.08 s), which no installed copy does.
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", "-x", r"/\.venv/", str(ROOT)], check=True
+        )
     data_dir = Path(tempfile.mkdtemp(prefix="tb-bench-"))
     sandbox, exports = start_sandbox()
     env = {**os.environ, **exports, "LOG_LEVEL": "WARNING"}
@@ -225,6 +233,8 @@ def main() -> None:
         direct_cmd = [sys.executable, str(Path(__file__).resolve()), "--direct"]
         times = {"tuneboard": [], "direct pipelined": [], "direct not pipelined": []}
         timed(direct_cmd + ["pipelined"], env)  # warm the sandbox's environments once
+        # and the worker's processes (their AWS clients), as a worker that has run a sweep
+        first_sweep = timed(tuneboard_cmd, env)
         for _ in range(args.repeat):
             times["tuneboard"].append(timed(tuneboard_cmd, env))
             times["direct pipelined"].append(timed(direct_cmd + ["pipelined"], env))
@@ -243,6 +253,7 @@ def main() -> None:
     for name, values in times.items():
         rounds = ", ".join(f"{v:.2f}" for v in values)
         print(f"  {name:<22} {medians[name]:6.2f} s   ({rounds})")
+    print(f"  (the worker's first sweep, not counted: {first_sweep:.2f} s)")
     ratio = medians["tuneboard"] / medians["direct pipelined"]
     print(f"  tuneboard / direct pipelined     = {ratio:.3f}")
     print(
