@@ -180,6 +180,7 @@ class Environment:
         finally:
             self.limits.throttle(False)
         if frame == TIMEOUT:
+            sys.stderr.write(self._init_timeout_report())
             self.kill()
             return Outcome(TIMEOUT, duration_ms=INIT_TIMEOUT_S * 1000.0)
         if frame is None:
@@ -199,6 +200,22 @@ class Environment:
                 error=error,
             )
         return Outcome("success", peak_rss_kb=header.get("peak_rss_kb"))
+
+    def _init_timeout_report(self) -> str:
+        """Where a start that never answered was stuck: the child's command line (a shell that
+        has not exec'd Python yet, or Python), its state and CPU ticks, its CPU group's
+        throttling, the machine's load. For the sandbox's log; no function data in it."""
+        pid = self.proc.pid if self.proc else None
+        cmdline = _read_text(f"/proc/{pid}/cmdline").replace("\0", " ").strip()
+        stat = _read_text(f"/proc/{pid}/stat").rpartition(")")[2].split()
+        state, ticks = (stat[0], int(stat[11]) + int(stat[12])) if len(stat) > 12 else ("?", -1)
+        load = _read_text("/proc/loadavg").strip()
+        return (
+            f"sandbox: init timeout after {INIT_TIMEOUT_S:g} s: {self.spec.function_name}:"
+            f"{self.spec.version} at {self.spec.memory_mb} MB, child {pid} state {state}, "
+            f"{ticks} CPU ticks, running {cmdline[:200]!r}; cpu.stat: "
+            f"{self.limits.cpu_stat() or '-'}; load average {load}\n"
+        )
 
     def invoke(
         self, payload: bytes, request_id: str, invoked_arn: str, reset_peak: bool
@@ -334,3 +351,12 @@ class Environment:
             self._to_child = self._from_child = None
             with contextlib.suppress(OSError):
                 os.unlink(self.log_path)
+
+
+def _read_text(path: str) -> str:
+    """A /proc file's text, "" when it is gone."""
+    try:
+        with open(path) as fh:
+            return fh.read()
+    except OSError:
+        return ""

@@ -341,6 +341,12 @@ class EnvLimits:
         if self._duty:
             self._duty.set_active(active)
 
+    def cpu_stat(self) -> str:
+        """The CPU group's throttling counters, one line ("" without a CPU cgroup)."""
+        if self._cpu_dir is None:
+            return ""
+        return " ".join((_read(os.path.join(self._cpu_dir, "cpu.stat")) or "").split())
+
     # -- memory accounting
     def reset_peak(self) -> bool:
         """Reset the cgroup peak (v1 only); False when the peak must come from the child."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.runtime import EnvironmentPool, FunctionSpec
+from sandbox.runtime import EnvironmentPool, FunctionSpec, environment
 
 HANDLERS = str(Path(__file__).parent / "handlers")
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:{}"
@@ -320,6 +320,26 @@ def test_it_reports_syntax_and_module_level_errors_in_user_code(pool, tmp_path):
 
 
 # --------------------------------------------------------------------------- pool management
+
+
+def test_an_init_that_never_answers_times_out_and_says_where_it_was_stuck(
+    pool, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(environment, "INIT_TIMEOUT_S", 1.0)
+    (tmp_path / "stuck.py").write_text(
+        "import time\ntime.sleep(30)\n\ndef handler(event, context):\n    return 1\n"
+    )
+    spec = make_spec(handler="stuck.handler", code_dir=str(tmp_path), memory_mb=128)
+
+    result, _ = call(pool, spec)
+
+    assert result.function_error == "Unhandled"
+    assert "Init Duration: 1000.00 ms" in result.log
+    report = [line for line in capsys.readouterr().err.splitlines() if "init timeout" in line]
+    assert len(report) == 1
+    assert report[0].startswith("sandbox: init timeout after 1 s: fn-stuck:$LATEST at 128 MB")
+    assert "bootstrap.py" in report[0]  # Python had started: stuck in the handler's import
+    assert re.search(r"state [SR]", report[0]) and "load average" in report[0]
 
 
 def test_it_starts_a_second_environment_for_concurrent_invocations_of_one_key(pool):
