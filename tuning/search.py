@@ -68,6 +68,10 @@ def create_indexes(schema_editor, model, only=INDEXES) -> None:
     IndexExpression.register_wrappers(OrderBy, OpClass, Collate)
     for index in only:
         schema_editor.add_index(model, index)
+    # Statistics of the new expressions now, not when autovacuum next comes by: without them
+    # the planner guessed 32 runs for a word 20,000 runs have, and a search of 100,000 runs
+    # read all 20,000 of them (120 ms instead of 0.5 ms).
+    schema_editor.execute(f"ANALYZE {schema_editor.quote_name(model._meta.db_table)}")
 
 
 def rebuild_text_index(schema_editor, model) -> None:
