@@ -242,6 +242,21 @@ def test_search_and_the_function_filter_can_use_trigram_indexes():
     assert "run_function_name_trgm" in plans[1], plans[1]
 
 
+def test_a_rebuilt_search_index_comes_with_the_statistics_of_its_expression():
+    """Without them the planner guesses how many runs a word matches (it guessed 32 for one
+    that 20,000 of 100,000 runs have, and read them all)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("trigram indexes exist on PostgreSQL only")
+    cancelled_runs(20, prefix="orders")
+    with connection.cursor() as cursor:  # the new rows' deferred checks, before the DDL
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with connection.schema_editor() as editor:
+        search.rebuild_text_index(editor, TuningRun)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stats WHERE tablename = 'run_search_trgm'")
+        assert cursor.fetchone()[0] == 1
+
+
 def test_a_database_user_who_may_not_create_pg_trgm_is_told_the_command_that_fixes_it():
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only")
