@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 
 from sandbox.runtime import bootstrap
-from sandbox.runtime.isolation import RLIMIT_HEADROOM_BYTES, EnvLimits
+from sandbox.runtime.isolation import RLIMIT_HEADROOM_BYTES, EnvLimits, read_text
 from sandbox.runtime.spec import FunctionSpec
 
 BOOTSTRAP_PATH = os.path.abspath(bootstrap.__file__)
@@ -206,10 +206,10 @@ class Environment:
         has not exec'd Python yet, or Python), its state and CPU ticks, its CPU group's
         throttling, the machine's load. For the sandbox's log; no function data in it."""
         pid = self.proc.pid if self.proc else None
-        cmdline = _read_text(f"/proc/{pid}/cmdline").replace("\0", " ").strip()
-        stat = _read_text(f"/proc/{pid}/stat").rpartition(")")[2].split()
+        cmdline = (read_text(f"/proc/{pid}/cmdline") or "").replace("\0", " ").strip()
+        stat = (read_text(f"/proc/{pid}/stat") or "").rpartition(")")[2].split()
         state, ticks = (stat[0], int(stat[11]) + int(stat[12])) if len(stat) > 12 else ("?", -1)
-        load = _read_text("/proc/loadavg").strip()
+        load = (read_text("/proc/loadavg") or "").strip()
         return (
             f"sandbox: init timeout after {INIT_TIMEOUT_S:g} s: {self.spec.function_name}:"
             f"{self.spec.version} at {self.spec.memory_mb} MB, child {pid} state {state}, "
@@ -351,12 +351,3 @@ class Environment:
             self._to_child = self._from_child = None
             with contextlib.suppress(OSError):
                 os.unlink(self.log_path)
-
-
-def _read_text(path: str) -> str:
-    """A /proc file's text, "" when it is gone."""
-    try:
-        with open(path) as fh:
-            return fh.read()
-    except OSError:
-        return ""

@@ -57,7 +57,7 @@ def _write(path: str, value: str) -> None:
         fh.write(value)
 
 
-def _read(path: str) -> str | None:
+def read_text(path: str) -> str | None:
     try:
         with open(path) as fh:
             return fh.read()
@@ -66,7 +66,7 @@ def _read(path: str) -> str | None:
 
 
 def _read_int(path: str) -> int | None:
-    text = _read(path)
+    text = read_text(path)
     try:
         return int(text.split()[0]) if text else None
     except (ValueError, IndexError):
@@ -75,7 +75,7 @@ def _read_int(path: str) -> int | None:
 
 def _keyed(path: str, key: str) -> int | None:
     """Value of ``key`` in a flat-keyed cgroup file like memory.oom_control / memory.events."""
-    for line in (_read(path) or "").splitlines():
+    for line in (read_text(path) or "").splitlines():
         parts = line.split()
         if len(parts) == 2 and parts[0] == key:
             with contextlib.suppress(ValueError):
@@ -127,7 +127,7 @@ def _remove_stale_groups(base: str) -> None:
         with contextlib.suppress(OSError):
             for child in os.listdir(pool_dir):
                 child_dir = os.path.join(pool_dir, child)
-                procs = _read(os.path.join(child_dir, "cgroup.procs")) or ""
+                procs = read_text(os.path.join(child_dir, "cgroup.procs")) or ""
                 if os.path.isdir(child_dir) and not procs.strip():
                     remove_group(child_dir, attempts=1)
         remove_group(pool_dir, attempts=1)
@@ -236,7 +236,7 @@ class Isolation:
         unified = next((m for m, fs, _ in mounts if fs == "cgroup2"), None)
         if not wanted or unified is None:
             return
-        available = set((_read(os.path.join(unified, "cgroup.controllers")) or "").split())
+        available = set((read_text(os.path.join(unified, "cgroup.controllers")) or "").split())
         controllers = [c for c in wanted if c in available]
         if not controllers:
             return
@@ -345,7 +345,7 @@ class EnvLimits:
         """The CPU group's throttling counters, one line ("" without a CPU cgroup)."""
         if self._cpu_dir is None:
             return ""
-        return " ".join((_read(os.path.join(self._cpu_dir, "cpu.stat")) or "").split())
+        return " ".join((read_text(os.path.join(self._cpu_dir, "cpu.stat")) or "").split())
 
     # -- memory accounting
     def reset_peak(self) -> bool:
